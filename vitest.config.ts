@@ -1,0 +1,12 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    // Integration tests start real OpenCode servers and bot processes; two cores, so keep it modest.
+    maxWorkers: 2,
+    fileParallelism: true,
+  },
+});
