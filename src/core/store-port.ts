@@ -1,0 +1,55 @@
+import type {
+  AuditEntry,
+  CardRef,
+  Decider,
+  NewPermission,
+  PermissionRecord,
+  Preapproval,
+  RequestState,
+  SessionThread,
+} from "./types.ts";
+
+export type DecideInput = {
+  requestId: string;
+  state: Exclude<RequestState, "pending">;
+  decider: Decider;
+  /** The audit row's `decision`; defaults to `state`. */
+  decision?: string;
+  reason?: string;
+  editedArgs?: Record<string, unknown>;
+  linkedRequestId?: string;
+  at: Date;
+  /** Written in the same transaction (the edit fallback's one-shot approval). */
+  preapproval?: Preapproval;
+};
+
+/** Persistence the approval engine needs. Implemented in src/store over Drizzle. */
+export interface ApprovalStore {
+  /** Inserts a new pending request; returns the stored row and whether this call created it. */
+  addRequest(request: NewPermission): Promise<{ record: PermissionRecord; created: boolean }>;
+  getRequest(id: string): Promise<PermissionRecord | undefined>;
+  /** Every request still `pending`, oldest first. */
+  pendingRequests(): Promise<PermissionRecord[]>;
+  /** Directories seen in requests or threads: where to look for pending requests after a reconnect. */
+  knownDirectories(): Promise<string[]>;
+  setCard(requestId: string, card: CardRef): Promise<void>;
+  /**
+   * Moves a pending request to `state` and appends its audit row in one transaction.
+   * Throws AlreadyDecided when the request is no longer pending, NotFound when unknown.
+   */
+  decide(input: DecideInput): Promise<PermissionRecord>;
+  /** Notes that OpenCode refused or never got the reply for an already decided request (appends an audit row). */
+  recordReplyFailure(requestId: string, error: string, at: Date): Promise<PermissionRecord>;
+  /** Finds an unconsumed pre-approval matching `match` and consumes it for `requestId`; returns its source request id. */
+  consumePreapproval(
+    requestId: string,
+    match: (preapproval: Preapproval) => boolean,
+    scope: { directory: string; sessionId: string; permission: string },
+  ): Promise<string | undefined>;
+  /** Requests of `sessionId` decided at or after `since`, newest first. */
+  recentlyDecided(sessionId: string, since: Date): Promise<PermissionRecord[]>;
+  audit(requestId: string): Promise<AuditEntry[]>;
+  getThread(sessionId: string): Promise<SessionThread | undefined>;
+  saveThread(thread: SessionThread): Promise<SessionThread>;
+  ping(): Promise<void>;
+}

@@ -1,0 +1,78 @@
+/** Plain data shared by the core, the store and the adapters. No platform or driver types here. */
+
+export const requestStates = [
+  "pending",
+  "approved_once",
+  "approved_always",
+  "rejected",
+  "edited",
+  "expired",
+  "answered_elsewhere",
+  "cancelled",
+] as const;
+export type RequestState = (typeof requestStates)[number];
+
+/** What an approver can choose on a card. */
+export type Choice = "once" | "always" | "reject" | "edit";
+
+export type Decider = {
+  platform: "slack" | "discord" | "opencode" | "bot";
+  userId: string;
+  name: string;
+};
+
+export type CardRef = { channel: string; ts: string };
+
+export type PermissionRecord = {
+  id: string;
+  directory: string;
+  sessionId: string;
+  permission: string;
+  patterns: string[];
+  always: string[];
+  metadata: Record<string, unknown>;
+  callId: string | null;
+  state: RequestState;
+  askedAt: Date;
+  decidedAt: Date | null;
+  decider: Decider | null;
+  reason: string | null;
+  editedArgs: Record<string, unknown> | null;
+  linkedRequestId: string | null;
+  replyError: string | null;
+  card: CardRef | null;
+};
+
+export type NewPermission = Pick<
+  PermissionRecord,
+  "id" | "directory" | "sessionId" | "permission" | "patterns" | "always" | "metadata" | "callId"
+> & { askedAt: Date };
+
+export type SessionThread = { sessionId: string; directory: string; title: string; channel: string; threadTs: string };
+
+/** A one-shot approval for one exact call, left behind by an edit decided without the plugin. */
+export type Preapproval = {
+  directory: string;
+  sessionId: string;
+  permission: string;
+  /** The exact call: bash `{command}`; edit/write `{filepath, content}`. */
+  call: Record<string, unknown>;
+  sourceRequestId: string;
+};
+
+export type AuditEntry = {
+  id: number;
+  requestId: string;
+  sessionId: string;
+  directory: string;
+  tool: string;
+  patterns: string[];
+  originalArgs: Record<string, unknown>;
+  editedArgs: Record<string, unknown> | null;
+  decision: string;
+  reason: string | null;
+  decider: Decider;
+  askedAt: Date;
+  decidedAt: Date;
+  linkedRequestId: string | null;
+};

@@ -1,0 +1,239 @@
+import { and, asc, desc, eq, gte, isNull, ne } from "drizzle-orm";
+import type { DecideInput, ApprovalStore } from "../core/store-port.ts";
+import { AlreadyDecided, NotFound } from "../core/errors.ts";
+import type { AuditEntry, NewPermission, PermissionRecord, RequestState, SessionThread } from "../core/types.ts";
+import type { Database, Db } from "./database.ts";
+import { auditLog, permissionRequests, preapprovals, sessionThreads, type AuditRow, type PermissionRow } from "./schema.ts";
+
+/** The Drizzle implementation of the engine's store; the same code runs on PGlite and Postgres. */
+export function createApprovalStore(database: Database): ApprovalStore {
+  const { db } = database;
+  return {
+    async addRequest(request) {
+      const inserted = await db
+        .insert(permissionRequests)
+        .values({ ...request, state: "pending" })
+        .onConflictDoNothing()
+        .returning();
+      if (inserted[0]) return { record: toRecord(inserted[0]), created: true };
+      const existing = await findRequest(db, request.id);
+      if (!existing) throw new NotFound(`permission request ${request.id}`);
+      return { record: existing, created: false };
+    },
+
+    getRequest: (id) => findRequest(db, id),
+
+    async pendingRequests() {
+      const rows = await db
+        .select()
+        .from(permissionRequests)
+        .where(eq(permissionRequests.state, "pending"))
+        .orderBy(asc(permissionRequests.askedAt));
+      return rows.map(toRecord);
+    },
+
+    async knownDirectories() {
+      const fromRequests = await db.selectDistinct({ directory: permissionRequests.directory }).from(permissionRequests);
+      const fromThreads = await db.selectDistinct({ directory: sessionThreads.directory }).from(sessionThreads);
+      return [...new Set([...fromRequests, ...fromThreads].map((row) => row.directory))];
+    },
+
+    async setCard(requestId, card) {
+      await db
+        .update(permissionRequests)
+        .set({ cardChannel: card.channel, cardTs: card.ts })
+        .where(eq(permissionRequests.id, requestId));
+    },
+
+    decide: (input) => decide(db, input),
+
+    async recordReplyFailure(requestId, error, at) {
+      return db.transaction(async (tx) => {
+        const [row] = await tx
+          .update(permissionRequests)
+          .set({ replyError: error })
+          .where(eq(permissionRequests.id, requestId))
+          .returning();
+        if (!row) throw new NotFound(`permission request ${requestId}`);
+        await tx.insert(auditLog).values({
+          ...auditBase(row),
+          decision: "reply_failed",
+          reason: error,
+          deciderPlatform: "bot",
+          deciderUserId: "opencode-chatops",
+          deciderName: "opencode-chatops",
+          decidedAt: at,
+        });
+        return toRecord(row);
+      });
+    },
+
+    async consumePreapproval(requestId, match, scope) {
+      const candidates = await db
+        .select()
+        .from(preapprovals)
+        .where(
+          and(
+            eq(preapprovals.directory, scope.directory),
+            eq(preapprovals.sessionId, scope.sessionId),
+            eq(preapprovals.permission, scope.permission),
+            isNull(preapprovals.consumedByRequestId),
+          ),
+        )
+        .orderBy(asc(preapprovals.createdAt));
+      for (const candidate of candidates) {
+        if (!match({ ...candidate, call: candidate.call })) continue;
+        const [consumed] = await db
+          .update(preapprovals)
+          .set({ consumedByRequestId: requestId, consumedAt: new Date() })
+          .where(and(eq(preapprovals.id, candidate.id), isNull(preapprovals.consumedByRequestId)))
+          .returning();
+        if (consumed) return consumed.sourceRequestId;
+      }
+      return undefined;
+    },
+
+    async recentlyDecided(sessionId, since) {
+      const rows = await db
+        .select()
+        .from(permissionRequests)
+        .where(
+          and(
+            eq(permissionRequests.sessionId, sessionId),
+            ne(permissionRequests.state, "pending"),
+            gte(permissionRequests.decidedAt, since),
+          ),
+        )
+        .orderBy(desc(permissionRequests.decidedAt));
+      return rows.map(toRecord);
+    },
+
+    async audit(requestId) {
+      const rows = await db.select().from(auditLog).where(eq(auditLog.requestId, requestId)).orderBy(asc(auditLog.id));
+      return rows.map(toAuditEntry);
+    },
+
+    async getThread(sessionId) {
+      const [row] = await db.select().from(sessionThreads).where(eq(sessionThreads.sessionId, sessionId));
+      return row ? toThread(row) : undefined;
+    },
+
+    async saveThread(thread) {
+      await db.insert(sessionThreads).values(thread).onConflictDoNothing();
+      const [row] = await db.select().from(sessionThreads).where(eq(sessionThreads.sessionId, thread.sessionId));
+      return toThread(row!);
+    },
+
+    ping: () => database.ping(),
+  };
+}
+
+async function findRequest(db: Db, id: string): Promise<PermissionRecord | undefined> {
+  const [row] = await db.select().from(permissionRequests).where(eq(permissionRequests.id, id));
+  return row ? toRecord(row) : undefined;
+}
+
+async function decide(db: Db, input: DecideInput): Promise<PermissionRecord> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(permissionRequests)
+      .set({
+        state: input.state,
+        decidedAt: input.at,
+        deciderPlatform: input.decider.platform,
+        deciderUserId: input.decider.userId,
+        deciderName: input.decider.name,
+        reason: input.reason ?? null,
+        editedArgs: input.editedArgs ?? null,
+        linkedRequestId: input.linkedRequestId ?? null,
+      })
+      .where(and(eq(permissionRequests.id, input.requestId), eq(permissionRequests.state, "pending")))
+      .returning();
+    if (!row) {
+      const existing = await findRequest(tx as unknown as Db, input.requestId);
+      if (!existing) throw new NotFound(`permission request ${input.requestId}`);
+      throw new AlreadyDecided(input.requestId, existing.state);
+    }
+    await tx.insert(auditLog).values({
+      ...auditBase(row),
+      editedArgs: input.editedArgs ?? null,
+      decision: input.decision ?? input.state,
+      reason: input.reason ?? null,
+      deciderPlatform: input.decider.platform,
+      deciderUserId: input.decider.userId,
+      deciderName: input.decider.name,
+      decidedAt: input.at,
+      linkedRequestId: input.linkedRequestId ?? null,
+    });
+    if (input.preapproval) await tx.insert(preapprovals).values(input.preapproval);
+    return toRecord(row);
+  });
+}
+
+function auditBase(row: PermissionRow) {
+  return {
+    requestId: row.id,
+    sessionId: row.sessionId,
+    directory: row.directory,
+    tool: row.permission,
+    patterns: row.patterns,
+    originalArgs: row.metadata,
+    askedAt: row.askedAt,
+  };
+}
+
+function toRecord(row: PermissionRow): PermissionRecord {
+  return {
+    id: row.id,
+    directory: row.directory,
+    sessionId: row.sessionId,
+    permission: row.permission,
+    patterns: row.patterns,
+    always: row.always,
+    metadata: row.metadata,
+    callId: row.callId,
+    state: row.state as RequestState,
+    askedAt: row.askedAt,
+    decidedAt: row.decidedAt,
+    decider:
+      row.deciderPlatform && row.deciderUserId
+        ? {
+            platform: row.deciderPlatform as NonNullable<PermissionRecord["decider"]>["platform"],
+            userId: row.deciderUserId,
+            name: row.deciderName ?? row.deciderUserId,
+          }
+        : null,
+    reason: row.reason,
+    editedArgs: row.editedArgs,
+    linkedRequestId: row.linkedRequestId,
+    replyError: row.replyError,
+    card: row.cardChannel && row.cardTs ? { channel: row.cardChannel, ts: row.cardTs } : null,
+  };
+}
+
+function toAuditEntry(row: AuditRow): AuditEntry {
+  return {
+    id: row.id,
+    requestId: row.requestId,
+    sessionId: row.sessionId,
+    directory: row.directory,
+    tool: row.tool,
+    patterns: row.patterns,
+    originalArgs: row.originalArgs,
+    editedArgs: row.editedArgs,
+    decision: row.decision,
+    reason: row.reason,
+    decider: {
+      platform: row.deciderPlatform as AuditEntry["decider"]["platform"],
+      userId: row.deciderUserId,
+      name: row.deciderName,
+    },
+    askedAt: row.askedAt,
+    decidedAt: row.decidedAt,
+    linkedRequestId: row.linkedRequestId,
+  };
+}
+
+function toThread(row: typeof sessionThreads.$inferSelect): SessionThread {
+  return { sessionId: row.sessionId, directory: row.directory, title: row.title, channel: row.channel, threadTs: row.threadTs };
+}

@@ -1,0 +1,91 @@
+import { sql } from "drizzle-orm";
+import { bigserial, index, jsonb, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+
+/** One row per OpenCode permission request; `state` moves from `pending` exactly once. */
+export const permissionRequests = pgTable(
+  "permission_requests",
+  {
+    id: text("id").primaryKey(),
+    directory: text("directory").notNull(),
+    sessionId: text("session_id").notNull(),
+    permission: text("permission").notNull(),
+    patterns: jsonb("patterns").$type<string[]>().notNull(),
+    always: jsonb("always").$type<string[]>().notNull(),
+    metadata: jsonb("metadata").$type<Record<string, unknown>>().notNull(),
+    callId: text("call_id"),
+    state: text("state").notNull().default("pending"),
+    askedAt: timestamp("asked_at", { withTimezone: true }).notNull(),
+    decidedAt: timestamp("decided_at", { withTimezone: true }),
+    deciderPlatform: text("decider_platform"),
+    deciderUserId: text("decider_user_id"),
+    deciderName: text("decider_name"),
+    reason: text("reason"),
+    editedArgs: jsonb("edited_args").$type<Record<string, unknown>>(),
+    linkedRequestId: text("linked_request_id"),
+    replyError: text("reply_error"),
+    cardChannel: text("card_channel"),
+    cardTs: text("card_ts"),
+  },
+  (t) => [index("permission_requests_state_idx").on(t.state), index("permission_requests_session_idx").on(t.sessionId)],
+);
+
+/** Append-only: a trigger (migration 0001) refuses UPDATE, DELETE and TRUNCATE. */
+export const auditLog = pgTable(
+  "audit_log",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    requestId: text("request_id").notNull(),
+    sessionId: text("session_id").notNull(),
+    directory: text("directory").notNull(),
+    tool: text("tool").notNull(),
+    patterns: jsonb("patterns").$type<string[]>().notNull(),
+    originalArgs: jsonb("original_args").$type<Record<string, unknown>>().notNull(),
+    editedArgs: jsonb("edited_args").$type<Record<string, unknown>>(),
+    decision: text("decision").notNull(),
+    reason: text("reason"),
+    deciderPlatform: text("decider_platform").notNull(),
+    deciderUserId: text("decider_user_id").notNull(),
+    deciderName: text("decider_name").notNull(),
+    askedAt: timestamp("asked_at", { withTimezone: true }).notNull(),
+    decidedAt: timestamp("decided_at", { withTimezone: true }).notNull(),
+    linkedRequestId: text("linked_request_id"),
+    recordedAt: timestamp("recorded_at", { withTimezone: true }).notNull().default(sql`now()`),
+  },
+  (t) => [index("audit_log_request_idx").on(t.requestId)],
+);
+
+/** The chat thread that holds one OpenCode session's cards. */
+export const sessionThreads = pgTable("session_threads", {
+  sessionId: text("session_id").primaryKey(),
+  directory: text("directory").notNull(),
+  title: text("title").notNull(),
+  channel: text("channel").notNull(),
+  threadTs: text("thread_ts").notNull(),
+  createdAt: timestamp("created_at", { withTimezone: true }).notNull().default(sql`now()`),
+});
+
+/** One-shot approvals for an exact call, written by an edit decided without the plugin. */
+export const preapprovals = pgTable(
+  "preapprovals",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    directory: text("directory").notNull(),
+    sessionId: text("session_id").notNull(),
+    permission: text("permission").notNull(),
+    call: jsonb("call").$type<Record<string, unknown>>().notNull(),
+    sourceRequestId: text("source_request_id").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().default(sql`now()`),
+    consumedByRequestId: text("consumed_by_request_id"),
+    consumedAt: timestamp("consumed_at", { withTimezone: true }),
+  },
+  (t) => [
+    index("preapprovals_session_idx").on(t.sessionId),
+    uniqueIndex("preapprovals_source_idx").on(t.sourceRequestId),
+  ],
+);
+
+export type PermissionRow = typeof permissionRequests.$inferSelect;
+export type AuditRow = typeof auditLog.$inferSelect;
+export type NewAuditRow = typeof auditLog.$inferInsert;
+export type SessionThreadRow = typeof sessionThreads.$inferSelect;
+export type PreapprovalRow = typeof preapprovals.$inferSelect;

@@ -1,0 +1,118 @@
+import { sql } from "drizzle-orm";
+import { afterEach, describe, expect, it } from "vitest";
+import { AlreadyDecided } from "../src/core/errors.ts";
+import type { ApprovalStore } from "../src/core/store-port.ts";
+import type { NewPermission } from "../src/core/types.ts";
+import { createApprovalStore } from "../src/store/approval-store.ts";
+import { openDatabase, openPglite, type Database } from "../src/store/database.ts";
+import { createPostgresDatabase, testDatabaseKinds } from "./support/databases.ts";
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+async function open(kind: "pglite" | "postgres"): Promise<{ database: Database; store: ApprovalStore }> {
+  let database: Database;
+  if (kind === "pglite") {
+    database = await openPglite("memory://");
+  } else {
+    const pg = await createPostgresDatabase();
+    database = await openDatabase({ url: pg.url, dataDir: "" });
+    cleanups.push(() => pg.drop());
+  }
+  cleanups.push(() => database.close());
+  return { database, store: createApprovalStore(database) };
+}
+
+const request = (id: string, extra: Partial<NewPermission> = {}): NewPermission => ({
+  id,
+  directory: "/tmp/project",
+  sessionId: "ses_1",
+  permission: "bash",
+  patterns: ["echo hi"],
+  always: ["echo *"],
+  metadata: { command: "echo hi" },
+  callId: "call_1",
+  askedAt: new Date("2026-01-01T00:00:00Z"),
+  ...extra,
+});
+
+/** The database's own message: drizzle wraps it as the cause of "Failed query". */
+const failure = (query: Promise<unknown>) =>
+  query.then(
+    () => "succeeded",
+    (error: Error) => String((error.cause as Error | undefined)?.message ?? error.message),
+  );
+
+const alice = { platform: "slack" as const, userId: "U1", name: "alice" };
+
+describe.each(testDatabaseKinds())("approval store on %s", (kind) => {
+  it("applies the migrations and adds a request once", async () => {
+    const { store } = await open(kind);
+    const first = await store.addRequest(request("per_1"));
+    const second = await store.addRequest(request("per_1", { metadata: { command: "changed" } }));
+    expect(first.created).toBe(true);
+    expect(second.created).toBe(false);
+    expect(second.record.metadata).toEqual({ command: "echo hi" });
+    expect((await store.pendingRequests()).map((r) => r.id)).toEqual(["per_1"]);
+    expect(await store.knownDirectories()).toEqual(["/tmp/project"]);
+  });
+
+  it("decides a pending request exactly once under 20 concurrent decisions", async () => {
+    const { store } = await open(kind);
+    await store.addRequest(request("per_2"));
+    const attempts = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) =>
+        store.decide({ requestId: "per_2", state: "approved_once", decider: { ...alice, userId: `U${i}` }, at: new Date() }),
+      ),
+    );
+    const won = attempts.filter((a) => a.status === "fulfilled");
+    const lost = attempts.filter((a): a is PromiseRejectedResult => a.status === "rejected");
+    expect(won).toHaveLength(1);
+    expect(lost).toHaveLength(19);
+    for (const loss of lost) expect(loss.reason).toBeInstanceOf(AlreadyDecided);
+    const audit = await store.audit("per_2");
+    expect(audit).toHaveLength(1);
+    expect(audit[0]).toMatchObject({ decision: "approved_once", tool: "bash", originalArgs: { command: "echo hi" } });
+    expect(await store.pendingRequests()).toEqual([]);
+  });
+
+  it("keeps the audit trail append-only", async () => {
+    const { store, database } = await open(kind);
+    await store.addRequest(request("per_3"));
+    await store.decide({ requestId: "per_3", state: "rejected", decider: alice, reason: "no", at: new Date() });
+    expect(await failure(database.db.execute(sql`update audit_log set decision = 'approved_once'`))).toMatch(/append-only/);
+    expect(await failure(database.db.execute(sql`delete from audit_log`))).toMatch(/append-only/);
+    expect((await store.audit("per_3"))[0]?.decision).toBe("rejected");
+  });
+
+  it("stores an edit with its pre-approval, consumed at most once", async () => {
+    const { store } = await open(kind);
+    await store.addRequest(request("per_4"));
+    const edited = { command: "echo narrower" };
+    await store.decide({
+      requestId: "per_4",
+      state: "edited",
+      decider: alice,
+      editedArgs: edited,
+      at: new Date(),
+      preapproval: { directory: "/tmp/project", sessionId: "ses_1", permission: "bash", call: edited, sourceRequestId: "per_4" },
+    });
+    const scope = { directory: "/tmp/project", sessionId: "ses_1", permission: "bash" };
+    const matches = (p: { call: Record<string, unknown> }) => p.call.command === "echo narrower";
+    expect(await store.consumePreapproval("per_5", () => false, scope)).toBeUndefined();
+    expect(await store.consumePreapproval("per_5", matches, scope)).toBe("per_4");
+    expect(await store.consumePreapproval("per_6", matches, scope)).toBeUndefined();
+    expect((await store.audit("per_4"))[0]).toMatchObject({ editedArgs: edited, originalArgs: { command: "echo hi" } });
+  });
+
+  it("records a failed reply as a further audit row", async () => {
+    const { store } = await open(kind);
+    await store.addRequest(request("per_7"));
+    await store.decide({ requestId: "per_7", state: "approved_once", decider: alice, at: new Date() });
+    const record = await store.recordReplyFailure("per_7", "PermissionNotFoundError", new Date());
+    expect(record.replyError).toBe("PermissionNotFoundError");
+    expect((await store.audit("per_7")).map((a) => a.decision)).toEqual(["approved_once", "reply_failed"]);
+  });
+});
