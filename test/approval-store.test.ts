@@ -34,6 +34,9 @@ const request = (id: string, extra: Partial<NewPermission> = {}): NewPermission 
   always: ["echo *"],
   metadata: { command: "echo hi" },
   callId: "call_1",
+  messageId: "msg_1",
+  toolName: "bash",
+  toolArgs: { command: "echo hi", description: "Say hi" },
   askedAt: new Date("2026-01-01T00:00:00Z"),
   ...extra,
 });
@@ -74,7 +77,7 @@ describe.each(testDatabaseKinds())("approval store on %s", (kind) => {
     for (const loss of lost) expect(loss.reason).toBeInstanceOf(AlreadyDecided);
     const audit = await store.audit("per_2");
     expect(audit).toHaveLength(1);
-    expect(audit[0]).toMatchObject({ decision: "approved_once", tool: "bash", originalArgs: { command: "echo hi" } });
+    expect(audit[0]).toMatchObject({ decision: "approved_once", tool: "bash", originalArgs: { command: "echo hi", description: "Say hi" } });
     expect(await store.pendingRequests()).toEqual([]);
   });
 
@@ -104,7 +107,7 @@ describe.each(testDatabaseKinds())("approval store on %s", (kind) => {
     expect(await store.consumePreapproval("per_5", () => false, scope)).toBeUndefined();
     expect(await store.consumePreapproval("per_5", matches, scope)).toBe("per_4");
     expect(await store.consumePreapproval("per_6", matches, scope)).toBeUndefined();
-    expect((await store.audit("per_4"))[0]).toMatchObject({ editedArgs: edited, originalArgs: { command: "echo hi" } });
+    expect((await store.audit("per_4"))[0]).toMatchObject({ editedArgs: edited, originalArgs: { command: "echo hi", description: "Say hi" } });
   });
 
   it("records a failed reply as a further audit row", async () => {

@@ -32,6 +32,11 @@ export type PermissionRecord = {
   always: string[];
   metadata: Record<string, unknown>;
   callId: string | null;
+  messageId: string | null;
+  /** The tool that asked (`write` and `edit` both ask permission `edit`), when OpenCode told us. */
+  toolName: string | null;
+  /** The tool's input as the model wrote it, when OpenCode had it; otherwise null and `metadata` stands in. */
+  toolArgs: Record<string, unknown> | null;
   state: RequestState;
   askedAt: Date;
   decidedAt: Date | null;
@@ -45,7 +50,7 @@ export type PermissionRecord = {
 
 export type NewPermission = Pick<
   PermissionRecord,
-  "id" | "directory" | "sessionId" | "permission" | "patterns" | "always" | "metadata" | "callId"
+  "id" | "directory" | "sessionId" | "permission" | "patterns" | "always" | "metadata" | "callId" | "messageId" | "toolName" | "toolArgs"
 > & { askedAt: Date };
 
 export type SessionThread = { sessionId: string; directory: string; title: string; channel: string; threadTs: string };
@@ -66,6 +71,7 @@ export type AuditEntry = {
   sessionId: string;
   directory: string;
   tool: string;
+  toolName: string | null;
   patterns: string[];
   originalArgs: Record<string, unknown>;
   editedArgs: Record<string, unknown> | null;

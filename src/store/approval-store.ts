@@ -176,8 +176,9 @@ function auditBase(row: PermissionRow) {
     sessionId: row.sessionId,
     directory: row.directory,
     tool: row.permission,
+    toolName: row.toolName,
     patterns: row.patterns,
-    originalArgs: row.metadata,
+    originalArgs: row.toolArgs ?? row.metadata,
     askedAt: row.askedAt,
   };
 }
@@ -192,6 +193,9 @@ function toRecord(row: PermissionRow): PermissionRecord {
     always: row.always,
     metadata: row.metadata,
     callId: row.callId,
+    messageId: row.messageId,
+    toolName: row.toolName,
+    toolArgs: row.toolArgs,
     state: row.state as RequestState,
     askedAt: row.askedAt,
     decidedAt: row.decidedAt,
@@ -218,6 +222,7 @@ function toAuditEntry(row: AuditRow): AuditEntry {
     sessionId: row.sessionId,
     directory: row.directory,
     tool: row.tool,
+    toolName: row.toolName,
     patterns: row.patterns,
     originalArgs: row.originalArgs,
     editedArgs: row.editedArgs,

@@ -13,6 +13,10 @@ export const permissionRequests = pgTable(
     always: jsonb("always").$type<string[]>().notNull(),
     metadata: jsonb("metadata").$type<Record<string, unknown>>().notNull(),
     callId: text("call_id"),
+    messageId: text("message_id"),
+    /** The tool behind the permission (`write` and `edit` both ask `edit`) and its input, when OpenCode had it. */
+    toolName: text("tool_name"),
+    toolArgs: jsonb("tool_args").$type<Record<string, unknown>>(),
     state: text("state").notNull().default("pending"),
     askedAt: timestamp("asked_at", { withTimezone: true }).notNull(),
     decidedAt: timestamp("decided_at", { withTimezone: true }),
@@ -38,6 +42,7 @@ export const auditLog = pgTable(
     sessionId: text("session_id").notNull(),
     directory: text("directory").notNull(),
     tool: text("tool").notNull(),
+    toolName: text("tool_name"),
     patterns: jsonb("patterns").$type<string[]>().notNull(),
     originalArgs: jsonb("original_args").$type<Record<string, unknown>>().notNull(),
     editedArgs: jsonb("edited_args").$type<Record<string, unknown>>(),
