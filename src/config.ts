@@ -18,7 +18,7 @@ const schema = z
       message: "DATABASE_URL must start with postgres:// or postgresql://",
     }),
     DATA_DIR: z.string().default("./data"),
-    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    PORT: z.coerce.number({ message: "PORT must be a port number" }).int().min(0).max(65535).default(3000),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     SLACK_BOT_TOKEN: z.string().startsWith("xoxb-", { message: "SLACK_BOT_TOKEN must be a bot token (xoxb-…)" }),
     SLACK_SIGNING_SECRET: optionalString,
@@ -66,7 +66,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const variable = String(issue.path[0] ?? "environment");
-    const message = issue.code === "invalid_type" && issue.input === undefined ? `${variable} is required` : issue.message;
+    const raw = env[variable];
+    const message =
+      raw === undefined || raw.trim() === ""
+        ? issue.message.includes(variable) ? issue.message : `${variable} is required`
+        : `${issue.message} (got ${JSON.stringify(raw)})`;
     throw new ConfigError(`config: ${variable}: ${message}`);
   }
   const e = parsed.data;

@@ -1,0 +1,151 @@
+import type { Card, StatusLine } from "../../src/core/card.ts";
+import { choiceLabels, renderStatus } from "../../src/core/card.ts";
+import type { EditField } from "../../src/core/edit-form.ts";
+import type { Decider } from "../../src/core/types.ts";
+
+// Slack's limits: a section's text is at most 3000 characters, a modal has at most 100 blocks,
+// a plain_text_input's initial value at most 3000.
+const SECTION_LIMIT = 2900;
+export const INPUT_LIMIT = 3000;
+
+export const actionIds = {
+  once: "approval:once",
+  always: "approval:always",
+  reject: "approval:reject",
+  edit: "approval:edit",
+  view: "approval:view",
+} as const;
+export const callbackIds = { reject: "approval_reject", edit: "approval_edit" } as const;
+
+// Slack's types are loose JSON; our blocks are plain objects checked by the fake Slack in tests.
+export type Block = Record<string, unknown>;
+
+const mention = (decider: Decider) => (decider.platform === "slack" ? `<@${decider.userId}>` : decider.name);
+const toneIcon: Record<StatusLine["tone"], string> = { ok: "✅", rejected: "❌", closed: "⏹️", warning: "⚠️" };
+
+/** Escapes the three characters Slack's mrkdwn treats as control characters. */
+export function escapeMrkdwn(text: string): string {
+  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
+}
+
+function codeBlock(text: string): string {
+  return "```" + escapeMrkdwn(text).replaceAll("```", "`\u200b``") + "```";
+}
+
+/** Block Kit for an approval card. */
+export function renderCard(card: Card): { text: string; blocks: Block[] } {
+  const blocks: Block[] = [
+    { type: "section", text: { type: "mrkdwn", text: `*${escapeMrkdwn(card.title)}*` } },
+    {
+      type: "section",
+      fields: card.fields.map((field) => ({ type: "mrkdwn", text: `*${field.label}*\n${escapeMrkdwn(field.value)}` })),
+    },
+  ];
+  if (card.body) {
+    blocks.push({ type: "section", block_id: "body", text: { type: "mrkdwn", text: codeBlock(card.body.text) } });
+    if (card.body.truncated) {
+      blocks.push({
+        type: "actions",
+        block_id: "view_full",
+        elements: [button(actionIds.view, `Show all (${card.body.full.length} characters)`, card.requestId)],
+      });
+    }
+  }
+  if (card.actions.length > 0) {
+    blocks.push({
+      type: "actions",
+      block_id: "approval_actions",
+      elements: card.actions.map((choice) =>
+        button(actionIds[choice], choiceLabels[choice], card.requestId, choice === "once" ? "primary" : choice === "reject" ? "danger" : undefined),
+      ),
+    });
+  }
+  for (const line of card.status) {
+    blocks.push({ type: "section", text: { type: "mrkdwn", text: `${toneIcon[line.tone]} ${renderStatus(line, mention)}` } });
+  }
+  const status = card.status.map((line) => renderStatus(line, mention)).join(" · ");
+  return { text: status ? `${card.summary} — ${status}` : card.summary, blocks };
+}
+
+function button(actionId: string, text: string, value: string, style?: "primary" | "danger"): Block {
+  return { type: "button", action_id: actionId, text: { type: "plain_text", text }, value, ...(style ? { style } : {}) };
+}
+
+/** Where a modal came from, so its submission can update the right card and tell the right person. */
+export type ModalContext = { requestId: string; channel: string; messageTs: string };
+
+export function rejectModal(context: ModalContext, summary: string): Block {
+  return {
+    type: "modal",
+    callback_id: callbackIds.reject,
+    private_metadata: JSON.stringify(context),
+    title: { type: "plain_text", text: "Reject request" },
+    submit: { type: "plain_text", text: "Reject" },
+    close: { type: "plain_text", text: "Cancel" },
+    blocks: [
+      { type: "section", text: { type: "mrkdwn", text: escapeMrkdwn(summary).slice(0, SECTION_LIMIT) } },
+      {
+        type: "input",
+        block_id: "reason",
+        optional: true,
+        label: { type: "plain_text", text: "Reason (the agent reads it)" },
+        element: { type: "plain_text_input", action_id: "value", multiline: true },
+      },
+    ],
+  };
+}
+
+export function editModal(context: ModalContext, summary: string, fields: EditField[]): Block {
+  return {
+    type: "modal",
+    callback_id: callbackIds.edit,
+    private_metadata: JSON.stringify(context),
+    title: { type: "plain_text", text: "Edit, then allow" },
+    submit: { type: "plain_text", text: "Allow edited" },
+    close: { type: "plain_text", text: "Cancel" },
+    blocks: [
+      { type: "section", text: { type: "mrkdwn", text: escapeMrkdwn(summary).slice(0, SECTION_LIMIT) } },
+      ...fields.map((field) => ({
+        type: "input",
+        block_id: field.id,
+        optional: field.optional ?? false,
+        label: { type: "plain_text", text: field.label },
+        element: {
+          type: "plain_text_input",
+          action_id: "value",
+          multiline: field.multiline,
+          ...(field.value ? { initial_value: field.value } : {}),
+        },
+      })),
+    ],
+  };
+}
+
+/** A read-only modal with the whole command, diff or arguments, in as many sections as it needs. */
+export function fullBodyModal(card: Card): Block {
+  const full = card.body?.full ?? "";
+  const chunks: string[] = [];
+  for (let i = 0; i < full.length && chunks.length < 99; i += SECTION_LIMIT - 10) chunks.push(full.slice(i, i + SECTION_LIMIT - 10));
+  return {
+    type: "modal",
+    title: { type: "plain_text", text: "Full request" },
+    close: { type: "plain_text", text: "Close" },
+    blocks: chunks.map((chunk) => ({ type: "section", text: { type: "mrkdwn", text: codeBlock(chunk) } })),
+  };
+}
+
+export function threadParent(session: { directory: string; sessionId: string; title: string }): { text: string; blocks: Block[] } {
+  const text = `OpenCode session “${session.title}” in ${session.directory}`;
+  return {
+    text,
+    blocks: [
+      {
+        type: "section",
+        text: {
+          type: "mrkdwn",
+          text: `:robot_face: OpenCode session *${escapeMrkdwn(session.title)}*\nProject: \`${escapeMrkdwn(session.directory)}\`\nSession: \`${session.sessionId}\`\nIts permission requests appear in this thread.`,
+        },
+      },
+    ],
+  };
+}

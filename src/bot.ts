@@ -1,0 +1,75 @@
+import { once } from "node:events";
+import type { AddressInfo } from "node:net";
+import pino from "pino";
+import { createSlackAdapter } from "../adapters/slack/slack-adapter.ts";
+import type { Config } from "./config.ts";
+import { ApprovalEngine } from "./core/approval-engine.ts";
+import { createHttpServer, sendJson, type Route } from "./http-server.ts";
+import { createOpencodeConnector } from "./opencode/connector.ts";
+import { createOpencodeGateway } from "./opencode/opencode-api.ts";
+import { createApprovalStore } from "./store/approval-store.ts";
+import { openDatabase } from "./store/database.ts";
+
+export type Bot = {
+  /** The port the HTTP server listens on (useful with PORT=0). */
+  port: number;
+  stop(): Promise<void>;
+};
+
+/** Builds and starts everything; the one place that wires store → engine → adapters → connector. */
+export async function startBot(config: Config, options: { silenceMs?: number } = {}): Promise<Bot> {
+  const logger = pino({ level: config.logLevel, base: { service: "opencode-chatops" } });
+  const database = await openDatabase(config.database);
+  const store = createApprovalStore(database);
+  const gateway = createOpencodeGateway(config.opencode);
+  let engine: ApprovalEngine | undefined;
+  const slack = createSlackAdapter({
+    config: config.slack,
+    logger: logger.child({ adapter: "slack" }),
+    decisions: {
+      decide: (request) => engine!.decide(request),
+      getRequest: (id) => store.getRequest(id),
+    },
+  });
+  engine = new ApprovalEngine({ store, opencode: gateway, chat: slack, logger });
+  const connector = createOpencodeConnector({
+    server: config.opencode,
+    gateway,
+    engine,
+    store,
+    logger: logger.child({ component: "opencode" }),
+    silenceMs: options.silenceMs,
+  });
+
+  const routes: Record<string, Route> = {
+    "GET /healthz": async (_req, res) => {
+      const database = await store.ping().then(
+        () => "ok",
+        (error: unknown) => `error: ${(error as Error).message}`,
+      );
+      const healthy = database === "ok";
+      sendJson(res, healthy ? 200 : 503, { status: healthy ? "ok" : "degraded", database, opencode: connector.state });
+    },
+  };
+  if (slack.httpHandler) routes["POST /slack/events"] = slack.httpHandler;
+  const server = createHttpServer(routes, logger);
+  server.listen(config.port);
+  await once(server, "listening");
+
+  await slack.start();
+  connector.start();
+  const port = (server.address() as AddressInfo).port;
+  logger.info({ port, database: database.kind, opencode: config.opencode.url }, "opencode-chatops started");
+
+  return {
+    port,
+    async stop() {
+      await connector.stop();
+      await engine!.idle();
+      await slack.stop();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await database.close();
+    },
+  };
+}

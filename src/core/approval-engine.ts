@@ -1,0 +1,293 @@
+import type { PermissionRequest } from "@opencode-ai/sdk/v2";
+import { buildCard } from "./card-text.ts";
+import { fallbackMessage, matchesPreapproval, originalCall, preapprovalFor } from "./edit-form.ts";
+import { AlreadyDecided, ChatopsError, NotFound } from "./errors.ts";
+import { KeyedQueue } from "./keyed-queue.ts";
+import type { Logger } from "./logger.ts";
+import type { ChatAdapter, OpencodeApi, PermissionReply } from "./ports.ts";
+import type { ApprovalStore, DecideInput } from "./store-port.ts";
+import type { Choice, Decider, PermissionRecord, SessionThread } from "./types.ts";
+
+export type DecisionOutcome =
+  | { kind: "decided"; record: PermissionRecord }
+  | { kind: "already_decided"; record: PermissionRecord }
+  | { kind: "reply_failed"; record: PermissionRecord; error: string }
+  | { kind: "not_found" };
+
+export type DecisionRequest = {
+  requestId: string;
+  choice: Choice;
+  decider: Decider;
+  reason?: string;
+  /** With `edit`: the approver's arguments (see edit-form.ts `applyEdit`). */
+  editedArgs?: Record<string, unknown>;
+};
+
+const OPENCODE: Decider = { platform: "opencode", userId: "opencode", name: "OpenCode" };
+const BOT: Decider = { platform: "bot", userId: "opencode-chatops", name: "opencode-chatops" };
+/** OpenCode answers a cascade within milliseconds; a minute leaves room for a slow event stream. */
+const CASCADE_WINDOW_MS = 60_000;
+
+const stateFor = { once: "approved_once", always: "approved_always", reject: "rejected", edit: "edited" } as const;
+
+/**
+ * The approval loop: records each OpenCode permission request, shows it as a card, turns a click into
+ * exactly one reply, and follows what OpenCode decides on its own (TUI answers, cascades, restarts).
+ */
+export class ApprovalEngine {
+  private readonly sessions = new KeyedQueue();
+  private readonly threads = new Map<string, Promise<Pick<SessionThread, "channel" | "threadTs">>>();
+
+  constructor(
+    private readonly deps: {
+      store: ApprovalStore;
+      opencode: OpencodeApi;
+      chat: ChatAdapter;
+      logger: Logger;
+      now?: () => Date;
+    },
+  ) {}
+
+  private now(): Date {
+    return this.deps.now?.() ?? new Date();
+  }
+
+  /** A `permission.asked` (live or found by a resync): record it once and post its card. */
+  handleAsked(directory: string, request: PermissionRequest): Promise<void> {
+    return this.sessions.run(request.sessionID, () => this.asked(directory, request));
+  }
+
+  /** A `permission.replied`: when the bot did not decide it, close the card saying who did. */
+  handleReplied(directory: string, event: { sessionID: string; requestID: string; reply: PermissionReply }): Promise<void> {
+    return this.sessions.run(event.sessionID, () => this.replied(event));
+  }
+
+  /** The session went idle (finished or aborted): its pending requests will never run. */
+  handleSessionIdle(directory: string, sessionId: string): Promise<void> {
+    return this.sessions.run(sessionId, async () => {
+      for (const record of await this.deps.store.pendingRequests()) {
+        if (record.sessionId !== sessionId || record.directory !== directory) continue;
+        await this.close(record, "cancelled", "the session was stopped (aborted) before anyone decided");
+      }
+    });
+  }
+
+  /**
+   * After a (re)connect: `listed` is what OpenCode has pending in `directory` now, `busy` the sessions
+   * that are running. Posts cards for requests not seen, closes cards whose request is gone.
+   */
+  async reconcile(
+    directory: string,
+    listed: PermissionRequest[],
+    busy: Set<string>,
+    listedAt: Date,
+    goneReason: string,
+  ): Promise<void> {
+    const listedIds = new Set(listed.map((request) => request.id));
+    for (const request of listed) {
+      await this.handleAsked(directory, request);
+      if (!busy.has(request.sessionID)) await this.handleSessionIdle(directory, request.sessionID);
+    }
+    for (const record of await this.deps.store.pendingRequests()) {
+      if (record.directory !== directory || listedIds.has(record.id)) continue;
+      // A request that arrived after the list was read is not gone, only newer than the list.
+      if (record.askedAt >= listedAt) continue;
+      await this.sessions.run(record.sessionId, () => this.close(record, "expired", goneReason));
+    }
+    // Cards whose posting failed earlier (chat down) get another chance on every resync.
+    for (const record of await this.deps.store.pendingRequests()) {
+      if (record.directory === directory && !record.card) await this.sessions.run(record.sessionId, () => this.postCard(record));
+    }
+  }
+
+  /** A teammate's choice on a card. Authorization is the caller's job; this records, replies, and updates the card. */
+  async decide(request: DecisionRequest): Promise<DecisionOutcome> {
+    const record = await this.deps.store.getRequest(request.requestId);
+    if (!record) return { kind: "not_found" };
+    if (record.state !== "pending") return { kind: "already_decided", record };
+    const input: DecideInput = {
+      requestId: record.id,
+      state: stateFor[request.choice],
+      decider: request.decider,
+      reason: request.reason?.trim() || undefined,
+      at: this.now(),
+    };
+    let reply: { reply: PermissionReply; message?: string } = {
+      reply: request.choice === "edit" ? "reject" : request.choice,
+      message: input.reason,
+    };
+    if (request.choice === "edit") {
+      const edited = request.editedArgs ?? originalCall(record).args;
+      input.editedArgs = edited;
+      input.preapproval = preapprovalFor(record, edited);
+      reply = { reply: "reject", message: fallbackMessage(originalCall(record).tool, edited) };
+    }
+    let decided: PermissionRecord;
+    try {
+      decided = await this.deps.store.decide(input);
+    } catch (error) {
+      if (error instanceof AlreadyDecided) {
+        const current = await this.deps.store.getRequest(record.id);
+        return { kind: "already_decided", record: current ?? record };
+      }
+      throw error;
+    }
+    return this.sendReply(decided, reply);
+  }
+
+  private async asked(directory: string, request: PermissionRequest): Promise<void> {
+    const existing = await this.deps.store.getRequest(request.id);
+    if (existing) {
+      if (existing.state === "pending" && !existing.card) await this.postCard(existing);
+      return;
+    }
+    const call = request.tool
+      ? await this.deps.opencode
+          .toolCall(directory, { sessionId: request.sessionID, messageId: request.tool.messageID, callId: request.tool.callID })
+          .catch((error: unknown) => {
+            this.deps.logger.warn({ err: error, requestId: request.id }, "could not read the tool call behind a permission request");
+            return undefined;
+          })
+      : undefined;
+    const { record, created } = await this.deps.store.addRequest({
+      id: request.id,
+      directory,
+      sessionId: request.sessionID,
+      permission: request.permission,
+      patterns: request.patterns,
+      always: request.always,
+      metadata: request.metadata,
+      callId: request.tool?.callID ?? null,
+      messageId: request.tool?.messageID ?? null,
+      toolName: call?.tool ?? null,
+      toolArgs: call?.args ?? null,
+      askedAt: this.now(),
+    });
+    if (!created) return;
+    this.deps.logger.info({ requestId: record.id, sessionId: record.sessionId, permission: record.permission }, "permission asked");
+    const source = await this.deps.store.consumePreapproval(record.id, (p) => matchesPreapproval(p, record), {
+      directory: record.directory,
+      sessionId: record.sessionId,
+      permission: record.permission,
+    });
+    if (source) {
+      const decided = await this.deps.store.decide({
+        requestId: record.id,
+        state: "approved_once",
+        decider: BOT,
+        decision: "approved_once",
+        reason: `the edited call approved on request ${source}`,
+        linkedRequestId: source,
+        at: this.now(),
+      });
+      await this.postCard(decided);
+      await this.sendReply(decided, { reply: "once" });
+      return;
+    }
+    await this.postCard(record);
+  }
+
+  private async replied(event: { sessionID: string; requestID: string; reply: PermissionReply }): Promise<void> {
+    const record = await this.deps.store.getRequest(event.requestID);
+    if (!record || record.state !== "pending") return;
+    const reason = await this.explainReply(record, event.reply);
+    await this.close(record, "answered_elsewhere", reason, `answered_elsewhere:${event.reply}`);
+  }
+
+  /** Words for a reply the bot did not send: OpenCode's own cascade, or somebody in OpenCode's TUI/API. */
+  private async explainReply(record: PermissionRecord, reply: PermissionReply): Promise<string> {
+    const since = new Date(this.now().getTime() - CASCADE_WINDOW_MS);
+    const recent = (await this.deps.store.recentlyDecided(record.sessionId, since)).filter(
+      (other) => other.id !== record.id && other.decider && other.decider.platform !== "opencode",
+    );
+    if (reply === "reject") {
+      const cause = recent.find((other) => other.state === "rejected" || other.state === "edited");
+      if (cause) {
+        return `Rejected by OpenCode's cascade: ${cause.decider!.name} ${cause.state === "edited" ? "edited" : "rejected"} request ${cause.id} in this session, which rejects every pending request of the session. No reason reached the agent for this one.`;
+      }
+      return "Rejected in OpenCode (TUI, web or API), not from chat";
+    }
+    const always = recent.find((other) => other.state === "approved_always");
+    if (always) {
+      return `Approved by OpenCode: it matches the “Always” rule ${always.decider!.name} gave on request ${always.id}`;
+    }
+    return reply === "always"
+      ? "Always approved in OpenCode (TUI, web or API), not from chat"
+      : "Approved once in OpenCode (TUI, web or API), not from chat";
+  }
+
+  private async close(record: PermissionRecord, state: "expired" | "cancelled" | "answered_elsewhere", reason: string, decision?: string) {
+    try {
+      const closed = await this.deps.store.decide({ requestId: record.id, state, decider: OPENCODE, decision, reason, at: this.now() });
+      this.deps.logger.info({ requestId: record.id, state, reason }, "permission request closed without a chat decision");
+      await this.refreshCard(closed);
+    } catch (error) {
+      if (!(error instanceof AlreadyDecided)) throw error;
+    }
+  }
+
+  private async sendReply(record: PermissionRecord, reply: { reply: PermissionReply; message?: string }): Promise<DecisionOutcome> {
+    try {
+      await this.deps.opencode.replyPermission({ directory: record.directory, requestId: record.id, ...reply });
+    } catch (error) {
+      const message =
+        error instanceof NotFound
+          ? "OpenCode no longer has this request (it restarted, or the request was answered elsewhere)"
+          : error instanceof ChatopsError
+            ? error.message
+            : String(error);
+      this.deps.logger.error({ err: error, requestId: record.id }, "reply to OpenCode failed");
+      const failed = await this.deps.store.recordReplyFailure(record.id, message, this.now());
+      await this.refreshCard(failed);
+      return { kind: "reply_failed", record: failed, error: message };
+    }
+    this.deps.logger.info({ requestId: record.id, state: record.state, by: record.decider?.userId }, "permission decided");
+    await this.refreshCard(record);
+    return { kind: "decided", record };
+  }
+
+  private async postCard(record: PermissionRecord): Promise<void> {
+    try {
+      const thread = await this.threadFor(record);
+      const ref = await this.deps.chat.postCard(thread, buildCard(record, this.now()));
+      await this.deps.store.setCard(record.id, ref);
+    } catch (error) {
+      this.deps.logger.error({ err: error, requestId: record.id }, "could not post the card; will retry on the next resync");
+    }
+  }
+
+  /** Updates a card after a state change; a chat failure is logged, never undoes the decision. */
+  private async refreshCard(record: PermissionRecord): Promise<void> {
+    const current = (await this.deps.store.getRequest(record.id)) ?? record;
+    if (!current.card) return;
+    try {
+      await this.deps.chat.updateCard(current.card, buildCard(current, this.now()));
+    } catch (error) {
+      this.deps.logger.error({ err: error, requestId: record.id }, "could not update the card");
+    }
+  }
+
+  private threadFor(record: PermissionRecord): Promise<Pick<SessionThread, "channel" | "threadTs">> {
+    let thread = this.threads.get(record.sessionId);
+    if (!thread) {
+      thread = this.openThread(record);
+      this.threads.set(record.sessionId, thread);
+      thread.catch(() => this.threads.delete(record.sessionId));
+    }
+    return thread;
+  }
+
+  private async openThread(record: PermissionRecord): Promise<Pick<SessionThread, "channel" | "threadTs">> {
+    const stored = await this.deps.store.getThread(record.sessionId);
+    if (stored) return stored;
+    const title =
+      (await this.deps.opencode.sessionTitle(record.directory, record.sessionId).catch(() => undefined)) ?? record.sessionId;
+    const opened = await this.deps.chat.openThread({ directory: record.directory, sessionId: record.sessionId, title });
+    return this.deps.store.saveThread({ sessionId: record.sessionId, directory: record.directory, title, ...opened });
+  }
+
+  /** Resolves when every event handed to the engine so far has been handled (tests, shutdown). */
+  idle(): Promise<void> {
+    return this.sessions.idle();
+  }
+}

@@ -1,0 +1,125 @@
+import type { Card, StatusLine } from "./card.ts";
+import type { PermissionRecord } from "./types.ts";
+
+/** Longest command or diff shown inline on a card; the rest is one click away. */
+export const BODY_LIMIT = 2500;
+
+const toolTitles: Record<string, string> = {
+  bash: "wants to run a command",
+  edit: "wants to change a file",
+  external_directory: "wants to reach outside the project",
+  webfetch: "wants to fetch a URL",
+};
+
+/** The card for a permission request in its current state. All the words of a card live here. */
+export function buildCard(record: PermissionRecord, now: Date = new Date()): Card {
+  const tool = record.toolName ?? record.permission;
+  const body = cardBody(record);
+  const fields = [
+    { label: "Tool", value: tool === record.permission ? tool : `${tool} (permission: ${record.permission})` },
+    { label: "Directory", value: workingDirectory(record) },
+  ];
+  const path = stringField(record.metadata, "filepath") ?? stringField(record.toolArgs, "filePath");
+  if (path) fields.push({ label: "File", value: path });
+  if (record.always.length > 0) fields.push({ label: "Always allows", value: record.always.join(", ") });
+  const pending = record.state === "pending";
+  return {
+    requestId: record.id,
+    summary: `OpenCode ${toolTitles[record.permission] ?? `asks to use ${tool}`}${commandSummary(record)}`,
+    title: `OpenCode ${toolTitles[record.permission] ?? `asks to use ${tool}`}`,
+    fields,
+    body,
+    actions: pending ? ["once", "always", "reject", "edit"] : [],
+    status: pending ? [] : statusLines(record, now),
+  };
+}
+
+function statusLines(record: PermissionRecord, now: Date): StatusLine[] {
+  const by = record.decider ?? undefined;
+  const waited = formatWait((record.decidedAt ?? now).getTime() - record.askedAt.getTime());
+  const lines: StatusLine[] = [];
+  switch (record.state) {
+    case "approved_once":
+      lines.push(
+        record.linkedRequestId && by?.platform === "bot"
+          ? { text: `Approved automatically: it is the edited call approved on request ${record.linkedRequestId}`, tone: "ok" }
+          : { text: `Approved once by {by} after ${waited}`, by, tone: "ok" },
+      );
+      break;
+    case "approved_always":
+      lines.push({
+        text: `Always approved by {by} after ${waited}: OpenCode now allows ${record.always.join(", ") || "these calls"} without asking, until it restarts`,
+        by,
+        tone: "ok",
+      });
+      break;
+    case "rejected":
+      lines.push({ text: `Rejected by {by} after ${waited}${record.reason ? `: “${record.reason}”` : ""}`, by, tone: "rejected" });
+      break;
+    case "edited":
+      lines.push({
+        text: `Edited by {by} after ${waited}: the agent was asked to make the edited call instead, which will be approved once automatically`,
+        by,
+        tone: "ok",
+      });
+      break;
+    case "answered_elsewhere":
+      lines.push({ text: record.reason ?? "Answered in OpenCode", tone: "closed" });
+      break;
+    case "expired":
+      lines.push({ text: `Expired: ${record.reason ?? "OpenCode no longer has this request"}`, tone: "closed" });
+      break;
+    case "cancelled":
+      lines.push({ text: `Cancelled: ${record.reason ?? "the session stopped before anyone decided"}`, tone: "closed" });
+      break;
+    case "pending":
+      break;
+  }
+  if (record.state === "edited" && record.editedArgs) {
+    lines.push({ text: `Edited call: ${JSON.stringify(record.editedArgs)}`, tone: "ok" });
+  }
+  if (record.replyError) {
+    lines.push({ text: `OpenCode did not take this reply: ${record.replyError}. Nothing was run on this decision.`, tone: "warning" });
+  }
+  return lines;
+}
+
+function cardBody(record: PermissionRecord): Card["body"] {
+  const command = stringField(record.metadata, "command") ?? stringField(record.toolArgs, "command");
+  if (command) return cut("command", command);
+  const diff = stringField(record.metadata, "diff");
+  if (diff) return cut("diff", diff);
+  const args = record.toolArgs ?? record.metadata;
+  if (Object.keys(args).length === 0) return undefined;
+  return cut("json", JSON.stringify(args, null, 2));
+}
+
+function cut(kind: NonNullable<Card["body"]>["kind"], full: string): Card["body"] {
+  const truncated = full.length > BODY_LIMIT;
+  return { kind, full, truncated, text: truncated ? `${full.slice(0, BODY_LIMIT)}\n…` : full };
+}
+
+function commandSummary(record: PermissionRecord): string {
+  const command = stringField(record.metadata, "command");
+  if (command) return `: ${command.length > 80 ? `${command.slice(0, 80)}…` : command}`;
+  const path = stringField(record.metadata, "filepath");
+  return path ? `: ${path}` : "";
+}
+
+function workingDirectory(record: PermissionRecord): string {
+  return stringField(record.toolArgs, "workdir") ?? record.directory;
+}
+
+function stringField(source: Record<string, unknown> | null, key: string): string | undefined {
+  const value = source?.[key];
+  return typeof value === "string" && value.length > 0 ? value : undefined;
+}
+
+/** "14 s", "3 min 5 s", "2 h 4 min". */
+export function formatWait(ms: number): string {
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min ${seconds % 60} s`;
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}

@@ -1,0 +1,32 @@
+import type { Choice, Decider } from "./types.ts";
+
+/** The words on the buttons. Deployments and docs depend on them: keep them stable. */
+export const choiceLabels: Record<Choice, string> = {
+  once: "Approve once",
+  always: "Always",
+  reject: "Reject",
+  edit: "Edit",
+};
+
+/** A piece of text a platform renders with its own mention syntax for `by`. */
+export type StatusLine = { text: string; by?: Decider; tone: "ok" | "rejected" | "closed" | "warning" };
+
+/** Platform-neutral content of an approval card; each adapter renders it (Block Kit, Discord components). */
+export type Card = {
+  requestId: string;
+  /** One line for notifications and clients that cannot show rich content. */
+  summary: string;
+  title: string;
+  fields: Array<{ label: string; value: string }>;
+  /** The command, the diff or the arguments, cut to `limit`; `full` is there to show on request. */
+  body?: { kind: "command" | "diff" | "json"; text: string; truncated: boolean; full: string };
+  /** Present while the request is pending. */
+  actions: Choice[];
+  /** Present once decided or closed; several lines are shown in order. */
+  status: StatusLine[];
+};
+
+/** Replaces each `{by}` in a status line with the platform's mention of the decider. */
+export function renderStatus(line: StatusLine, mention: (decider: Decider) => string): string {
+  return line.by ? line.text.replaceAll("{by}", mention(line.by)) : line.text;
+}

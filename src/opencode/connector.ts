@@ -1,0 +1,71 @@
+import type { GlobalEvent } from "@opencode-ai/sdk/v2";
+import type { ApprovalEngine } from "../core/approval-engine.ts";
+import type { Logger } from "../core/logger.ts";
+import type { ApprovalStore } from "../core/store-port.ts";
+import { OpencodeEventStream } from "./event-stream.ts";
+import type { OpencodeGateway, OpencodeServer } from "./opencode-api.ts";
+
+/**
+ * Feeds OpenCode's events to the approval engine and, after every (re)connect, re-reads what is
+ * pending in each directory the bot knows, because SSE has no replay.
+ */
+export function createOpencodeConnector(deps: {
+  server: OpencodeServer;
+  gateway: OpencodeGateway;
+  engine: ApprovalEngine;
+  store: ApprovalStore;
+  logger: Logger;
+  silenceMs?: number;
+}) {
+  const { gateway, engine, store, logger } = deps;
+  const directories = new Set<string>();
+
+  function route(event: GlobalEvent): Promise<void> | undefined {
+    const { directory, payload } = event;
+    switch (payload.type) {
+      case "permission.asked":
+        directories.add(directory);
+        return engine.handleAsked(directory, payload.properties);
+      case "permission.replied":
+        return engine.handleReplied(directory, payload.properties);
+      case "session.status":
+        if (payload.properties.status.type !== "idle") return undefined;
+        return engine.handleSessionIdle(directory, payload.properties.sessionID);
+      case "session.idle":
+        return engine.handleSessionIdle(directory, payload.properties.sessionID);
+      default:
+        return undefined;
+    }
+  }
+
+  async function resync(info: { first: boolean; outage: boolean }): Promise<void> {
+    const known = new Set([...directories, ...(await store.knownDirectories())]);
+    const goneReason = info.first
+      ? "OpenCode no longer had this request when the bot started (answered or dropped while the bot was offline)"
+      : info.outage
+        ? "OpenCode restarted, which drops every pending request"
+        : "OpenCode no longer had this request after the bot reconnected (answered or dropped meanwhile)";
+    for (const directory of known) {
+      const listedAt = new Date();
+      const [listed, busy] = await Promise.all([gateway.listPermissions(directory), gateway.busySessions(directory)]);
+      await engine.reconcile(directory, listed, busy, listedAt, goneReason);
+    }
+    logger.info({ directories: known.size }, "resynced pending permission requests");
+  }
+
+  const stream = new OpencodeEventStream({
+    server: deps.server,
+    logger,
+    silenceMs: deps.silenceMs,
+    onEvent: route,
+    onConnected: resync,
+  });
+
+  return {
+    start: () => stream.start(),
+    stop: () => stream.stop(),
+    get state() {
+      return stream.state;
+    },
+  };
+}

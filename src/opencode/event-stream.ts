@@ -1,0 +1,145 @@
+import { createOpencodeClient, type GlobalEvent } from "@opencode-ai/sdk/v2";
+import type { Logger } from "../core/logger.ts";
+import { authHeaders, type OpencodeServer } from "./opencode-api.ts";
+
+export type StreamState = "connecting" | "ready" | "reconnecting" | "stopped";
+
+export type StreamOptions = {
+  server: OpencodeServer;
+  logger: Logger;
+  /** Each event from `GET /global/event`; errors are logged, never end the stream. */
+  onEvent(event: GlobalEvent): void | Promise<void>;
+  /**
+   * After every `server.connected`: the moment to re-read what is pending. `outage` says whether
+   * OpenCode could not be reached at all since the last good connection (it most likely restarted).
+   * A rejection drops the connection so that the next one resyncs again.
+   */
+  onConnected(info: { first: boolean; outage: boolean }): Promise<void>;
+  /** OpenCode sends `server.heartbeat` every 10 s; silence this long means the connection is dead. */
+  silenceMs?: number;
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** A connection that stayed up this long resets the backoff. */
+  healthyAfterMs?: number;
+};
+
+/**
+ * Our own reconnect loop around OpenCode's event stream (the SDK's never resets its counter and stops
+ * for good on a clean close): connecting → ready → reconnecting → … → stopped, capped jittered backoff.
+ */
+export class OpencodeEventStream {
+  private current: StreamState = "connecting";
+  private stopped = false;
+  private connection?: AbortController;
+  private wake?: () => void;
+  private loop?: Promise<void>;
+  private readonly client;
+
+  constructor(private readonly options: StreamOptions) {
+    this.client = createOpencodeClient({ baseUrl: options.server.url, headers: authHeaders(options.server) });
+  }
+
+  get state(): StreamState {
+    return this.current;
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.current = "stopped";
+    this.connection?.abort();
+    this.wake?.();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    const { logger } = this.options;
+    const minBackoff = this.options.minBackoffMs ?? 500;
+    const maxBackoff = this.options.maxBackoffMs ?? 15_000;
+    const healthyAfter = this.options.healthyAfterMs ?? 10_000;
+    let failures = 0;
+    let first = true;
+    let outage = false;
+    while (!this.stopped) {
+      const result = await this.connectOnce(first, outage);
+      if (this.stopped) break;
+      if (result.readyFor >= healthyAfter) failures = 0;
+      if (result.readyFor > 0) {
+        first = false;
+        outage = false;
+      } else {
+        outage = true;
+      }
+      failures += 1;
+      const delay = Math.min(maxBackoff, minBackoff * 2 ** (failures - 1)) * (0.5 + Math.random() / 2);
+      this.current = "reconnecting";
+      logger.warn({ err: result.error, retryInMs: Math.round(delay) }, "OpenCode event stream lost; reconnecting");
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delay);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    this.current = "stopped";
+  }
+
+  /** One connection, until it ends; returns how long it was ready (0 = never got `server.connected`). */
+  private async connectOnce(first: boolean, outage: boolean): Promise<{ readyFor: number; error?: unknown }> {
+    const controller = new AbortController();
+    this.connection = controller;
+    const silenceMs = this.options.silenceMs ?? 30_000;
+    let lastSeen = Date.now();
+    let readyAt = 0;
+    let error: unknown;
+    const watchdog = setInterval(() => {
+      if (Date.now() - lastSeen > silenceMs) {
+        error = new Error(`no event or heartbeat for ${silenceMs} ms`);
+        controller.abort();
+      }
+    }, Math.min(1000, silenceMs / 3));
+    try {
+      const { stream } = await this.client.global.event({
+        signal: controller.signal,
+        sseMaxRetryAttempts: 1,
+        onSseError: (cause: unknown) => {
+          error ??= cause;
+        },
+      });
+      for await (const event of stream) {
+        lastSeen = Date.now();
+        if (event.payload.type === "server.connected") {
+          readyAt = Date.now();
+          this.current = "ready";
+          this.options.logger.info({ first, outage }, "connected to OpenCode's event stream");
+          this.options.onConnected({ first, outage }).catch((cause: unknown) => {
+            this.options.logger.error({ err: cause }, "resync after connect failed; reconnecting to try again");
+            error = cause;
+            controller.abort();
+          });
+          continue;
+        }
+        this.dispatch(event);
+      }
+    } catch (cause) {
+      error ??= cause;
+    } finally {
+      clearInterval(watchdog);
+    }
+    return { readyFor: readyAt ? Date.now() - readyAt : 0, error: error ?? new Error("OpenCode closed the event stream") };
+  }
+
+  private dispatch(event: GlobalEvent): void {
+    try {
+      void Promise.resolve(this.options.onEvent(event)).catch((cause: unknown) =>
+        this.options.logger.error({ err: cause, type: event.payload.type }, "handling an OpenCode event failed"),
+      );
+    } catch (cause) {
+      this.options.logger.error({ err: cause, type: event.payload.type }, "handling an OpenCode event failed");
+    }
+  }
+}
