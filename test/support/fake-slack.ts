@@ -1,0 +1,618 @@
+/**
+ * A local fake of Slack's Web API and Socket Mode that the real @slack/bolt talks to, keeping state
+ * (messages and their edits, ephemerals, modals, every call) for tests to assert on.
+ *
+ * Pointing Bolt at it (checked against @slack/bolt 5.1.0, @slack/socket-mode 3.1.0, @slack/web-api 8.2.0):
+ * - HTTP mode: `new App({ token: fake.botToken, signingSecret, clientOptions: { slackApiUrl: fake.apiUrl } })`.
+ * - Socket Mode: the same `clientOptions: { slackApiUrl: fake.apiUrl }` is enough. App's constructor
+ *   sets `installerOptions = { clientOptions: this.clientOptions, ...installerOptions }`, the default
+ *   SocketModeReceiver passes `installerOptions.clientOptions` to `new SocketModeClient({ clientOptions })`,
+ *   and that client spreads them into the WebClient that calls `apps.connections.open` (with
+ *   `Authorization: Bearer <appToken>`); the `url` it gets back is this fake's `ws://…/link/?ticket=…`.
+ *   Only when you pass `installerOptions.clientOptions` yourself, or construct a SocketModeReceiver,
+ *   must that object carry `slackApiUrl` too. SocketModeClient also writes `retryConfig` into it.
+ * Stop the app before `fake.close()`: a Socket Mode client whose connection drops reconnects.
+ */
+import { randomBytes } from "node:crypto";
+import { EventEmitter } from "node:events";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { attachSocketMode, type SocketAck, type SocketEnvelopeType, type SocketModeHub, type SocketSendOptions } from "./fake-slack-socket.ts";
+import { waitForState } from "./slack-wait.ts";
+
+export type Json = Record<string, unknown>;
+export type FakeUser = { id: string; name: string; real_name?: string; display_name?: string; is_bot?: boolean; tz?: string };
+export type FakeChannel = { id: string; name: string; is_private?: boolean };
+/** One version of a message; `history[0]` is the message as posted. */
+export type MessageVersion = { text: string; blocks: Json[]; at: number };
+export type FakeMessage = {
+  channel: string;
+  ts: string;
+  thread_ts?: string;
+  text: string;
+  blocks: Json[];
+  metadata?: unknown;
+  edited?: { user: string; ts: string };
+  deleted: boolean;
+  history: MessageVersion[];
+};
+export type FakeEphemeral = {
+  channel: string;
+  user: string;
+  text: string;
+  blocks: Json[];
+  thread_ts?: string;
+  via: "chat.postEphemeral" | "response_url" | "command_response";
+};
+/** A modal: `view` is its current JSON as Slack returns it; `history` holds every version. */
+export type FakeView = { id: string; user: string; view: Json; history: Json[]; open: boolean; errors?: Record<string, string> };
+export type FakeCall = { method: string; body: Json; token?: string; at: number; status: number; response: Json };
+export type ResponseTarget = { kind: "message"; channel: string; ts: string; user: string } | { kind: "command"; channel: string; user: string };
+export type FakeResponse = { url: string; target: ResponseTarget; body: Json; at: number };
+
+export type FakeSlackOptions = {
+  users?: FakeUser[];
+  usergroups?: Record<string, string[]>;
+  channels?: FakeChannel[];
+  botToken?: string;
+  appToken?: string;
+  /** How long a trigger_id stays usable; Slack's is 3 s. */
+  triggerTtlMs?: number;
+};
+
+export type FakeSlack = Awaited<ReturnType<typeof startFakeSlack>>;
+
+const JSON_FIELDS = new Set(["blocks", "attachments", "view", "metadata"]);
+const BLOCK_TYPES = new Set(["section", "divider", "image", "actions", "context", "input", "header", "file", "rich_text", "video", "markdown", "table", "context_actions"]);
+
+/** Starts the fake on 127.0.0.1 with a free port. */
+export async function startFakeSlack(opts: FakeSlackOptions = {}) {
+  const botToken = opts.botToken ?? "xoxb-fake-bot-token";
+  const appToken = opts.appToken ?? "xapp-1-A0FAKEAPP-fake-app-token";
+  const team = { id: "T0FAKETEAM", domain: "fake-workspace", name: "Fake Workspace" };
+  const bot = { userId: "U0FAKEBOT", botId: "B0FAKEBOT", appId: "A0FAKEAPP", name: "opencode" };
+  const triggerTtlMs = opts.triggerTtlMs ?? 3_000;
+  const events = new EventEmitter();
+  const changed = () => events.emit("change");
+
+  const users = new Map<string, FakeUser>([[bot.userId, { id: bot.userId, name: bot.name, real_name: "OpenCode", is_bot: true }]]);
+  for (const user of opts.users ?? []) users.set(user.id, user);
+  const usergroups = new Map(Object.entries(opts.usergroups ?? {}));
+  const channels = new Map<string, FakeChannel>((opts.channels ?? []).map((c) => [c.id, c]));
+  const messages: FakeMessage[] = [];
+  const ephemerals: FakeEphemeral[] = [];
+  const views: FakeView[] = [];
+  const calls: FakeCall[] = [];
+  const responses: FakeResponse[] = [];
+  const triggers = new Map<string, { user: string; at: number; used: boolean; viewId?: string }>();
+  const responseUrls = new Map<string, ResponseTarget>();
+  const rateLimits = new Map<string, { times: number; retryAfterSec: number }>();
+  let tsSeq = 0;
+  let viewSeq = 0;
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      res.writeHead(500, { "content-type": "text/plain" }).end(String(error));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://127.0.0.1:${port}`;
+  const socket: SocketModeHub = attachSocketMode(server, { appId: bot.appId, baseUrl: () => `ws://127.0.0.1:${port}`, onChange: changed });
+
+  // ── ids ────────────────────────────────────────────────────────────────────────────────────────
+  const nextTs = () => {
+    const micros = ++tsSeq * 100;
+    return `${1_700_000_000 + Math.floor(micros / 1e6)}.${String(micros % 1e6).padStart(6, "0")}`;
+  };
+  const newHash = () => `${Math.floor(Date.now() / 1000)}.${randomBytes(4).toString("hex")}`;
+  const shortId = () => randomBytes(3).toString("base64url");
+
+  // ── state lookups ──────────────────────────────────────────────────────────────────────────────
+  const message = (channel: string, ts: string) => messages.find((m) => m.channel === channel && m.ts === ts);
+  const view = (id: string) => views.find((v) => v.id === id);
+  const resolveChannel = (raw: unknown): string | undefined => {
+    if (typeof raw !== "string" || raw === "") return undefined;
+    if (channels.has(raw)) return raw;
+    const byName = [...channels.values()].find((c) => c.name === raw.replace(/^#/, ""));
+    if (byName) return byName.id;
+    if (/^[UW][A-Z0-9]+$/.test(raw)) return `D${raw.slice(1)}`;
+    if (!/^[CGD][A-Z0-9]+$/.test(raw)) return undefined;
+    channels.set(raw, { id: raw, name: raw.toLowerCase() });
+    return raw;
+  };
+
+  const messageJson = (m: FakeMessage): Json => ({
+    user: bot.userId,
+    type: "message",
+    ts: m.ts,
+    bot_id: bot.botId,
+    app_id: bot.appId,
+    text: m.text,
+    team: team.id,
+    bot_profile: { id: bot.botId, app_id: bot.appId, name: bot.name, icons: {}, deleted: false, updated: 1_700_000_000, team_id: team.id },
+    blocks: m.blocks,
+    ...(m.thread_ts ? { thread_ts: m.thread_ts } : {}),
+    ...(m.edited ? { edited: m.edited } : {}),
+    ...(m.metadata ? { metadata: m.metadata } : {}),
+  });
+
+  // Slack fills in a block_id (and an action_id) wherever the app left them out.
+  const withIds = (blocks: Json[]): Json[] =>
+    blocks.map((block) => {
+      const out: Json = { ...block, block_id: typeof block.block_id === "string" ? block.block_id : shortId() };
+      const fill = (e: unknown) => (isObj(e) && typeof e.action_id !== "string" ? { ...e, action_id: shortId() } : e);
+      if (Array.isArray(block.elements) && block.type === "actions") out.elements = block.elements.map(fill);
+      if (block.element !== undefined) out.element = fill(block.element);
+      if (block.accessory !== undefined) out.accessory = fill(block.accessory);
+      return out;
+    });
+
+  const postMessage = (channel: string, text: string, blocks: Json[], extra: { thread_ts?: string; metadata?: unknown } = {}) => {
+    const m: FakeMessage = { channel, ts: nextTs(), text, blocks: withIds(blocks), deleted: false, history: [], ...extra };
+    m.history.push({ text: m.text, blocks: m.blocks, at: Date.now() });
+    messages.push(m);
+    return m;
+  };
+  const editMessage = (m: FakeMessage, text: string, blocks: Json[]) => {
+    m.text = text;
+    m.blocks = withIds(blocks);
+    m.edited = { user: bot.userId, ts: nextTs() };
+    m.history.push({ text, blocks: m.blocks, at: Date.now() });
+  };
+
+  const shapeView = (id: string, input: Json, stack: { root: string; previous: string | null }): Json => ({
+    id,
+    team_id: team.id,
+    type: input.type,
+    title: input.title,
+    submit: input.submit ?? null,
+    close: input.close ?? { type: "plain_text", text: "Cancel", emoji: true },
+    blocks: withIds(input.blocks as Json[]),
+    private_metadata: input.private_metadata ?? "",
+    callback_id: input.callback_id ?? "",
+    state: { values: {} },
+    hash: newHash(),
+    clear_on_close: input.clear_on_close ?? false,
+    notify_on_close: input.notify_on_close ?? false,
+    root_view_id: stack.root,
+    previous_view_id: stack.previous,
+    app_id: bot.appId,
+    external_id: input.external_id ?? "",
+    app_installed_team_id: team.id,
+    bot_id: bot.botId,
+  });
+  const openView = (user: string, input: Json, previous?: FakeView): FakeView => {
+    const id = `V0FAKE${String(++viewSeq).padStart(5, "0")}`;
+    const root = previous ? String(previous.view.root_view_id) : id;
+    const json = shapeView(id, input, { root, previous: previous?.id ?? null });
+    const v: FakeView = { id, user, view: json, history: [json], open: true };
+    views.push(v);
+    return v;
+  };
+  const replaceView = (v: FakeView, input: Json) => {
+    v.view = shapeView(v.id, input, { root: String(v.view.root_view_id), previous: (v.view.previous_view_id as string | null) ?? null });
+    v.history.push(v.view);
+    v.errors = undefined;
+  };
+  type Trigger = { user: string; at: number; used: boolean; viewId?: string };
+  const takeTrigger = (id: unknown): { trigger: Trigger } | { error: string } => {
+    const t = typeof id === "string" ? triggers.get(id) : undefined;
+    if (!t) return { error: "invalid_trigger_id" };
+    if (t.used) return { error: "exchanged_trigger_id" };
+    if (Date.now() - t.at > triggerTtlMs) return { error: "expired_trigger_id" };
+    return { trigger: t };
+  };
+
+  // ── Web API methods ────────────────────────────────────────────────────────────────────────────
+  const methods: Record<string, (p: Json) => Json> = {
+    "auth.test": () => ({ ok: true, url: `https://${team.domain}.slack.com/`, team: team.name, user: bot.name, team_id: team.id, user_id: bot.userId, bot_id: bot.botId, is_enterprise_install: false }),
+    "apps.connections.open": () => ({ ok: true, url: socket.issueUrl() }),
+    "chat.postMessage": (p) => {
+      const channel = resolveChannel(p.channel);
+      if (!channel) return fail("channel_not_found");
+      const content = contentOf(p);
+      if ("error" in content) return content.error;
+      const m = postMessage(channel, content.text, content.blocks ?? [], { thread_ts: str(p.thread_ts) || undefined, metadata: p.metadata });
+      return { ok: true, channel, ts: m.ts, message: messageJson(m) };
+    },
+    "chat.update": (p) => {
+      const channel = resolveChannel(p.channel);
+      const m = channel ? message(channel, str(p.ts)) : undefined;
+      if (!channel || !m || m.deleted) return fail("message_not_found");
+      const content = contentOf(p);
+      if ("error" in content) return content.error;
+      // Omitted fields keep their old value; `blocks: []` removes the blocks (chat.update docs).
+      editMessage(m, p.text === undefined ? m.text : content.text, content.blocks ?? m.blocks);
+      return { ok: true, channel, ts: m.ts, text: m.text, message: messageJson(m) };
+    },
+    "chat.postEphemeral": (p) => {
+      const channel = resolveChannel(p.channel);
+      if (!channel) return fail("channel_not_found");
+      if (!str(p.user)) return fail("user_not_in_channel");
+      const content = contentOf(p);
+      if ("error" in content) return content.error;
+      const blocks = withIds(content.blocks ?? []);
+      ephemerals.push({ channel, user: str(p.user), text: content.text, blocks, thread_ts: str(p.thread_ts) || undefined, via: "chat.postEphemeral" });
+      return { ok: true, message_ts: nextTs() };
+    },
+    "views.open": (p) => {
+      const problems = viewProblems(p.view);
+      if (problems.length) return invalid("invalid_arguments", problems);
+      const taken = takeTrigger(p.trigger_id);
+      if ("error" in taken) return fail(taken.error);
+      taken.trigger.used = true;
+      return { ok: true, view: openView(taken.trigger.user, p.view as Json).view };
+    },
+    "views.push": (p) => {
+      const problems = viewProblems(p.view);
+      if (problems.length) return invalid("invalid_arguments", problems);
+      const taken = takeTrigger(p.trigger_id);
+      if ("error" in taken) return fail(taken.error);
+      const below = taken.trigger.viewId ? view(taken.trigger.viewId) : undefined;
+      if (!below) return fail("invalid_trigger_id");
+      const depth = views.filter((v) => v.open && v.view.root_view_id === below.view.root_view_id).length;
+      if (depth >= 3) return fail("push_limit_reached");
+      taken.trigger.used = true;
+      return { ok: true, view: openView(taken.trigger.user, p.view as Json, below).view };
+    },
+    "views.update": (p) => {
+      const v = views.find((x) => x.id === p.view_id || (p.external_id !== undefined && x.view.external_id === p.external_id));
+      if (!v) return fail("not_found");
+      if (p.hash !== undefined && p.hash !== v.view.hash) return fail("hash_conflict");
+      const problems = viewProblems(p.view);
+      if (problems.length) return invalid("invalid_arguments", problems);
+      replaceView(v, p.view as Json);
+      return { ok: true, view: v.view };
+    },
+    "usergroups.users.list": (p) => {
+      const members = usergroups.get(str(p.usergroup));
+      return members ? { ok: true, users: members } : fail("no_such_subteam");
+    },
+    "users.info": (p) => {
+      const u = users.get(str(p.user));
+      return u ? { ok: true, user: userJson(u) } : fail("user_not_found");
+    },
+    "conversations.info": (p) => {
+      const c = channels.get(str(p.channel));
+      if (!c) return fail("channel_not_found");
+      const isPrivate = c.is_private ?? false;
+      return {
+        ok: true,
+        channel: { id: c.id, name: c.name, name_normalized: c.name, is_channel: !isPrivate, is_group: isPrivate, is_im: false, is_mpim: false, is_private: isPrivate, is_archived: false, is_general: false, is_member: true, created: 1_700_000_000, creator: bot.userId, context_team_id: team.id },
+      };
+    },
+  };
+
+  const userJson = (u: FakeUser): Json => {
+    const real = u.real_name ?? u.name;
+    const display = u.display_name ?? "";
+    return {
+      id: u.id, team_id: team.id, name: u.name, deleted: false, color: "9f69e7", real_name: real,
+      tz: u.tz ?? "Europe/London", tz_label: "Greenwich Mean Time", tz_offset: 0,
+      profile: { real_name: real, display_name: display, real_name_normalized: real, display_name_normalized: display, team: team.id, ...(u.is_bot ? { bot_id: bot.botId } : {}) },
+      is_admin: false, is_owner: false, is_bot: u.is_bot ?? false, is_app_user: false, updated: 1_700_000_000,
+    };
+  };
+
+  // ── HTTP ───────────────────────────────────────────────────────────────────────────────────────
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const target = new URL(req.url ?? "/", url);
+    const raw = await readBody(req);
+    if (target.pathname.startsWith("/api/")) return api(target.pathname.slice("/api/".length), req, target, raw, res);
+    if (target.pathname.startsWith("/respond/") && req.method === "POST") return respond(`${url}${target.pathname}`, raw, res);
+    res.writeHead(404, { "content-type": "text/plain" }).end("not found");
+  }
+
+  function api(method: string, req: IncomingMessage, target: URL, raw: string, res: ServerResponse): void {
+    const isJson = (req.headers["content-type"] ?? "").split(";")[0]?.trim() === "application/json";
+    const parsed = parseParams(target, raw, isJson);
+    const header = req.headers.authorization;
+    const token = header?.startsWith("Bearer ") ? header.slice("Bearer ".length) : !isJson && typeof parsed.token === "string" ? parsed.token : undefined;
+    const { token: _dropped, ...body } = parsed;
+    const reply = (status: number, response: Json, headers: Record<string, string> = {}) => {
+      calls.push({ method, body, token, at: Date.now(), status, response });
+      res.writeHead(status, { "content-type": "application/json; charset=utf-8", ...headers }).end(JSON.stringify(response));
+      changed();
+    };
+    const run = methods[method];
+    if (!run) return reply(200, fail("unknown_method"));
+    const limit = rateLimits.get(method);
+    if (limit && limit.times > 0) {
+      limit.times -= 1;
+      return reply(429, fail("ratelimited"), { "retry-after": String(limit.retryAfterSec) });
+    }
+    if (token === undefined || token === "") return reply(200, fail("not_authed"));
+    const wantsApp = method === "apps.connections.open";
+    if (token === (wantsApp ? botToken : appToken)) return reply(200, fail("not_allowed_token_type"));
+    if (token !== (wantsApp ? appToken : botToken)) return reply(200, fail("invalid_auth"));
+    if (body.__invalid_json) return reply(200, fail("invalid_json"));
+    reply(200, run(body));
+  }
+
+  function respond(responseUrl: string, raw: string, res: ServerResponse): void {
+    const target = responseUrls.get(responseUrl);
+    let body: Json;
+    try {
+      body = raw.startsWith("payload=") ? JSON.parse(new URLSearchParams(raw).get("payload") ?? "{}") : JSON.parse(raw);
+    } catch {
+      res.writeHead(400, { "content-type": "text/plain" }).end("invalid_payload");
+      return;
+    }
+    if (!target) {
+      res.writeHead(404, { "content-type": "text/plain" }).end("invalid_response_url");
+      return;
+    }
+    const problem = applyResponse(target, body, "response_url");
+    if (problem) {
+      res.writeHead(400, { "content-type": "text/plain" }).end(problem);
+      return;
+    }
+    responses.push({ url: responseUrl, target, body, at: Date.now() });
+    res.writeHead(200, { "content-type": "application/json; charset=utf-8" }).end(JSON.stringify({ ok: true }));
+    changed();
+  }
+
+  /** What Slack does with a message sent to a response_url or as a slash command's immediate answer. */
+  function applyResponse(target: ResponseTarget, body: Json, via: FakeEphemeral["via"]): string | undefined {
+    if (body.blocks !== undefined && blockProblems(body.blocks, 50, "/blocks").length) return "invalid_blocks";
+    const text = str(body.text);
+    const blocks = Array.isArray(body.blocks) ? (body.blocks as Json[]) : [];
+    const original = target.kind === "message" ? message(target.channel, target.ts) : undefined;
+    if (original && body.delete_original === true) {
+      original.deleted = true;
+      return undefined;
+    }
+    if (original && body.replace_original === true) {
+      editMessage(original, text, blocks);
+      return undefined;
+    }
+    if (!text && !blocks.length) return "no_text";
+    const thread_ts = str(body.thread_ts) || undefined;
+    if (body.response_type === "in_channel") postMessage(target.channel, text, blocks, { thread_ts });
+    else ephemerals.push({ channel: target.channel, user: target.user, text, blocks: withIds(blocks), thread_ts, via });
+    return undefined;
+  }
+
+  const waitFor = <T>(probe: () => T | undefined, what: string, timeoutMs?: number) => waitForState(events, "change", probe, what, timeoutMs);
+
+  return {
+    url,
+    /** Pass as `clientOptions.slackApiUrl`; ends with "/". */
+    apiUrl: `${url}/api/`,
+    botToken,
+    appToken,
+    team,
+    bot,
+    messages,
+    ephemerals,
+    views,
+    calls,
+    responses,
+    socket,
+    events,
+    message,
+    view,
+    /** A message as Slack embeds it in payloads (`history[version]` if given: what a stale client shows). */
+    slackMessage(m: FakeMessage, version?: number): Json {
+      const shown = version === undefined ? m : m.history[version];
+      if (!shown) throw new Error(`fake Slack: message ${m.ts} has no version ${version}`);
+      return messageJson({ ...m, text: shown.text, blocks: shown.blocks });
+    },
+    user: (id: string) => users.get(id),
+    channel: (id: string) => channels.get(id),
+    /** The next `times` calls of `method` answer HTTP 429 with `Retry-After: retryAfterSec`. */
+    rateLimit(method: string, times: number, retryAfterSec: number) {
+      rateLimits.set(method, { times, retryAfterSec });
+    },
+    /** Mints a trigger_id as Slack does for an interaction by `user` (inside modal `viewId`, if any). */
+    issueTriggerId(user: string, viewId?: string) {
+      const id = `${Date.now()}.${tsSeq + 1000}.${randomBytes(16).toString("hex")}`;
+      triggers.set(id, { user, at: Date.now(), used: false, viewId });
+      return id;
+    },
+    /** Makes every trigger_id issued so far expired, as if 3 s had passed. */
+    expireTriggers() {
+      for (const t of triggers.values()) t.at = 0;
+    },
+    issueResponseUrl(target: ResponseTarget) {
+      const responseUrl = `${url}/respond/${target.kind === "message" ? "actions" : "commands"}/${team.id}/${randomBytes(12).toString("hex")}`;
+      responseUrls.set(responseUrl, target);
+      return responseUrl;
+    },
+    /** Applies the app's answer to a view_submission: nothing → close, or response_action errors/update/push/clear. */
+    applyViewResponse(viewId: string, response: unknown) {
+      const v = view(viewId);
+      if (!v) throw new Error(`fake Slack: no view ${viewId}`);
+      const action = isObj(response) ? response.response_action : undefined;
+      if (action === undefined) v.open = false;
+      else if (action === "errors") v.errors = checkErrors(v, (response as Json).errors);
+      else if (action === "update" || action === "push") {
+        const next = (response as Json).view;
+        const problems = viewProblems(next);
+        if (problems.length) throw new Error(`fake Slack: response_action ${action} with an invalid view: ${problems.join("; ")}`);
+        if (action === "update") replaceView(v, next as Json);
+        else openView(v.user, next as Json, v);
+      } else if (action === "clear") for (const x of views) x.open = x.open && x.view.root_view_id !== v.view.root_view_id;
+      else throw new Error(`fake Slack: unknown response_action ${String(action)}`);
+      changed();
+    },
+    /** Applies a slash command's immediate answer (a string or a message) like Slack: ephemeral unless in_channel. */
+    applyCommandResponse(channel: string, user: string, response: unknown) {
+      if (response === undefined || response === "") return;
+      const body = typeof response === "string" ? { text: response } : (response as Json);
+      const problem = applyResponse({ kind: "command", channel, user }, body, "command_response");
+      if (problem) throw new Error(`fake Slack: slash command response rejected: ${problem}`);
+      changed();
+    },
+    /** Delivers an envelope over Socket Mode and resolves with the app's ack. */
+    socketSend(type: SocketEnvelopeType, payload: Json, sendOpts?: SocketSendOptions): Promise<SocketAck> {
+      return socket.send(type, payload, sendOpts);
+    },
+    /** Resolves with `probe()`'s first non-undefined value, re-checked after every state change. */
+    waitFor,
+    waitForMessage(predicate: (m: FakeMessage) => boolean, timeoutMs?: number) {
+      return waitFor(() => messages.find(predicate), "a matching message", timeoutMs);
+    },
+    waitForView(predicate: (v: FakeView) => boolean, timeoutMs?: number) {
+      return waitFor(() => views.find(predicate), "a matching view", timeoutMs);
+    },
+    waitForCall(method: string, predicate: (c: FakeCall) => boolean = () => true, timeoutMs?: number) {
+      return waitFor(() => calls.find((c) => c.method === method && predicate(c)), `a ${method} call`, timeoutMs);
+    },
+    async close() {
+      await socket.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+// ── request parsing ──────────────────────────────────────────────────────────────────────────────
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+/** Query string plus body; form bodies carry nested fields (blocks, view…) as JSON strings, as WebClient sends them. */
+function parseParams(target: URL, raw: string, isJson: boolean): Json {
+  const params: Json = Object.fromEntries(target.searchParams);
+  if (isJson) {
+    try {
+      Object.assign(params, raw ? (JSON.parse(raw) as Json) : {});
+    } catch {
+      params.__invalid_json = true;
+    }
+    return params;
+  }
+  for (const [key, value] of new URLSearchParams(raw)) params[key] = JSON_FIELDS.has(key) ? parseJsonField(value) : value;
+  return params;
+}
+
+function parseJsonField(value: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}
+
+// ── validation, following the limits in Slack's Block Kit reference ──────────────────────────────
+const fail = (error: string): Json => ({ ok: false, error });
+const invalid = (error: string, problems: string[]): Json => ({
+  ok: false,
+  error,
+  errors: problems,
+  response_metadata: { messages: problems.map((p) => `[ERROR] ${p}`) },
+});
+const isObj = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
+const str = (v: unknown): string => (typeof v === "string" ? v : typeof v === "number" ? String(v) : "");
+
+function contentOf(p: Json): { text: string; blocks?: Json[] } | { error: Json } {
+  const text = str(p.text);
+  if (p.blocks !== undefined) {
+    if (!Array.isArray(p.blocks)) return { error: fail("invalid_blocks_format") };
+    const problems = blockProblems(p.blocks, 50, "/blocks");
+    if (problems.length) return { error: invalid("invalid_blocks", problems) };
+  }
+  if (!text && !(Array.isArray(p.blocks) && p.blocks.length) && p.attachments === undefined) return { error: fail("no_text") };
+  if (text.length > 40_000) return { error: fail("msg_too_long") };
+  return { text, blocks: p.blocks as Json[] | undefined };
+}
+
+function textProblems(t: unknown, max: number, at: string, plainOnly = false): string[] {
+  if (!isObj(t)) return [`must provide an object [json-pointer:${at}]`];
+  if (t.type !== "plain_text" && (plainOnly || t.type !== "mrkdwn")) return [`must be a valid enum value [json-pointer:${at}/type]`];
+  if (typeof t.text !== "string" || t.text.length === 0) return [`must be more than 0 characters [json-pointer:${at}/text]`];
+  if (t.text.length > max) return [`must be less than ${max + 1} characters [json-pointer:${at}/text]`];
+  return [];
+}
+
+function elementProblems(e: unknown, at: string): string[] {
+  if (!isObj(e) || typeof e.type !== "string") return [`missing required field: type [json-pointer:${at}]`];
+  const problems: string[] = [];
+  if (typeof e.action_id === "string" && e.action_id.length > 255) problems.push(`must be less than 256 characters [json-pointer:${at}/action_id]`);
+  if (e.type === "button") {
+    problems.push(...textProblems(e.text, 75, `${at}/text`, true));
+    if (typeof e.value === "string" && e.value.length > 2000) problems.push(`must be less than 2001 characters [json-pointer:${at}/value]`);
+    if (e.style !== undefined && e.style !== "primary" && e.style !== "danger") problems.push(`must be a valid enum value [json-pointer:${at}/style]`);
+  }
+  if (e.type === "plain_text_input") {
+    if (e.max_length !== undefined && (typeof e.max_length !== "number" || e.max_length < 1 || e.max_length > 3000)) problems.push(`must be between 1 and 3000 [json-pointer:${at}/max_length]`);
+    if (typeof e.initial_value === "string" && typeof e.max_length === "number" && e.initial_value.length > e.max_length) problems.push(`initial_value longer than max_length [json-pointer:${at}/initial_value]`);
+  }
+  return problems;
+}
+
+function blockProblems(blocks: unknown, max: number, at: string): string[] {
+  if (!Array.isArray(blocks)) return [`must provide an array [json-pointer:${at}]`];
+  const problems: string[] = [];
+  if (blocks.length > max) problems.push(`no more than ${max} items allowed [json-pointer:${at}]`);
+  const blockIds = new Set<string>();
+  blocks.forEach((b: unknown, i) => {
+    const p = `${at}/${i}`;
+    if (!isObj(b) || typeof b.type !== "string") return void problems.push(`missing required field: type [json-pointer:${p}]`);
+    if (!BLOCK_TYPES.has(b.type)) return void problems.push(`unsupported type: ${b.type} [json-pointer:${p}/type]`);
+    if (typeof b.block_id === "string") {
+      if (b.block_id.length > 255) problems.push(`must be less than 256 characters [json-pointer:${p}/block_id]`);
+      if (blockIds.has(b.block_id)) problems.push(`duplicate block_id: ${b.block_id} [json-pointer:${p}/block_id]`);
+      blockIds.add(b.block_id);
+    }
+    if (b.type === "header") problems.push(...textProblems(b.text, 150, `${p}/text`, true));
+    if (b.type === "section") {
+      if (b.text !== undefined || b.fields === undefined) problems.push(...textProblems(b.text, 3000, `${p}/text`));
+      if (Array.isArray(b.fields)) {
+        if (b.fields.length > 10) problems.push(`no more than 10 items allowed [json-pointer:${p}/fields]`);
+        b.fields.forEach((f: unknown, j) => problems.push(...textProblems(f, 2000, `${p}/fields/${j}`)));
+      }
+      if (b.accessory !== undefined) problems.push(...elementProblems(b.accessory, `${p}/accessory`));
+    }
+    if (b.type === "actions" || b.type === "context") {
+      const limit = b.type === "actions" ? 25 : 10;
+      if (!Array.isArray(b.elements) || b.elements.length === 0) return void problems.push(`must provide a non-empty array [json-pointer:${p}/elements]`);
+      if (b.elements.length > limit) problems.push(`no more than ${limit} items allowed [json-pointer:${p}/elements]`);
+      if (b.type === "actions") {
+        const actionIds = new Set<string>();
+        b.elements.forEach((e: unknown, j) => {
+          problems.push(...elementProblems(e, `${p}/elements/${j}`));
+          const id = isObj(e) && typeof e.action_id === "string" ? e.action_id : undefined;
+          if (id && actionIds.has(id)) problems.push(`duplicate action_id: ${id} [json-pointer:${p}/elements/${j}/action_id]`);
+          if (id) actionIds.add(id);
+        });
+      }
+    }
+    if (b.type === "input") {
+      problems.push(...textProblems(b.label, 2000, `${p}/label`, true));
+      problems.push(...elementProblems(b.element, `${p}/element`));
+    }
+  });
+  return problems;
+}
+
+function viewProblems(v: unknown): string[] {
+  if (!isObj(v)) return ["must provide an object [json-pointer:/view]"];
+  if (v.type !== "modal") return ["must be a valid enum value [json-pointer:/view/type]"];
+  const problems = [...textProblems(v.title, 24, "/view/title", true), ...blockProblems(v.blocks, 100, "/view/blocks")];
+  if (v.submit !== undefined) problems.push(...textProblems(v.submit, 24, "/view/submit", true));
+  if (v.close !== undefined) problems.push(...textProblems(v.close, 24, "/view/close", true));
+  if (Array.isArray(v.blocks) && v.blocks.some((b) => isObj(b) && b.type === "input") && v.submit === undefined) {
+    problems.push("must provide submit when the view has input blocks [json-pointer:/view/submit]");
+  }
+  if (typeof v.private_metadata === "string" && v.private_metadata.length > 3000) problems.push("must be less than 3001 characters [json-pointer:/view/private_metadata]");
+  if (typeof v.callback_id === "string" && v.callback_id.length > 255) problems.push("must be less than 256 characters [json-pointer:/view/callback_id]");
+  return problems;
+}
+
+/** response_action "errors" may only name input blocks of the view, else Slack refuses the answer. */
+function checkErrors(v: FakeView, errors: unknown): Record<string, string> {
+  if (!isObj(errors)) throw new Error("fake Slack: response_action errors without an errors object");
+  const inputs = new Set((v.view.blocks as Json[]).filter((b) => b.type === "input").map((b) => b.block_id));
+  for (const key of Object.keys(errors)) {
+    if (!inputs.has(key)) throw new Error(`fake Slack: response_action errors names "${key}", not an input block of view ${v.id}`);
+  }
+  return errors as Record<string, string>;
+}

@@ -1,0 +1,212 @@
+import { createHmac } from "node:crypto";
+import type { FakeSlack, Json } from "./fake-slack.ts";
+
+/** Someone in the Slack client. `username`/`name` default to the fake's user record, then to the id. */
+export type SimUser = { id: string; username?: string; name?: string };
+/** For http: the bot's HTTP status and body (JSON parsed). For socket: 200 and the ack's payload. */
+export type SimResponse = { status: number; body: unknown };
+/** Forge the request signing (http transport only): another secret, or a timestamp in seconds. */
+export type Forgery = { signingSecretOverride?: string; timestampOverride?: number };
+
+export type ClickButtonInput = Forgery & {
+  user: SimUser;
+  channel: string;
+  messageTs: string;
+  actionId: string;
+  /** Defaults to the button's own value; pass one only to forge it. */
+  value?: string;
+  blockId?: string;
+  /** Click on an older version of the message (`history[n]`), as a client that has not re-rendered yet. */
+  messageVersion?: number;
+};
+export type SubmitViewInput = Forgery & { user: SimUser; viewId: string; values?: Record<string, Record<string, string>> };
+export type SlashCommandInput = Forgery & { user: SimUser; channel: string; command?: string; text?: string };
+
+export type SlackUserSimOptions = {
+  fake: FakeSlack;
+  transport?: "http" | "socket";
+  /** http transport: the bot's Request URL, e.g. http://127.0.0.1:3000/slack/events */
+  botEventsUrl?: string;
+  signingSecret?: string;
+  ackTimeoutMs?: number;
+};
+
+export type SlackUserSim = ReturnType<typeof createSlackUserSim>;
+
+/** The deprecated verification token Slack still puts in every payload. */
+export const VERIFICATION_TOKEN = "fakeVerificationToken0000";
+
+/**
+ * Acts as a user in the Slack client: builds the payloads Slack's servers would send the bot and
+ * delivers them signed over HTTP, or as Socket Mode envelopes through the fake. Like the real client,
+ * it refuses what a user cannot do (click a button that is not on the message, type into a field the
+ * modal lacks, submit an empty required field) by throwing.
+ */
+export function createSlackUserSim(opts: SlackUserSimOptions) {
+  const { fake } = opts;
+  const transport = opts.transport ?? "http";
+  if (transport === "http" && (!opts.botEventsUrl || !opts.signingSecret)) {
+    throw new Error("slack user sim: the http transport needs botEventsUrl and signingSecret");
+  }
+  const team = { id: fake.team.id, domain: fake.team.domain };
+
+  const who = (user: SimUser) => {
+    const known = fake.user(user.id);
+    const handle = user.username ?? known?.name ?? user.id.toLowerCase();
+    return { id: user.id, username: handle, name: user.name ?? known?.name ?? handle, team_id: fake.team.id };
+  };
+
+  async function deliver(kind: "interactive" | "slash_commands", payload: Json, forge: Forgery, acceptsResponsePayload: boolean): Promise<SimResponse> {
+    if (transport === "socket") {
+      if (forge.signingSecretOverride !== undefined || forge.timestampOverride !== undefined) {
+        throw new Error("slack user sim: signatures can only be forged on the http transport");
+      }
+      const ack = await fake.socketSend(kind, payload, { timeoutMs: opts.ackTimeoutMs, acceptsResponsePayload });
+      const body = ack.payload && Object.keys(ack.payload).length ? ack.payload : undefined;
+      return { status: 200, body };
+    }
+    const form = kind === "slash_commands" ? new URLSearchParams(payload as Record<string, string>) : new URLSearchParams({ payload: JSON.stringify(payload) });
+    const raw = form.toString();
+    const timestamp = forge.timestampOverride ?? Math.floor(Date.now() / 1000);
+    const secret = forge.signingSecretOverride ?? opts.signingSecret!;
+    const signature = `v0=${createHmac("sha256", secret).update(`v0:${timestamp}:${raw}`).digest("hex")}`;
+    const res = await fetch(opts.botEventsUrl!, {
+      method: "POST",
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        "user-agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
+        "x-slack-request-timestamp": String(timestamp),
+        "x-slack-signature": signature,
+      },
+      body: raw,
+      signal: AbortSignal.timeout(opts.ackTimeoutMs ?? 10_000),
+    });
+    const text = await res.text();
+    const isJson = (res.headers.get("content-type") ?? "").includes("application/json");
+    return { status: res.status, body: text === "" ? undefined : isJson ? JSON.parse(text) : text };
+  }
+
+  return {
+    /** A button click on a message in the fake: a `block_actions` payload. */
+    clickButton(input: ClickButtonInput): Promise<SimResponse> {
+      const { channel, messageTs, actionId } = input;
+      const m = fake.message(channel, messageTs);
+      if (!m || m.deleted) throw new Error(`slack user sim: no message ${channel}/${messageTs} to click on`);
+      const shown = fake.slackMessage(m, input.messageVersion);
+      const hit = findButton(shown.blocks as Json[], actionId, input.blockId);
+      if (!hit) throw new Error(`slack user sim: message ${messageTs} shows no button "${actionId}"`);
+      const user = who(input.user);
+      const action: Json = {
+        action_id: actionId,
+        block_id: hit.blockId,
+        text: hit.button.text,
+        value: input.value ?? hit.button.value,
+        ...(hit.button.style ? { style: hit.button.style } : {}),
+        type: "button",
+        action_ts: (Date.now() / 1000).toFixed(6),
+      };
+      const payload: Json = {
+        type: "block_actions",
+        user,
+        api_app_id: fake.bot.appId,
+        token: VERIFICATION_TOKEN,
+        container: { type: "message", message_ts: messageTs, channel_id: channel, is_ephemeral: false, ...(m.thread_ts ? { thread_ts: m.thread_ts } : {}) },
+        trigger_id: fake.issueTriggerId(user.id),
+        team,
+        enterprise: null,
+        is_enterprise_install: false,
+        channel: { id: channel, name: fake.channel(channel)?.name ?? "" },
+        message: shown,
+        state: { values: {} },
+        response_url: fake.issueResponseUrl({ kind: "message", channel, ts: messageTs, user: user.id }),
+        actions: [action],
+      };
+      return deliver("interactive", payload, input, false);
+    },
+
+    /** Fills in and submits a modal the bot opened; Slack then applies the bot's answer to the modal. */
+    async submitView(input: SubmitViewInput): Promise<SimResponse> {
+      const v = fake.view(input.viewId);
+      if (!v) throw new Error(`slack user sim: no view ${input.viewId}`);
+      if (!v.open) throw new Error(`slack user sim: view ${v.id} is closed`);
+      if (v.user !== input.user.id) throw new Error(`slack user sim: view ${v.id} was opened for ${v.user}, not ${input.user.id}`);
+      const user = who(input.user);
+      const payload: Json = {
+        type: "view_submission",
+        team,
+        user,
+        api_app_id: fake.bot.appId,
+        token: VERIFICATION_TOKEN,
+        trigger_id: fake.issueTriggerId(user.id, v.id),
+        view: { ...v.view, state: { values: stateValues(v.view.blocks as Json[], input.values ?? {}) } },
+        response_urls: [],
+        is_enterprise_install: false,
+        enterprise: null,
+      };
+      const res = await deliver("interactive", payload, input, true);
+      if (res.status === 200) fake.applyViewResponse(v.id, res.body);
+      return res;
+    },
+
+    /** Types `/command text` in a channel: the form fields Slack posts for a slash command. */
+    async slashCommand(input: SlashCommandInput): Promise<SimResponse> {
+      const user = who(input.user);
+      const command = input.command ?? "/opencode";
+      const fields: Record<string, string> = {
+        token: VERIFICATION_TOKEN,
+        team_id: team.id,
+        team_domain: team.domain,
+        channel_id: input.channel,
+        channel_name: fake.channel(input.channel)?.name ?? "",
+        user_id: user.id,
+        user_name: user.username,
+        command,
+        text: input.text ?? "",
+        api_app_id: fake.bot.appId,
+        is_enterprise_install: "false",
+        response_url: fake.issueResponseUrl({ kind: "command", channel: input.channel, user: user.id }),
+        trigger_id: fake.issueTriggerId(user.id),
+      };
+      const res = await deliver("slash_commands", fields, input, true);
+      if (res.status === 200) fake.applyCommandResponse(input.channel, user.id, res.body);
+      return res;
+    },
+  };
+}
+
+function findButton(blocks: Json[], actionId: string, blockId?: string): { blockId: string; button: Json } | undefined {
+  for (const block of blocks) {
+    if (blockId !== undefined && block.block_id !== blockId) continue;
+    const elements = [...(Array.isArray(block.elements) ? block.elements : []), block.accessory] as unknown[];
+    for (const e of elements) {
+      const element = e as Json | undefined;
+      if (element?.type === "button" && element.action_id === actionId) return { blockId: String(block.block_id), button: element };
+    }
+  }
+  return undefined;
+}
+
+/** `view.state.values` as Slack sends it, checked the way the Slack client checks before submitting. */
+function stateValues(blocks: Json[], typed: Record<string, Record<string, string>>): Json {
+  const values: Record<string, Json> = {};
+  const unused = new Set(Object.entries(typed).flatMap(([b, actions]) => Object.keys(actions).map((a) => `${b}/${a}`)));
+  for (const block of blocks) {
+    const element = block.element as Json | undefined;
+    if (block.type !== "input" || !element) continue;
+    const blockId = String(block.block_id);
+    const actionId = String(element.action_id);
+    const given = typed[blockId]?.[actionId];
+    unused.delete(`${blockId}/${actionId}`);
+    if (element.type !== "plain_text_input") {
+      if (given !== undefined) throw new Error(`slack user sim: can only type into plain_text_input, not ${String(element.type)}`);
+      continue;
+    }
+    const value = given ?? (typeof element.initial_value === "string" ? element.initial_value : "");
+    if (value === "" && block.optional !== true) throw new Error(`slack user sim: the client will not submit with required field "${blockId}" empty`);
+    if (typeof element.max_length === "number" && value.length > element.max_length) throw new Error(`slack user sim: "${blockId}" is longer than its max_length`);
+    if (typeof element.min_length === "number" && value !== "" && value.length < element.min_length) throw new Error(`slack user sim: "${blockId}" is shorter than its min_length`);
+    values[blockId] = { [actionId]: { type: "plain_text_input", value: value === "" ? null : value } };
+  }
+  if (unused.size) throw new Error(`slack user sim: the modal has no input ${[...unused].join(", ")}`);
+  return values;
+}
