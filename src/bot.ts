@@ -7,12 +7,15 @@ import { ApprovalEngine } from "./core/approval-engine.ts";
 import { createHttpServer, sendJson, type Route } from "./http-server.ts";
 import { createOpencodeConnector } from "./opencode/connector.ts";
 import { createOpencodeGateway } from "./opencode/opencode-api.ts";
+import type { ApprovalStore } from "./core/store-port.ts";
 import { createApprovalStore } from "./store/approval-store.ts";
 import { openDatabase } from "./store/database.ts";
 
 export type Bot = {
   /** The port the HTTP server listens on (useful with PORT=0). */
   port: number;
+  /** The bot's own store, for reading the audit trail (PGlite allows one process on its files). */
+  store: ApprovalStore;
   stop(): Promise<void>;
 };
 
@@ -63,12 +66,16 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
 
   return {
     port,
+    store,
     async stop() {
+      // No new clicks, no new events; then let what is under way finish before the chat and the database go.
+      const closed = new Promise((resolve) => server.close(resolve));
+      server.closeIdleConnections();
       await connector.stop();
       await engine!.idle();
-      await slack.stop();
       server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
+      await closed;
+      await slack.stop();
       await database.close();
     },
   };

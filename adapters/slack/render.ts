@@ -63,6 +63,7 @@ export function renderCard(card: Card): { text: string; blocks: Block[] } {
   for (const line of card.status) {
     blocks.push({ type: "section", text: { type: "mrkdwn", text: `${toneIcon[line.tone]} ${renderStatus(line, mention)}` } });
   }
+  blocks.push({ type: "context", elements: [{ type: "mrkdwn", text: escapeMrkdwn(card.reference) }] });
   const status = card.status.map((line) => renderStatus(line, mention)).join(" · ");
   return { text: status ? `${card.summary} — ${status}` : card.summary, blocks };
 }

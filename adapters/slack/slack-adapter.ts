@@ -54,8 +54,9 @@ export function createSlackAdapter(options: { config: SlackConfig; logger: Logge
   const isApprover = createApproverCheck(config.approvers, api);
 
   const tell = (channel: string, user: string, text: string, threadTs?: string) =>
+    // Ephemerals are Tier 4 and not bound by the one-message-a-second channel limit.
     api
-      .call("chat.postEphemeral", channel, () => app.client.chat.postEphemeral({ channel, user, text, thread_ts: threadTs }))
+      .call("chat.postEphemeral", undefined, () => app.client.chat.postEphemeral({ channel, user, text, thread_ts: threadTs }))
       .catch((error: unknown) => logger.error({ err: error, user }, "could not send an ephemeral message"));
 
   const decider = (user: { id: string; name?: string; username?: string }): Decider => ({

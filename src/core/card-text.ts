@@ -29,6 +29,7 @@ export function buildCard(record: PermissionRecord, now: Date = new Date()): Car
     title: `OpenCode ${toolTitles[record.permission] ?? `asks to use ${tool}`}`,
     fields,
     body,
+    reference: `Request ${record.id} · session ${record.sessionId}`,
     actions: pending ? ["once", "always", "reject", "edit"] : [],
     status: pending ? [] : statusLines(record, now),
   };

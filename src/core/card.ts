@@ -20,6 +20,8 @@ export type Card = {
   fields: Array<{ label: string; value: string }>;
   /** The command, the diff or the arguments, cut to `limit`; `full` is there to show on request. */
   body?: { kind: "command" | "diff" | "json"; text: string; truncated: boolean; full: string };
+  /** Small print naming the request and session, so a card can be found in the audit trail. */
+  reference: string;
   /** Present while the request is pending. */
   actions: Choice[];
   /** Present once decided or closed; several lines are shown in order. */

@@ -17,6 +17,11 @@ export type StreamOptions = {
   onConnected(info: { first: boolean; outage: boolean }): Promise<void>;
   /** OpenCode sends `server.heartbeat` every 10 s; silence this long means the connection is dead. */
   silenceMs?: number;
+  /**
+   * A starting OpenCode accepts connections before it can answer them, and such a request may hang
+   * for minutes: without `server.connected` this soon, the attempt is dropped and retried.
+   */
+  connectTimeoutMs?: number;
   minBackoffMs?: number;
   maxBackoffMs?: number;
   /** A connection that stayed up this long resets the backoff. */
@@ -36,7 +41,13 @@ export class OpencodeEventStream {
   private readonly client;
 
   constructor(private readonly options: StreamOptions) {
-    this.client = createOpencodeClient({ baseUrl: options.server.url, headers: authHeaders(options.server) });
+    // The SDK drops the abort signal on its way to fetch (seen with 1.19.3: a hung connect outlived
+    // its abort by seconds), so the current connection's signal is handed to fetch here.
+    this.client = createOpencodeClient({
+      baseUrl: options.server.url,
+      headers: authHeaders(options.server),
+      fetch: (input: RequestInfo | URL, init?: RequestInit) => fetch(input, { ...init, signal: this.connection?.signal }),
+    });
   }
 
   get state(): StreamState {
@@ -93,15 +104,17 @@ export class OpencodeEventStream {
     const controller = new AbortController();
     this.connection = controller;
     const silenceMs = this.options.silenceMs ?? 30_000;
+    const connectTimeoutMs = this.options.connectTimeoutMs ?? 5_000;
     let lastSeen = Date.now();
     let readyAt = 0;
     let error: unknown;
     const watchdog = setInterval(() => {
-      if (Date.now() - lastSeen > silenceMs) {
-        error = new Error(`no event or heartbeat for ${silenceMs} ms`);
+      const limit = readyAt ? silenceMs : connectTimeoutMs;
+      if (Date.now() - lastSeen > limit) {
+        error = new Error(readyAt ? `no event or heartbeat for ${silenceMs} ms` : `OpenCode did not answer within ${connectTimeoutMs} ms`);
         controller.abort();
       }
-    }, Math.min(1000, silenceMs / 3));
+    }, Math.min(250, silenceMs / 3));
     try {
       const { stream } = await this.client.global.event({
         signal: controller.signal,

@@ -1,0 +1,110 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { alice, bob, cardText, mallory, startStack, type Stack } from "./support/stack.ts";
+import { waitFor } from "./support/wait-for.ts";
+
+describe("Slack interactions with approvers, signatures and concurrency", () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    // alice by id, bob through the S0LEADS user group; mallory is neither.
+    stack = await startStack({ approvers: `${alice.id},S0LEADS`, slack: { usergroups: { S0LEADS: [bob.id] } } });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it("a click from a user outside SLACK_APPROVERS changes nothing and tells them so", async () => {
+    const session = await stack.prompt("RUN: echo guarded > guarded.txt");
+    const [asked] = await stack.asked(session);
+    const card = await stack.card(asked!.id);
+    const res = await stack.click(mallory, card, "Approve once");
+    expect(res.status).toBe(200);
+    const note = await waitFor(() => stack.slack.ephemerals.find((e) => e.user === mallory.id), { what: "an ephemeral for mallory" });
+    expect(note.text).toContain("not an approver");
+    await stack.click(mallory, card, "Reject");
+    expect(stack.slack.views.some((v) => v.user === mallory.id)).toBe(false);
+    expect(stack.slack.message(card.channel, card.ts)!.history).toHaveLength(1);
+    expect(await stack.audit(asked!.id)).toEqual([]);
+
+    // bob may decide through the user group.
+    await stack.click(bob, card, "Approve once");
+    await stack.cardSays(asked!.id, /Approved once by <@U0BOB>/);
+    await waitFor(() => existsSync(join(stack.opencode.projectDir, "guarded.txt")), { what: "guarded.txt" });
+  });
+
+  it("a forged or stale signature gets 401 and changes nothing", async () => {
+    const session = await stack.prompt("RUN: echo forged > forged.txt");
+    const [asked] = await stack.asked(session);
+    const card = await stack.card(asked!.id);
+    const forged = await stack.user.clickButton({
+      user: alice,
+      channel: card.channel,
+      messageTs: card.ts,
+      actionId: "approval:once",
+      signingSecretOverride: "not-the-secret",
+    });
+    expect(forged.status).toBe(401);
+    const stale = await stack.user.clickButton({
+      user: alice,
+      channel: card.channel,
+      messageTs: card.ts,
+      actionId: "approval:once",
+      timestampOverride: Math.floor(Date.now() / 1000) - 10 * 60,
+    });
+    expect(stale.status).toBe(401);
+    expect(stack.slack.message(card.channel, card.ts)!.history).toHaveLength(1);
+    expect(await stack.audit(asked!.id)).toEqual([]);
+    expect(stack.replies(asked!.id)).toHaveLength(0);
+    await stack.opencode.client.permission.reply({ requestID: asked!.id, reply: "reject" });
+  });
+
+  it("20 concurrent clicks on one button send exactly one reply", async () => {
+    const session = await stack.prompt("RUN: echo once > concurrent.txt");
+    const [asked] = await stack.asked(session);
+    const card = await stack.card(asked!.id);
+    const clicks = await Promise.all(Array.from({ length: 20 }, () => stack.click(alice, card, "Approve once")));
+    expect(clicks.every((c) => c.status === 200)).toBe(true);
+    await stack.cardSays(asked!.id, /Approved once by <@U0ALICE>/);
+    await waitFor(() => stack.replies(asked!.id).length === 1, { what: "the one permission.replied" });
+    await waitFor(() => stack.slack.ephemerals.filter((e) => e.user === alice.id && /already decided/.test(e.text)).length === 19, {
+      what: "19 'already decided' notes",
+    });
+    expect(await stack.audit(asked!.id)).toHaveLength(1);
+    expect(stack.replies(asked!.id)).toHaveLength(1);
+  });
+
+  it("the Edit dialog for another tool takes JSON and keeps invalid JSON in the dialog", async () => {
+    stack.llm.setScript((req) => {
+      const last = req.messages.at(-1);
+      if (last?.role === "tool") return { text: "fetched" };
+      if (req.tools?.length) return { toolCalls: [{ name: "webfetch", arguments: { url: "http://127.0.0.1:9/original", format: "text" } }] };
+      return { text: "title" };
+    });
+    try {
+      const session = await stack.prompt("fetch something");
+      const [asked] = await stack.asked(session);
+      const card = await stack.card(asked!.id);
+      expect(cardText(card)).toContain("webfetch");
+      await stack.click(alice, card, "Edit");
+      const modal = await stack.modal(alice, "approval_edit");
+      expect(JSON.stringify(modal.view)).toContain("http://127.0.0.1:9/original");
+      const invalid = await stack.user.submitView({ user: alice, viewId: modal.id, values: { json: { value: "{not json" } } });
+      expect(invalid.body).toMatchObject({ response_action: "errors", errors: { json: expect.stringContaining("Not valid JSON") } });
+      expect(stack.slack.view(modal.id)!.open).toBe(true);
+      expect(await stack.audit(asked!.id)).toEqual([]);
+      expect(stack.replies(asked!.id)).toHaveLength(0);
+
+      const valid = await stack.user.submitView({
+        user: alice,
+        viewId: modal.id,
+        values: { json: { value: '{"url":"http://127.0.0.1:9/edited","format":"text"}' } },
+      });
+      expect(valid.status).toBe(200);
+      await stack.cardSays(asked!.id, /Edited by <@U0ALICE>/);
+      expect(await stack.audit(asked!.id)).toMatchObject([{ decision: "edited", editedArgs: { url: "http://127.0.0.1:9/edited" } }]);
+    } finally {
+      stack.llm.setScript((await import("./support/fake-llm.ts")).defaultScript);
+    }
+  });
+});
