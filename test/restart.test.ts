@@ -45,4 +45,18 @@ describe("OpenCode restarts", () => {
     await stack.click(alice, card, "Approve once");
     await waitFor(() => existsSync(join(stack!.opencode.projectDir, "fresh.txt")), { what: "fresh.txt" });
   });
+
+  it("OpenCode down when the click comes: the decision is recorded, the reply failure too, and the card says so", async () => {
+    stack = await startStack();
+    const session = await stack.prompt("RUN: echo unreachable > unreachable.txt");
+    const [asked] = await stack.asked(session);
+    const card = await stack.card(asked!.id);
+
+    await stack.opencode.kill();
+    await stack.click(alice, card, "Approve once");
+    await stack.cardSays(asked!.id, /OpenCode did not take this reply: OpenCode did not answer/);
+    const note = await waitFor(() => stack!.slack.ephemerals.find((e) => e.user === alice.id), { what: "a note to alice" });
+    expect(note.text).toMatch(/recorded, but OpenCode did not take the reply/);
+    expect((await stack.audit(asked!.id)).map((a) => a.decision)).toEqual(["approved_once", "reply_failed"]);
+  });
 });

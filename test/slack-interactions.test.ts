@@ -107,4 +107,19 @@ describe("Slack interactions with approvers, signatures and concurrency", () => 
       stack.llm.setScript((await import("./support/fake-llm.ts")).defaultScript);
     }
   });
+
+  it("a long diff is cut on the card, and Show all opens the whole of it", async () => {
+    const content = Array.from({ length: 200 }, (_, i) => `line ${i} of a long file`).join("\n");
+    const session = await stack.prompt(`WRITE long.txt: ${content}`);
+    const [asked] = await stack.asked(session);
+    const card = await stack.card(asked!.id);
+    expect(cardText(card)).toContain("line 0 of a long file");
+    expect(cardText(card)).not.toContain("line 199 of a long file");
+    const showAll = JSON.stringify(card.blocks).match(/"text":"(Show all \(\d+ characters\))"/);
+    expect(showAll).not.toBeNull();
+    await stack.user.clickButton({ user: mallory, channel: card.channel, messageTs: card.ts, actionId: "approval:view" });
+    const modal = await waitFor(() => stack.slack.views.find((v) => v.user === mallory.id), { what: "the full-request modal" });
+    expect(JSON.stringify(modal.view)).toContain("line 199 of a long file");
+    await stack.opencode.client.permission.reply({ requestID: asked!.id, reply: "reject" });
+  });
 });

@@ -87,7 +87,9 @@ export class OpencodeEventStream {
       failures += 1;
       const delay = Math.min(maxBackoff, minBackoff * 2 ** (failures - 1)) * (0.5 + Math.random() / 2);
       this.current = "reconnecting";
-      logger.warn({ err: result.error, retryInMs: Math.round(delay) }, "OpenCode event stream lost; reconnecting");
+      // One warning when a good connection is lost; the retries after it are routine.
+      const log = result.readyFor > 0 || failures === 1 ? logger.warn.bind(logger) : logger.debug.bind(logger);
+      log({ err: result.error, attempt: failures, retryInMs: Math.round(delay) }, "OpenCode event stream lost; reconnecting");
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, delay);
         this.wake = () => {

@@ -24,6 +24,14 @@ export function createTimedClient(server: OpencodeServer, timeoutMs = CALL_TIMEO
 
 type Result<T> = { data?: T; error?: unknown; response?: Response };
 
+function describe(error: unknown): string {
+  if (error instanceof Error) {
+    const cause = error.cause instanceof Error ? ` (${error.cause.message})` : "";
+    return `${error.message}${cause}`;
+  }
+  return JSON.stringify(error) ?? String(error);
+}
+
 /** Unwraps an SDK result: NotFound for 404, OpencodeUnavailable for anything else that failed. */
 async function unwrap<T>(what: string, call: Promise<Result<T>>): Promise<T> {
   let result: Result<T>;
@@ -32,10 +40,10 @@ async function unwrap<T>(what: string, call: Promise<Result<T>>): Promise<T> {
   } catch (error) {
     throw new OpencodeUnavailable(`OpenCode did not answer ${what}: ${(error as Error).message}`, { cause: error });
   }
-  if (result.response?.status === 404) throw new NotFound(what);
+  if (!result.response) throw new OpencodeUnavailable(`OpenCode did not answer ${what}: ${describe(result.error)}`, { cause: result.error });
+  if (result.response.status === 404) throw new NotFound(what);
   if (result.error !== undefined || result.data === undefined) {
-    const status = result.response ? `HTTP ${result.response.status}` : "no response";
-    throw new OpencodeUnavailable(`OpenCode refused ${what} (${status}): ${JSON.stringify(result.error)}`);
+    throw new OpencodeUnavailable(`OpenCode refused ${what} (HTTP ${result.response.status}): ${describe(result.error)}`);
   }
   return result.data;
 }

@@ -34,6 +34,8 @@ export type StackOptions = {
   process?: boolean;
   /** Heartbeat silence after which the bot drops the OpenCode connection. */
   silenceMs?: number;
+  /** Slack Socket Mode (SLACK_APP_TOKEN) instead of signed HTTP requests. */
+  socketMode?: boolean;
   /** "postgres": a fresh database on TEST_DATABASE_URL's server instead of the embedded default. */
   database?: "pglite" | "postgres";
 };
@@ -67,7 +69,7 @@ export async function startStack(options: StackOptions = {}) {
   const env: Record<string, string> = {
     OPENCODE_URL: opencode.url,
     SLACK_BOT_TOKEN: slack.botToken,
-    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    ...(options.socketMode ? { SLACK_APP_TOKEN: slack.appToken } : { SLACK_SIGNING_SECRET: SIGNING_SECRET }),
     SLACK_API_URL: slack.apiUrl,
     SLACK_CHANNEL: CHANNEL,
     DATA_DIR: dataDir,
@@ -80,7 +82,10 @@ export async function startStack(options: StackOptions = {}) {
   const launch = async (): Promise<BotRunner> =>
     options.process ? spawnBot({ ...env, PORT: String(await freePort()) }) : inProcessBot(env, options.silenceMs);
   bot = await launch();
-  const sim = () => createSlackUserSim({ fake: slack, botEventsUrl: `http://127.0.0.1:${bot.port}/slack/events`, signingSecret: SIGNING_SECRET });
+  const sim = () =>
+    options.socketMode
+      ? createSlackUserSim({ fake: slack, transport: "socket" })
+      : createSlackUserSim({ fake: slack, botEventsUrl: `http://127.0.0.1:${bot.port}/slack/events`, signingSecret: SIGNING_SECRET });
   let user: SlackUserSim = sim();
 
   const events: GlobalEvent[] = [];
