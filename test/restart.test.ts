@@ -24,7 +24,7 @@ describe.each(testDatabaseKinds())("restarts, with the bot on %s", (database) =>
     await waitFor(() => existsSync(join(stack!.opencode.projectDir, "survived.txt")), { what: "survived.txt", timeout: 20_000 });
     await stack.cardSays(asked!.id, /Approved once by <@U0ALICE>/);
     // Exactly one card for the request, although the restarted bot resynced it.
-    expect(stack.slack.messages.filter((m) => JSON.stringify(m.history[0]?.blocks).includes(`Request ${asked!.id} `))).toHaveLength(1);
+    expect(stack.slack.messages.filter((m) => JSON.stringify(m.history[0]?.blocks).includes(`Request ${asked!.id} · `))).toHaveLength(1);
     await waitFor(() => stack!.replies(asked!.id).length === 1, { what: "the one permission.replied" });
   });
 });

@@ -1,5 +1,6 @@
 import type { Card, StatusLine } from "../../src/core/card.ts";
 import { choiceLabels, renderStatus } from "../../src/core/card.ts";
+import type { QuestionInfo } from "@opencode-ai/sdk/v2";
 import type { EditField } from "../../src/core/edit-form.ts";
 import type { Decider } from "../../src/core/types.ts";
 
@@ -13,9 +14,13 @@ export const actionIds = {
   always: "approval:always",
   reject: "approval:reject",
   edit: "approval:edit",
+  answer: "approval:answer",
+  dismiss: "approval:dismiss",
   view: "approval:view",
 } as const;
-export const callbackIds = { reject: "approval_reject", edit: "approval_edit" } as const;
+/** A one-click answer to a question: `question:option:<index>`, the button's value the request id. */
+export const optionActionPrefix = "question:option:";
+export const callbackIds = { reject: "approval_reject", edit: "approval_edit", answer: "question_answer" } as const;
 
 // Slack's types are loose JSON; our blocks are plain objects checked by the fake Slack in tests.
 export type Block = Record<string, unknown>;
@@ -51,12 +56,19 @@ export function renderCard(card: Card): { text: string; blocks: Block[] } {
       });
     }
   }
+  if (card.options?.length) {
+    blocks.push({
+      type: "actions",
+      block_id: "question_options",
+      elements: card.options.map((label, index) => button(`${optionActionPrefix}${index}`, label.slice(0, 75), card.requestId)),
+    });
+  }
   if (card.actions.length > 0) {
     blocks.push({
       type: "actions",
       block_id: "approval_actions",
       elements: card.actions.map((choice) =>
-        button(actionIds[choice], choiceLabels[choice], card.requestId, choice === "once" ? "primary" : choice === "reject" ? "danger" : undefined),
+        button(actionIds[choice], choiceLabels[choice], card.requestId, choice === "once" ? "primary" : choice === "reject" || choice === "dismiss" ? "danger" : undefined),
       ),
     });
   }
@@ -119,6 +131,43 @@ export function editModal(context: ModalContext, summary: string, fields: EditFi
         },
       })),
     ],
+  };
+}
+
+/** The Answer dialog: per question a select of its choices (several where it allows), or a typed answer. */
+export function answerModal(context: ModalContext, questions: QuestionInfo[]): Block {
+  return {
+    type: "modal",
+    callback_id: callbackIds.answer,
+    private_metadata: JSON.stringify(context),
+    title: { type: "plain_text", text: "Answer OpenCode" },
+    submit: { type: "plain_text", text: "Answer" },
+    close: { type: "plain_text", text: "Cancel" },
+    blocks: questions.flatMap((question, index) => [
+      {
+        type: "input",
+        block_id: `q${index}`,
+        optional: true,
+        label: { type: "plain_text", text: (question.header || `Question ${index + 1}`).slice(0, 2000) },
+        hint: { type: "plain_text", text: question.question.slice(0, 2000) },
+        element: {
+          type: question.multiple ? "multi_static_select" : "static_select",
+          action_id: "value",
+          placeholder: { type: "plain_text", text: question.multiple ? "Choose one or more" : "Choose one" },
+          options: question.options.slice(0, 100).map((option, i) => ({
+            text: { type: "plain_text", text: option.label.slice(0, 75) },
+            value: String(i),
+          })),
+        },
+      },
+      {
+        type: "input",
+        block_id: `q${index}_text`,
+        optional: true,
+        label: { type: "plain_text", text: "Or type your own answer" },
+        element: { type: "plain_text_input", action_id: "value" },
+      },
+    ]),
   };
 }
 

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { DecisionOutcome, DecisionRequest } from "../../src/core/approval-engine.ts";
 import { buildCard } from "../../src/core/card-text.ts";
 import { applyEdit, editFields } from "../../src/core/edit-form.ts";
+import { answerForOption, parseAnswers, questionsOf } from "../../src/core/question-form.ts";
 import { InvalidInput } from "../../src/core/errors.ts";
 import type { Logger } from "../../src/core/logger.ts";
 import type { ChatAdapter } from "../../src/core/ports.ts";
@@ -11,7 +12,9 @@ import { createApproverCheck } from "./approvers.ts";
 import { createRateLimitedApi } from "./rate-limited-api.ts";
 import {
   actionIds,
+  answerModal,
   callbackIds,
+  optionActionPrefix,
   editModal,
   fullBodyModal,
   INPUT_LIMIT,
@@ -70,6 +73,7 @@ export function createSlackAdapter(options: { config: SlackConfig; logger: Logge
     try {
       outcome = await decisions.decide(request);
     } catch (error) {
+      if (error instanceof InvalidInput) return void (await tell(where.channel, request.decider.userId, `Nothing was done: ${error.message}.`));
       logger.error({ err: error, requestId: request.requestId }, "deciding failed");
       await tell(where.channel, request.decider.userId, "Your decision could not be recorded (the bot's database did not answer), so nothing was sent to OpenCode. Please try again.");
       return;
@@ -78,7 +82,7 @@ export function createSlackAdapter(options: { config: SlackConfig; logger: Logge
     if (message) await tell(where.channel, request.decider.userId, message);
   }
 
-  app.action<BlockAction<ButtonAction>>(/^approval:(once|always|reject|edit|view)$/, async ({ ack, body, action }) => {
+  app.action<BlockAction<ButtonAction>>(/^approval:(once|always|reject|edit|answer|dismiss|view)$/, async ({ ack, body, action }) => {
     await ack();
     const requestId = action.value ?? "";
     const channel = body.channel?.id ?? config.channel;
@@ -108,6 +112,12 @@ export function createSlackAdapter(options: { config: SlackConfig; logger: Logge
       );
       return;
     }
+    if (choice === "answer") {
+      await api.call("views.open", undefined, () =>
+        app.client.views.open({ trigger_id: body.trigger_id, view: answerModal(context, questionsOf(record)) as never }),
+      );
+      return;
+    }
     if (choice === "edit") {
       const fields = editFields(record);
       const tooLong = fields.find((field) => field.value.length > INPUT_LIMIT);
@@ -120,6 +130,55 @@ export function createSlackAdapter(options: { config: SlackConfig; logger: Logge
       return;
     }
     await decideAndTell({ requestId, choice, decider: decider(body.user) }, { channel, messageTs });
+  });
+
+  app.action<BlockAction<ButtonAction>>(new RegExp(`^${optionActionPrefix}\\d+$`), async ({ ack, body, action }) => {
+    await ack();
+    const requestId = action.value ?? "";
+    const channel = body.channel?.id ?? config.channel;
+    if (!(await isApprover(body.user.id))) {
+      return void (await tell(channel, body.user.id, "You are not an approver for this, so nothing was done."));
+    }
+    const record = await decisions.getRequest(requestId);
+    if (!record) return void (await tell(channel, body.user.id, "opencode-chatops does not know this request; nothing was done."));
+    let answers: string[][];
+    try {
+      answers = answerForOption(record, Number(action.action_id.slice(optionActionPrefix.length)));
+    } catch (error) {
+      if (!(error instanceof InvalidInput)) throw error;
+      return void (await tell(channel, body.user.id, outcomeMessage({ kind: "already_decided", record })!));
+    }
+    await decideAndTell({ requestId, choice: "answer", decider: decider(body.user), answers }, { channel });
+  });
+
+  app.view(callbackIds.answer, async ({ ack, body, view }) => {
+    const context = JSON.parse(view.private_metadata) as ModalContext;
+    if (!(await isApprover(body.user.id))) {
+      await ack();
+      return void (await tell(context.channel, body.user.id, "You are not an approver for this, so nothing was done."));
+    }
+    const record = await decisions.getRequest(context.requestId);
+    if (!record) {
+      await ack();
+      return void (await tell(context.channel, body.user.id, "opencode-chatops does not know this request; nothing was done."));
+    }
+    const questions = questionsOf(record);
+    const values = questions.map((question, index) => {
+      const select = view.state.values[`q${index}`]?.value;
+      const picked = select?.selected_options ?? (select?.selected_option ? [select.selected_option] : []);
+      const chosen = picked.map((option) => question.options[Number(option.value)]?.label ?? "");
+      return { chosen, typed: view.state.values[`q${index}_text`]?.value?.value ?? undefined };
+    });
+    let answers: string[][];
+    try {
+      answers = parseAnswers(record, values);
+    } catch (error) {
+      if (!(error instanceof InvalidInput)) throw error;
+      await ack({ response_action: "errors", errors: { [error.field ?? "q0"]: error.message } });
+      return;
+    }
+    await ack();
+    await decideAndTell({ requestId: context.requestId, choice: "answer", decider: decider(body.user), answers }, context);
   });
 
   app.view(callbackIds.reject, async ({ ack, body, view }) => {

@@ -1,12 +1,12 @@
-import type { PermissionRequest } from "@opencode-ai/sdk/v2";
+import type { PermissionRequest, QuestionRequest } from "@opencode-ai/sdk/v2";
 import { buildCard } from "./card-text.ts";
 import { fallbackMessage, matchesPreapproval, originalCall, preapprovalFor } from "./edit-form.ts";
-import { AlreadyDecided, ChatopsError, NotFound } from "./errors.ts";
+import { AlreadyDecided, ChatopsError, InvalidInput, NotFound } from "./errors.ts";
 import { KeyedQueue } from "./keyed-queue.ts";
 import type { Logger } from "./logger.ts";
 import type { ChatAdapter, OpencodeApi, PermissionReply } from "./ports.ts";
 import type { ApprovalStore, DecideInput } from "./store-port.ts";
-import type { Choice, Decider, PermissionRecord, SessionThread } from "./types.ts";
+import { QUESTION, type Choice, type Decider, type PermissionRecord, type SessionThread } from "./types.ts";
 
 export type DecisionOutcome =
   | { kind: "decided"; record: PermissionRecord }
@@ -21,6 +21,8 @@ export type DecisionRequest = {
   reason?: string;
   /** With `edit`: the approver's arguments (see edit-form.ts `applyEdit`). */
   editedArgs?: Record<string, unknown>;
+  /** With `answer`: one list of labels per question (see question-form.ts). */
+  answers?: string[][];
 };
 
 const OPENCODE: Decider = { platform: "opencode", userId: "opencode", name: "OpenCode" };
@@ -28,7 +30,15 @@ const BOT: Decider = { platform: "bot", userId: "opencode-chatops", name: "openc
 /** OpenCode answers a cascade within milliseconds; a minute leaves room for a slow event stream. */
 const CASCADE_WINDOW_MS = 60_000;
 
-const stateFor = { once: "approved_once", always: "approved_always", reject: "rejected", edit: "edited" } as const;
+const stateFor = {
+  once: "approved_once",
+  always: "approved_always",
+  reject: "rejected",
+  edit: "edited",
+  answer: "answered",
+  dismiss: "rejected",
+} as const;
+const questionChoices: Choice[] = ["answer", "dismiss"];
 
 /**
  * The approval loop: records each OpenCode permission request, shows it as a card, turns a click into
@@ -62,6 +72,23 @@ export class ApprovalEngine {
     return this.sessions.run(event.sessionID, () => this.replied(event));
   }
 
+  /** A `question.asked` (live or found by a resync): record it once and post its card. */
+  handleQuestionAsked(directory: string, question: QuestionRequest): Promise<void> {
+    return this.sessions.run(question.sessionID, () => this.questionAsked(directory, question));
+  }
+
+  /** A `question.replied` or `question.rejected`: when the bot did not answer it, close the card. */
+  handleQuestionClosed(directory: string, event: { sessionID: string; requestID: string; answers?: string[][] }): Promise<void> {
+    return this.sessions.run(event.sessionID, async () => {
+      const record = await this.deps.store.getRequest(event.requestID);
+      if (!record || record.state !== "pending") return;
+      const reason = event.answers
+        ? `Answered in OpenCode (TUI, web or API): ${event.answers.map((a) => `“${a.join(", ")}”`).join("; ")}`
+        : "Dismissed in OpenCode (TUI, web or API)";
+      await this.close(record, "answered_elsewhere", reason, event.answers ? "answered_elsewhere:answer" : "answered_elsewhere:reject");
+    });
+  }
+
   /** The session went idle (finished or aborted): its pending requests will never run. */
   handleSessionIdle(directory: string, sessionId: string): Promise<void> {
     return this.sessions.run(sessionId, async () => {
@@ -78,14 +105,15 @@ export class ApprovalEngine {
    */
   async reconcile(
     directory: string,
-    listed: PermissionRequest[],
+    listed: { permissions: PermissionRequest[]; questions: QuestionRequest[] },
     busy: Set<string>,
     listedAt: Date,
     goneReason: string,
   ): Promise<void> {
-    const listedIds = new Set(listed.map((request) => request.id));
-    for (const request of listed) {
-      await this.handleAsked(directory, request);
+    const listedIds = new Set([...listed.permissions, ...listed.questions].map((request) => request.id));
+    for (const request of listed.permissions) await this.handleAsked(directory, request);
+    for (const question of listed.questions) await this.handleQuestionAsked(directory, question);
+    for (const request of [...listed.permissions, ...listed.questions]) {
       if (!busy.has(request.sessionID)) await this.handleSessionIdle(directory, request.sessionID);
     }
     for (const record of await this.deps.store.pendingRequests()) {
@@ -105,6 +133,10 @@ export class ApprovalEngine {
     const record = await this.deps.store.getRequest(request.requestId);
     if (!record) return { kind: "not_found" };
     if (record.state !== "pending") return { kind: "already_decided", record };
+    if ((record.permission === QUESTION) !== questionChoices.includes(request.choice)) {
+      throw new InvalidInput(`${request.choice} does not apply to ${record.permission === QUESTION ? "a question" : "a permission request"}`);
+    }
+    const { opencode } = this.deps;
     const input: DecideInput = {
       requestId: record.id,
       state: stateFor[request.choice],
@@ -112,15 +144,33 @@ export class ApprovalEngine {
       reason: request.reason?.trim() || undefined,
       at: this.now(),
     };
-    let reply: { reply: PermissionReply; message?: string } = {
-      reply: request.choice === "edit" ? "reject" : request.choice,
-      message: input.reason,
-    };
-    if (request.choice === "edit") {
-      const edited = request.editedArgs ?? originalCall(record).args;
-      input.editedArgs = edited;
-      input.preapproval = preapprovalFor(record, edited);
-      reply = { reply: "reject", message: fallbackMessage(originalCall(record).tool, edited) };
+    const target = { directory: record.directory, requestId: record.id };
+    let send: () => Promise<void>;
+    switch (request.choice) {
+      case "once":
+      case "always":
+      case "reject": {
+        const reply = { ...target, reply: request.choice, message: input.reason };
+        send = () => opencode.replyPermission(reply);
+        break;
+      }
+      case "edit": {
+        const edited = request.editedArgs ?? originalCall(record).args;
+        input.editedArgs = edited;
+        input.preapproval = preapprovalFor(record, edited);
+        const message = fallbackMessage(originalCall(record).tool, edited);
+        send = () => opencode.replyPermission({ ...target, reply: "reject", message });
+        break;
+      }
+      case "answer": {
+        const answers = request.answers ?? [];
+        input.editedArgs = { answers };
+        send = () => opencode.replyQuestion({ ...target, answers });
+        break;
+      }
+      case "dismiss":
+        send = () => opencode.rejectQuestion(target);
+        break;
     }
     let decided: PermissionRecord;
     try {
@@ -132,7 +182,32 @@ export class ApprovalEngine {
       }
       throw error;
     }
-    return this.sendReply(decided, reply);
+    return this.sendReply(decided, send);
+  }
+
+  private async questionAsked(directory: string, question: QuestionRequest): Promise<void> {
+    const existing = await this.deps.store.getRequest(question.id);
+    if (existing) {
+      if (existing.state === "pending" && !existing.card) await this.postCard(existing);
+      return;
+    }
+    const { record, created } = await this.deps.store.addRequest({
+      id: question.id,
+      directory,
+      sessionId: question.sessionID,
+      permission: QUESTION,
+      patterns: [],
+      always: [],
+      metadata: { questions: question.questions },
+      callId: question.tool?.callID ?? null,
+      messageId: question.tool?.messageID ?? null,
+      toolName: "question",
+      toolArgs: null,
+      askedAt: this.now(),
+    });
+    if (!created) return;
+    this.deps.logger.info({ requestId: record.id, sessionId: record.sessionId }, "question asked");
+    await this.postCard(record);
   }
 
   private async asked(directory: string, request: PermissionRequest): Promise<void> {
@@ -181,7 +256,9 @@ export class ApprovalEngine {
         at: this.now(),
       });
       await this.postCard(decided);
-      await this.sendReply(decided, { reply: "once" });
+      await this.sendReply(decided, () =>
+        this.deps.opencode.replyPermission({ directory: decided.directory, requestId: decided.id, reply: "once" }),
+      );
       return;
     }
     await this.postCard(record);
@@ -226,9 +303,10 @@ export class ApprovalEngine {
     }
   }
 
-  private async sendReply(record: PermissionRecord, reply: { reply: PermissionReply; message?: string }): Promise<DecisionOutcome> {
+  /** Sends the one reply for a committed decision; a failure is recorded and shown, never hidden. */
+  private async sendReply(record: PermissionRecord, send: () => Promise<void>): Promise<DecisionOutcome> {
     try {
-      await this.deps.opencode.replyPermission({ directory: record.directory, requestId: record.id, ...reply });
+      await send();
     } catch (error) {
       const message =
         error instanceof NotFound

@@ -1,5 +1,6 @@
 import type { Card, StatusLine } from "./card.ts";
-import type { PermissionRecord } from "./types.ts";
+import { questionsOf, quickOptions } from "./question-form.ts";
+import { QUESTION, type PermissionRecord } from "./types.ts";
 
 /** Longest command or diff shown inline on a card; the rest is one click away. */
 export const BODY_LIMIT = 2500;
@@ -11,8 +12,9 @@ const toolTitles: Record<string, string> = {
   webfetch: "wants to fetch a URL",
 };
 
-/** The card for a permission request in its current state. All the words of a card live here. */
+/** The card for a permission request or question in its current state. All the words of a card live here. */
 export function buildCard(record: PermissionRecord, now: Date = new Date()): Card {
+  if (record.permission === QUESTION) return questionCard(record, now);
   const tool = record.toolName ?? record.permission;
   const body = cardBody(record);
   const fields = [
@@ -31,6 +33,25 @@ export function buildCard(record: PermissionRecord, now: Date = new Date()): Car
     body,
     reference: `Request ${record.id} · session ${record.sessionId}`,
     actions: pending ? ["once", "always", "reject", "edit"] : [],
+    status: pending ? [] : statusLines(record, now),
+  };
+}
+
+function questionCard(record: PermissionRecord, now: Date): Card {
+  const questions = questionsOf(record);
+  const text = questions
+    .map((q) => [`${q.header ? `${q.header}: ` : ""}${q.question}${q.multiple ? " (one or more)" : ""}`, ...q.options.map((o) => `• ${o.label}${o.description ? ` — ${o.description}` : ""}`)].join("\n"))
+    .join("\n\n");
+  const pending = record.state === "pending";
+  return {
+    requestId: record.id,
+    summary: `OpenCode asks: ${questions[0]?.question ?? "a question"}`,
+    title: "OpenCode asks a question",
+    fields: [{ label: "Directory", value: record.directory }],
+    body: { ...cut("text", text)! },
+    options: pending ? quickOptions(record) : undefined,
+    reference: `Question ${record.id} · session ${record.sessionId}`,
+    actions: pending ? ["answer", "dismiss"] : [],
     status: pending ? [] : statusLines(record, now),
   };
 }
@@ -55,6 +76,10 @@ function statusLines(record: PermissionRecord, now: Date): StatusLine[] {
       });
       break;
     case "rejected":
+      if (record.permission === QUESTION) {
+        lines.push({ text: `Dismissed by {by} after ${waited}: the agent got no answer and stopped`, by, tone: "rejected" });
+        break;
+      }
       lines.push({ text: `Rejected by {by} after ${waited}${record.reason ? `: “${record.reason}”` : ""}`, by, tone: "rejected" });
       break;
     case "edited":
@@ -64,6 +89,12 @@ function statusLines(record: PermissionRecord, now: Date): StatusLine[] {
         tone: "ok",
       });
       break;
+    case "answered": {
+      const answers = (record.editedArgs?.answers as string[][] | undefined) ?? [];
+      const said = answers.map((answer) => `“${answer.join(", ")}”`).join("; ");
+      lines.push({ text: `Answered by {by} after ${waited}: ${said}`, by, tone: "ok" });
+      break;
+    }
     case "answered_elsewhere":
       lines.push({ text: record.reason ?? "Answered in OpenCode", tone: "closed" });
       break;

@@ -6,6 +6,8 @@ export const choiceLabels: Record<Choice, string> = {
   always: "Always",
   reject: "Reject",
   edit: "Edit",
+  answer: "Answer…",
+  dismiss: "Dismiss",
 };
 
 /** A piece of text a platform renders with its own mention syntax for `by`. */
@@ -19,7 +21,9 @@ export type Card = {
   title: string;
   fields: Array<{ label: string; value: string }>;
   /** The command, the diff or the arguments, cut to `limit`; `full` is there to show on request. */
-  body?: { kind: "command" | "diff" | "json"; text: string; truncated: boolean; full: string };
+  body?: { kind: "command" | "diff" | "json" | "text"; text: string; truncated: boolean; full: string };
+  /** A question's choices, answerable with one click (only for one single-choice question). */
+  options?: string[];
   /** Small print naming the request and session, so a card can be found in the audit trail. */
   reference: string;
   /** Present while the request is pending. */

@@ -20,6 +20,10 @@ export type PermissionReply = "once" | "always" | "reject";
 export interface OpencodeApi {
   /** Sends the one reply; throws NotFound when OpenCode no longer has the request, OpencodeUnavailable otherwise. */
   replyPermission(input: { directory: string; requestId: string; reply: PermissionReply; message?: string }): Promise<void>;
+  /** Answers a question: one list of chosen (or typed) labels per question. Throws like replyPermission. */
+  replyQuestion(input: { directory: string; requestId: string; answers: string[][] }): Promise<void>;
+  /** Dismisses a question; the agent's run stops. Throws like replyPermission. */
+  rejectQuestion(input: { directory: string; requestId: string }): Promise<void>;
   /** The session's title, or undefined when OpenCode does not know the session. */
   sessionTitle(directory: string, sessionId: string): Promise<string | undefined>;
   /** The tool call behind a permission request: its tool name and input as the model wrote them. */

@@ -6,14 +6,18 @@ export const requestStates = [
   "approved_always",
   "rejected",
   "edited",
+  "answered",
   "expired",
   "answered_elsewhere",
   "cancelled",
 ] as const;
 export type RequestState = (typeof requestStates)[number];
 
-/** What an approver can choose on a card. */
-export type Choice = "once" | "always" | "reject" | "edit";
+/** What an approver can choose on a card: the first four on a permission, the last two on a question. */
+export type Choice = "once" | "always" | "reject" | "edit" | "answer" | "dismiss";
+
+/** `permission` of a record that stands for an OpenCode question rather than a permission request. */
+export const QUESTION = "question";
 
 export type Decider = {
   platform: "slack" | "discord" | "opencode" | "bot";

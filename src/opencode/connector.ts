@@ -6,8 +6,8 @@ import { OpencodeEventStream } from "./event-stream.ts";
 import type { OpencodeGateway, OpencodeServer } from "./opencode-api.ts";
 
 /**
- * Feeds OpenCode's events to the approval engine and, after every (re)connect, re-reads what is
- * pending in each directory the bot knows, because SSE has no replay.
+ * Feeds OpenCode's events to the approval engine and, after every (re)connect, re-reads the pending
+ * permissions and questions in each directory the bot knows, because SSE has no replay.
  */
 export function createOpencodeConnector(deps: {
   server: OpencodeServer;
@@ -28,6 +28,12 @@ export function createOpencodeConnector(deps: {
         return engine.handleAsked(directory, payload.properties);
       case "permission.replied":
         return engine.handleReplied(directory, payload.properties);
+      case "question.asked":
+        directories.add(directory);
+        return engine.handleQuestionAsked(directory, payload.properties);
+      case "question.replied":
+      case "question.rejected":
+        return engine.handleQuestionClosed(directory, payload.properties);
       case "session.status":
         if (payload.properties.status.type !== "idle") return undefined;
         return engine.handleSessionIdle(directory, payload.properties.sessionID);
@@ -47,8 +53,12 @@ export function createOpencodeConnector(deps: {
         : "OpenCode no longer had this request after the bot reconnected (answered or dropped meanwhile)";
     for (const directory of known) {
       const listedAt = new Date();
-      const [listed, busy] = await Promise.all([gateway.listPermissions(directory), gateway.busySessions(directory)]);
-      await engine.reconcile(directory, listed, busy, listedAt, goneReason);
+      const [permissions, questions, busy] = await Promise.all([
+        gateway.listPermissions(directory),
+        gateway.listQuestions(directory),
+        gateway.busySessions(directory),
+      ]);
+      await engine.reconcile(directory, { permissions, questions }, busy, listedAt, goneReason);
     }
     logger.info({ directories: known.size }, "resynced pending permission requests");
   }

@@ -1,4 +1,4 @@
-import { createOpencodeClient, type OpencodeClient, type PermissionRequest } from "@opencode-ai/sdk/v2";
+import { createOpencodeClient, type OpencodeClient, type PermissionRequest, type QuestionRequest } from "@opencode-ai/sdk/v2";
 import { NotFound, OpencodeUnavailable } from "../core/errors.ts";
 import type { OpencodeApi } from "../core/ports.ts";
 
@@ -51,6 +51,7 @@ async function unwrap<T>(what: string, call: Promise<Result<T>>): Promise<T> {
 /** The engine's view of OpenCode, plus the reads the connector needs to resync. */
 export type OpencodeGateway = OpencodeApi & {
   listPermissions(directory: string): Promise<PermissionRequest[]>;
+  listQuestions(directory: string): Promise<QuestionRequest[]>;
   busySessions(directory: string): Promise<Set<string>>;
 };
 
@@ -58,6 +59,14 @@ export function createOpencodeGateway(server: OpencodeServer, client = createTim
   return {
     async replyPermission({ directory, requestId, reply, message }) {
       await unwrap(`permission ${requestId}`, client.permission.reply({ requestID: requestId, directory, reply, message }));
+    },
+
+    async replyQuestion({ directory, requestId, answers }) {
+      await unwrap(`question ${requestId}`, client.question.reply({ requestID: requestId, directory, answers }));
+    },
+
+    async rejectQuestion({ directory, requestId }) {
+      await unwrap(`question ${requestId}`, client.question.reject({ requestID: requestId, directory }));
     },
 
     async sessionTitle(directory, sessionId) {
@@ -83,6 +92,10 @@ export function createOpencodeGateway(server: OpencodeServer, client = createTim
 
     async listPermissions(directory) {
       return unwrap("GET /permission", client.permission.list({ directory }));
+    },
+
+    async listQuestions(directory) {
+      return unwrap("GET /question", client.question.list({ directory }));
     },
 
     async busySessions(directory) {

@@ -197,8 +197,12 @@ function stateValues(blocks: Json[], typed: Record<string, Record<string, string
     const actionId = String(element.action_id);
     const given = typed[blockId]?.[actionId];
     unused.delete(`${blockId}/${actionId}`);
+    if (element.type === "static_select" || element.type === "multi_static_select") {
+      values[blockId] = { [actionId]: selectState(element, blockId, given, block.optional === true) };
+      continue;
+    }
     if (element.type !== "plain_text_input") {
-      if (given !== undefined) throw new Error(`slack user sim: can only type into plain_text_input, not ${String(element.type)}`);
+      if (given !== undefined) throw new Error(`slack user sim: can only type into plain_text_input or pick in a static select, not ${String(element.type)}`);
       continue;
     }
     const value = given ?? (typeof element.initial_value === "string" ? element.initial_value : "");
@@ -209,4 +213,21 @@ function stateValues(blocks: Json[], typed: Record<string, Record<string, string
   }
   if (unused.size) throw new Error(`slack user sim: the modal has no input ${[...unused].join(", ")}`);
   return values;
+}
+
+/**
+ * A static select's state as Slack sends it: `given` holds the chosen option values, comma-separated
+ * for a multi select; each must be one of the element's options, as the client allows nothing else.
+ */
+function selectState(element: Json, blockId: string, given: string | undefined, optional: boolean): Json {
+  const options = (Array.isArray(element.options) ? element.options : []) as Json[];
+  const multi = element.type === "multi_static_select";
+  const wanted = given === undefined || given === "" ? [] : multi ? given.split(",") : [given];
+  const chosen = wanted.map((value) => {
+    const option = options.find((o) => o.value === value);
+    if (!option) throw new Error(`slack user sim: "${blockId}" has no option with value ${value}`);
+    return option;
+  });
+  if (chosen.length === 0 && !optional) throw new Error(`slack user sim: the client will not submit with required field "${blockId}" empty`);
+  return multi ? { type: element.type, selected_options: chosen } : { type: element.type, selected_option: chosen[0] ?? null };
 }

@@ -139,7 +139,7 @@ export async function startStack(options: StackOptions = {}) {
 
     /** The card message for a request: the message whose first version names the request. */
     async card(requestId: string, timeout = 10_000): Promise<FakeMessage> {
-      return waitFor(() => slack.messages.find((m) => JSON.stringify(m.history[0]?.blocks ?? []).includes(`Request ${requestId} `)), {
+      return waitFor(() => slack.messages.find((m) => JSON.stringify(m.history[0]?.blocks ?? []).includes(` ${requestId} · session`)), {
         what: `a card for ${requestId}`,
         timeout,
       });
@@ -263,8 +263,14 @@ export async function spawnBot(env: Record<string, string>): Promise<BotRunner &
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
-  child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  // TEST_BOT_OUTPUT=1 shows the bot process's log, for debugging a test.
+  const echo = process.env.TEST_BOT_OUTPUT === "1";
+  const collect = (chunk: Buffer) => {
+    output += chunk.toString();
+    if (echo) process.stderr.write(chunk);
+  };
+  child.stdout!.on("data", collect);
+  child.stderr!.on("data", collect);
   const exited = new Promise<void>((r) => child.once("exit", () => r()));
   await waitFor(
     async () => {
