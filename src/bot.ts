@@ -55,11 +55,11 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
     },
   };
   if (slack.httpHandler) routes["POST /slack/events"] = slack.httpHandler;
+  // Slack first: a click that arrives before Bolt has verified its token would find it unready.
+  await slack.start();
   const server = createHttpServer(routes, logger);
   server.listen(config.port);
   await once(server, "listening");
-
-  await slack.start();
   connector.start();
   const port = (server.address() as AddressInfo).port;
   logger.info({ port, database: database.kind, opencode: config.opencode.url }, "opencode-chatops started");
