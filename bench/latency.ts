@@ -1,0 +1,68 @@
+/**
+ * Sequential samples, each a fresh session with one bash request: OpenCode asks → the card reaches
+ * Slack (through the thread parent), a signed "Approve once" click → OpenCode says replied. Between
+ * samples, one direct `chat.postMessage` of the same card as the Slack-call baseline.
+ */
+import { performance } from "node:perf_hooks";
+import type { Json } from "../test/support/fake-slack.ts";
+import { alice, CHANNEL, type Stack } from "../test/support/stack.ts";
+import { waitForTokens } from "./channel-budget.ts";
+import type { EventClock } from "./event-clock.ts";
+import { postDirectly, postOf, waitForCardCall, type DirectPost } from "./slack-calls.ts";
+
+/** The direct posts go to a channel of their own, so they never look like the bot's messages. */
+export const BASELINE_CHANNEL = "C0BENCHBASELINE";
+
+export type LatencySample = {
+  requestId: string;
+  askToCardMs: number;
+  askToParentMs: number;
+  parentToCardMs: number;
+  clickToReplyMs: number;
+  direct: DirectPost;
+};
+
+export async function sampleLatencies(stack: Stack, clock: EventClock, n: number, log: (line: string) => void): Promise<LatencySample[]> {
+  const samples: LatencySample[] = [];
+  for (let i = 1; i <= n; i++) {
+    // A fresh session costs two posts (thread parent, card): wait until the limiter would not queue them.
+    await waitForTokens(stack.slack, CHANNEL, 2);
+    const sessionId = await stack.prompt(`RUN: echo bench-${i} > /dev/null`, `bench sample ${i}`);
+    const [asked] = await clock.asked([sessionId], 1);
+    const requestId = asked!.request.id;
+    const posted = await waitForCardCall(stack.slack, requestId);
+    const card = await stack.card(requestId);
+    const parent = postOf(stack.slack, card.channel, card.thread_ts ?? "");
+    if (!parent) throw new Error(`card ${requestId} is not in a thread the bot opened`);
+
+    const clicked = performance.now();
+    const response = await stack.click(alice, card, "Approve once");
+    if (response.status !== 200) throw new Error(`the click on ${requestId} got HTTP ${response.status}`);
+    const replied = await clock.replied(requestId);
+
+    // Let the turn finish (card update, command, model) so the baseline runs on a quiet process.
+    await stack.cardSays(requestId, /Approved once by <@U0ALICE>/);
+    await clock.idle(sessionId);
+    const direct = await postDirectly(stack.slack, BASELINE_CHANNEL, { text: posted.body.text as string, blocks: posted.body.blocks as Json[] });
+
+    const sample: LatencySample = {
+      requestId,
+      askToCardMs: posted.at - asked!.at,
+      askToParentMs: parent.at - asked!.at,
+      parentToCardMs: posted.at - parent.at,
+      clickToReplyMs: replied.hr - clicked,
+      direct,
+    };
+    samples.push(sample);
+    log(`  sample ${String(i).padStart(2)}: ask→card ${sample.askToCardMs} ms, click→reply ${sample.clickToReplyMs.toFixed(1)} ms, direct post ${direct.roundTripMs.toFixed(1)} ms`);
+  }
+  return samples;
+}
+
+/** Problems, if any: each request must have had exactly one reply (checked once everything has stopped). */
+export function checkOneReplyEach(clock: EventClock, requestIds: string[]): string[] {
+  return requestIds.flatMap((requestId) => {
+    const replies = clock.replies(requestId).length;
+    return replies === 1 ? [] : [`${requestId}: ${replies} permission.replied events, expected exactly 1`];
+  });
+}
