@@ -5,6 +5,7 @@ import { createSlackAdapter } from "../adapters/slack/slack-adapter.ts";
 import type { Config } from "./config.ts";
 import { ApprovalEngine } from "./core/approval-engine.ts";
 import { createHttpServer, sendJson, type Route } from "./http-server.ts";
+import { createGateRoute } from "./plugin-gate.ts";
 import { createOpencodeConnector } from "./opencode/connector.ts";
 import { createOpencodeGateway } from "./opencode/opencode-api.ts";
 import type { ApprovalStore } from "./core/store-port.ts";
@@ -55,6 +56,7 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
     },
   };
   if (slack.httpHandler) routes["POST /slack/events"] = slack.httpHandler;
+  routes["POST /opencode/gate"] = createGateRoute({ token: config.chatopsToken, engine, logger: logger.child({ component: "gate" }) });
   // Slack first: a click that arrives before Bolt has verified its token would find it unready.
   await slack.start();
   const server = createHttpServer(routes, logger);

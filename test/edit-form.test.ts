@@ -5,6 +5,7 @@ import type { PermissionRecord } from "../src/core/types.ts";
 
 const record = (extra: Partial<PermissionRecord>): PermissionRecord => ({
   id: "per_1",
+  source: "opencode",
   directory: "/p",
   sessionId: "ses_1",
   permission: "bash",

@@ -8,6 +8,7 @@ import type { Decider } from "../../src/core/types.ts";
 // a plain_text_input's initial value at most 3000.
 const SECTION_LIMIT = 2900;
 export const INPUT_LIMIT = 3000;
+const BODY_CODE_LIMIT = 2500;
 
 export const actionIds = {
   once: "approval:once",
@@ -73,7 +74,9 @@ export function renderCard(card: Card): { text: string; blocks: Block[] } {
     });
   }
   for (const line of card.status) {
-    blocks.push({ type: "section", text: { type: "mrkdwn", text: `${toneIcon[line.tone]} ${renderStatus(line, mention)}` } });
+    const text = `${toneIcon[line.tone]} ${renderStatus({ ...line, text: escapeMrkdwn(line.text) }, mention)}`;
+    const code = line.code ? `\n${codeBlock(line.code.length > BODY_CODE_LIMIT ? `${line.code.slice(0, BODY_CODE_LIMIT)}\n…` : line.code)}` : "";
+    blocks.push({ type: "section", text: { type: "mrkdwn", text: `${text}${code}` } });
   }
   blocks.push({ type: "context", elements: [{ type: "mrkdwn", text: escapeMrkdwn(card.reference) }] });
   const status = card.status.map((line) => renderStatus(line, mention)).join(" · ");

@@ -2,6 +2,8 @@ import type { PermissionRequest, QuestionRequest } from "@opencode-ai/sdk/v2";
 import { buildCard } from "./card-text.ts";
 import { fallbackMessage, matchesPreapproval, originalCall, preapprovalFor } from "./edit-form.ts";
 import { AlreadyDecided, ChatopsError, InvalidInput, NotFound } from "./errors.ts";
+import { EventEmitter, once } from "node:events";
+import { AlwaysRules, GATED_TOOLS, gateAnswer, gateMetadata, gatePermission, gateRequestId, type GateAnswer, type GateCall } from "./gate.ts";
 import { KeyedQueue } from "./keyed-queue.ts";
 import type { Logger } from "./logger.ts";
 import type { ChatAdapter, OpencodeApi, PermissionReply } from "./ports.ts";
@@ -47,6 +49,9 @@ const questionChoices: Choice[] = ["answer", "dismiss"];
 export class ApprovalEngine {
   private readonly sessions = new KeyedQueue();
   private readonly threads = new Map<string, Promise<Pick<SessionThread, "channel" | "threadTs">>>();
+  /** Emits a request's id when it leaves `pending`, for the plugin's long polls in this process. */
+  private readonly settled = new EventEmitter().setMaxListeners(0);
+  private readonly alwaysRules = new AlwaysRules();
 
   constructor(
     private readonly deps: {
@@ -118,6 +123,13 @@ export class ApprovalEngine {
     }
     for (const record of await this.deps.store.pendingRequests()) {
       if (record.directory !== directory || listedIds.has(record.id)) continue;
+      if (record.source === "plugin") {
+        // Held by the plugin, so never in GET /permission: gone only when its session stopped running.
+        if (!busy.has(record.sessionId)) {
+          await this.sessions.run(record.sessionId, () => this.close(record, "cancelled", "OpenCode is no longer waiting for this call (the session stopped, or OpenCode restarted)"));
+        }
+        continue;
+      }
       // A request that arrived after the list was read is not gone, only newer than the list.
       if (record.askedAt >= listedAt) continue;
       await this.sessions.run(record.sessionId, () => this.close(record, "expired", goneReason));
@@ -125,6 +137,68 @@ export class ApprovalEngine {
     // Cards whose posting failed earlier (chat down) get another chance on every resync.
     for (const record of await this.deps.store.pendingRequests()) {
       if (record.directory === directory && !record.card) await this.sessions.run(record.sessionId, () => this.postCard(record));
+    }
+  }
+
+  /**
+   * A tool call held by the plugin: calls of ungated tools, or that an "Always" rule covers, pass at
+   * once; otherwise the call gets one record and one card, and the answer says where it stands.
+   */
+  async gate(call: GateCall): Promise<GateAnswer> {
+    if (!GATED_TOOLS.has(call.tool)) return { status: "allow", args: call.args };
+    const id = gateRequestId(call.sessionId, call.callId);
+    return this.sessions.run(call.sessionId, async () => {
+      const existing = await this.deps.store.getRequest(id);
+      if (existing) {
+        if (existing.state === "pending" && !existing.card) await this.postCard(existing);
+        return gateAnswer(existing);
+      }
+      const { record, created } = await this.deps.store.addRequest({
+        id,
+        source: "plugin",
+        directory: call.directory,
+        sessionId: call.sessionId,
+        permission: gatePermission(call.tool),
+        patterns: [],
+        always: [],
+        metadata: gateMetadata(call.tool, call.args),
+        callId: call.callId,
+        messageId: null,
+        toolName: call.tool,
+        toolArgs: call.args,
+        askedAt: this.now(),
+      });
+      if (!created) return gateAnswer(record);
+      if (this.alwaysRules.allows(call.directory, call.tool, call.args)) {
+        const decided = await this.deps.store.decide({
+          requestId: id,
+          state: "approved_always",
+          decider: BOT,
+          reason: "an “Always” rule given earlier in this directory covers it",
+          at: this.now(),
+        });
+        return gateAnswer(decided);
+      }
+      this.deps.logger.info({ requestId: id, sessionId: call.sessionId, tool: call.tool }, "tool call held by the plugin");
+      await this.postCard(record);
+      return gateAnswer(record);
+    });
+  }
+
+  /** The gate answer for `requestId`, waiting up to `waitMs` for a decision (the plugin's long poll). */
+  async waitForGate(requestId: string, waitMs: number): Promise<GateAnswer | undefined> {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const record = await this.deps.store.getRequest(requestId);
+      if (!record) return undefined;
+      const remaining = deadline - Date.now();
+      if (record.state !== "pending" || remaining <= 0) return gateAnswer(record);
+      // Woken at once by a decision in this process; the 1 s tick covers a decision made by another bot process.
+      const wake = new AbortController();
+      const timer = setTimeout(() => wake.abort(), Math.min(remaining, 1000));
+      await once(this.settled, requestId, { signal: wake.signal }).catch(() => undefined);
+      clearTimeout(timer);
+      wake.abort();
     }
   }
 
@@ -146,7 +220,11 @@ export class ApprovalEngine {
     };
     const target = { directory: record.directory, requestId: record.id };
     let send: () => Promise<void>;
-    switch (request.choice) {
+    if (record.source === "plugin") {
+      // The plugin reads the decision through its long poll: nothing to send to OpenCode.
+      if (request.choice === "edit") input.editedArgs = request.editedArgs ?? originalCall(record).args;
+      send = async () => {};
+    } else switch (request.choice) {
       case "once":
       case "always":
       case "reject": {
@@ -181,6 +259,10 @@ export class ApprovalEngine {
         return { kind: "already_decided", record: current ?? record };
       }
       throw error;
+    }
+    this.settled.emit(decided.id);
+    if (decided.state === "approved_always" && decided.source === "opencode") {
+      this.alwaysRules.add(decided.directory, decided.permission, decided.always);
     }
     return this.sendReply(decided, send);
   }
@@ -240,6 +322,7 @@ export class ApprovalEngine {
     });
     if (!created) return;
     this.deps.logger.info({ requestId: record.id, sessionId: record.sessionId, permission: record.permission }, "permission asked");
+    if (await this.followGate(record)) return;
     const source = await this.deps.store.consumePreapproval(record.id, (p) => matchesPreapproval(p, record), {
       directory: record.directory,
       sessionId: record.sessionId,
@@ -264,9 +347,32 @@ export class ApprovalEngine {
     await this.postCard(record);
   }
 
+  /**
+   * OpenCode's own ask for a call the plugin's gate already let through (the project also says "ask"):
+   * answered at once, linked to the gate's decision, and no second card.
+   */
+  private async followGate(record: PermissionRecord): Promise<boolean> {
+    if (!record.callId) return false;
+    const gate = await this.deps.store.getRequest(gateRequestId(record.sessionId, record.callId));
+    if (!gate || !["approved_once", "approved_always", "edited"].includes(gate.state)) return false;
+    const reply: PermissionReply = gate.state === "approved_always" ? "always" : "once";
+    if (reply === "always") this.alwaysRules.add(record.directory, record.permission, record.always);
+    const decided = await this.deps.store.decide({
+      requestId: record.id,
+      state: reply === "always" ? "approved_always" : "approved_once",
+      decider: BOT,
+      reason: `the plugin's gate approved this call on request ${gate.id}`,
+      linkedRequestId: gate.id,
+      at: this.now(),
+    });
+    await this.sendReply(decided, () => this.deps.opencode.replyPermission({ directory: record.directory, requestId: record.id, reply }));
+    return true;
+  }
+
   private async replied(event: { sessionID: string; requestID: string; reply: PermissionReply }): Promise<void> {
     const record = await this.deps.store.getRequest(event.requestID);
     if (!record || record.state !== "pending") return;
+    if (event.reply === "always") this.alwaysRules.add(record.directory, record.permission, record.always);
     const reason = await this.explainReply(record, event.reply);
     await this.close(record, "answered_elsewhere", reason, `answered_elsewhere:${event.reply}`);
   }
@@ -296,6 +402,7 @@ export class ApprovalEngine {
   private async close(record: PermissionRecord, state: "expired" | "cancelled" | "answered_elsewhere", reason: string, decision?: string) {
     try {
       const closed = await this.deps.store.decide({ requestId: record.id, state, decider: OPENCODE, decision, reason, at: this.now() });
+      this.settled.emit(closed.id);
       this.deps.logger.info({ requestId: record.id, state, reason }, "permission request closed without a chat decision");
       await this.refreshCard(closed);
     } catch (error) {

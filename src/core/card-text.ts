@@ -1,4 +1,6 @@
 import type { Card, StatusLine } from "./card.ts";
+import { argsDiff, textDiff } from "./args-diff.ts";
+import { originalCall } from "./edit-form.ts";
 import { questionsOf, quickOptions } from "./question-form.ts";
 import { QUESTION, type PermissionRecord } from "./types.ts";
 
@@ -24,6 +26,7 @@ export function buildCard(record: PermissionRecord, now: Date = new Date()): Car
   const path = stringField(record.metadata, "filepath") ?? stringField(record.toolArgs, "filePath");
   if (path) fields.push({ label: "File", value: path });
   if (record.always.length > 0) fields.push({ label: "Always allows", value: record.always.join(", ") });
+  if (record.source === "plugin") fields.push({ label: "Edit", value: "exact edit available: OpenCode runs exactly what you approve" });
   const pending = record.state === "pending";
   return {
     requestId: record.id,
@@ -83,8 +86,12 @@ function statusLines(record: PermissionRecord, now: Date): StatusLine[] {
       lines.push({ text: `Rejected by {by} after ${waited}${record.reason ? `: “${record.reason}”` : ""}`, by, tone: "rejected" });
       break;
     case "edited":
+      if (record.source === "plugin") {
+        lines.push({ text: `Edited and approved by {by} after ${waited}`, by, tone: "ok" });
+        break;
+      }
       lines.push({
-        text: `Edited by {by} after ${waited}: the agent was asked to make the edited call instead, which will be approved once automatically`,
+        text: `Edited by {by} after ${waited}: the agent was asked to make the edited call instead, which will be approved once automatically (the opencode-chatops plugin makes edits exact)`,
         by,
         tone: "ok",
       });
@@ -108,7 +115,7 @@ function statusLines(record: PermissionRecord, now: Date): StatusLine[] {
       break;
   }
   if (record.state === "edited" && record.editedArgs) {
-    lines.push({ text: `Edited call: ${JSON.stringify(record.editedArgs)}`, tone: "ok" });
+    lines.push({ text: "What changed:", code: argsDiff(originalCall(record).args, record.editedArgs), tone: "ok" });
   }
   if (record.replyError) {
     lines.push({ text: `OpenCode did not take this reply: ${record.replyError}. Nothing was run on this decision.`, tone: "warning" });
@@ -119,6 +126,13 @@ function statusLines(record: PermissionRecord, now: Date): StatusLine[] {
 function cardBody(record: PermissionRecord): Card["body"] {
   const command = stringField(record.metadata, "command") ?? stringField(record.toolArgs, "command");
   if (command) return cut("command", command);
+  if (record.source === "plugin" && record.toolArgs) {
+    const { filePath, content, oldString, newString } = record.toolArgs;
+    if (typeof content === "string") return cut("text", content);
+    if (typeof oldString === "string" && typeof newString === "string") {
+      return cut("diff", textDiff(String(filePath ?? "file"), oldString, newString));
+    }
+  }
   const diff = stringField(record.metadata, "diff");
   if (diff) return cut("diff", diff);
   const args = record.toolArgs ?? record.metadata;

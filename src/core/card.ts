@@ -11,7 +11,13 @@ export const choiceLabels: Record<Choice, string> = {
 };
 
 /** A piece of text a platform renders with its own mention syntax for `by`. */
-export type StatusLine = { text: string; by?: Decider; tone: "ok" | "rejected" | "closed" | "warning" };
+export type StatusLine = {
+  text: string;
+  by?: Decider;
+  tone: "ok" | "rejected" | "closed" | "warning";
+  /** Preformatted text shown under the line (a diff). */
+  code?: string;
+};
 
 /** Platform-neutral content of an approval card; each adapter renders it (Block Kit, Discord components). */
 export type Card = {

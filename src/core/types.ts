@@ -29,6 +29,8 @@ export type CardRef = { channel: string; ts: string };
 
 export type PermissionRecord = {
   id: string;
+  /** `opencode`: asked by OpenCode (permission or question); `plugin`: held by the plugin's gate before the tool runs. */
+  source: "opencode" | "plugin";
   directory: string;
   sessionId: string;
   permission: string;
@@ -52,7 +54,7 @@ export type PermissionRecord = {
   card: CardRef | null;
 };
 
-export type NewPermission = Pick<
+export type NewPermission = Partial<Pick<PermissionRecord, "source">> & Pick<
   PermissionRecord,
   "id" | "directory" | "sessionId" | "permission" | "patterns" | "always" | "metadata" | "callId" | "messageId" | "toolName" | "toolArgs"
 > & { askedAt: Date };

@@ -186,6 +186,7 @@ function auditBase(row: PermissionRow) {
 function toRecord(row: PermissionRow): PermissionRecord {
   return {
     id: row.id,
+    source: row.source === "plugin" ? "plugin" : "opencode",
     directory: row.directory,
     sessionId: row.sessionId,
     permission: row.permission,

@@ -6,6 +6,8 @@ export const permissionRequests = pgTable(
   "permission_requests",
   {
     id: text("id").primaryKey(),
+    /** `opencode`: a permission.asked or question.asked; `plugin`: a tool call held by the plugin's gate. */
+    source: text("source").notNull().default("opencode"),
     directory: text("directory").notNull(),
     sessionId: text("session_id").notNull(),
     permission: text("permission").notNull(),

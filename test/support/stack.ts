@@ -21,11 +21,13 @@ import { createSlackUserSim, type SlackUserSim } from "./slack-client-sim.ts";
 import { waitFor } from "./wait-for.ts";
 
 export const SIGNING_SECRET = "test-signing-secret-0123456789abcdef";
+export const PLUGIN_TOKEN = "test-chatops-token-0123456789";
 export const CHANNEL = "C0APPROVALS";
 export const alice = { id: "U0ALICE", username: "alice", name: "alice" };
 export const bob = { id: "U0BOB", username: "bob", name: "bob" };
 export const mallory = { id: "U0MALLORY", username: "mallory", name: "mallory" };
 const REPO_ROOT = resolve(import.meta.dirname, "../..");
+export const PLUGIN_PATH = join(REPO_ROOT, "adapters/opencode-plugin/index.js");
 
 export type StackOptions = {
   approvers?: string;
@@ -34,6 +36,8 @@ export type StackOptions = {
   process?: boolean;
   /** Heartbeat silence after which the bot drops the OpenCode connection. */
   silenceMs?: number;
+  /** Load the opencode-chatops plugin from this checkout into OpenCode, pointed at the bot. */
+  plugin?: boolean;
   /** Slack Socket Mode (SLACK_APP_TOKEN) instead of signed HTTP requests. */
   socketMode?: boolean;
   /** "postgres": a fresh database on TEST_DATABASE_URL's server instead of the embedded default. */
@@ -55,7 +59,18 @@ export async function freePort(): Promise<number> {
 
 export async function startStack(options: StackOptions = {}) {
   const llm: FakeLlm = await startFakeLlm();
-  const opencode: OpencodeHandle = await startOpencode({ llmUrl: llm.url, permission: { bash: "ask", edit: "ask", webfetch: "ask" } });
+  // With the plugin, OpenCode must know the bot's address before the bot knows OpenCode's.
+  const botPort = options.plugin ? await freePort() : undefined;
+  const opencode: OpencodeHandle = await startOpencode({
+    llmUrl: llm.url,
+    permission: { bash: "ask", edit: "ask", webfetch: "ask" },
+    ...(options.plugin
+      ? {
+          plugins: [PLUGIN_PATH],
+          env: { CHATOPS_URL: `http://127.0.0.1:${botPort}`, CHATOPS_TOKEN: PLUGIN_TOKEN, CHATOPS_RECONNECT_SECONDS: "60" },
+        }
+      : {}),
+  });
   const slack: FakeSlack = await startFakeSlack({
     users: [
       { id: alice.id, name: "alice" },
@@ -76,11 +91,12 @@ export async function startStack(options: StackOptions = {}) {
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "warn",
     ...(options.approvers ? { SLACK_APPROVERS: options.approvers } : {}),
     ...(postgresDb?.url ? { DATABASE_URL: postgresDb.url } : {}),
+    ...(options.plugin ? { CHATOPS_TOKEN: PLUGIN_TOKEN, PORT: String(botPort) } : {}),
   };
 
   let bot: BotRunner;
   const launch = async (): Promise<BotRunner> =>
-    options.process ? spawnBot({ ...env, PORT: String(await freePort()) }) : inProcessBot(env, options.silenceMs);
+    options.process ? spawnBot({ PORT: String(await freePort()), ...env }) : inProcessBot(env, options.silenceMs);
   bot = await launch();
   const sim = () =>
     options.socketMode
@@ -250,7 +266,7 @@ async function watchEvents(opencode: OpencodeHandle, into: GlobalEvent[], signal
 }
 
 async function inProcessBot(env: Record<string, string>, silenceMs?: number): Promise<BotRunner> {
-  const bot: Bot = await startBot(loadConfig({ ...env, PORT: "0" }), { silenceMs });
+  const bot: Bot = await startBot(loadConfig({ PORT: "0", ...env }), { silenceMs });
   return { port: bot.port, store: bot.store, stop: () => bot.stop() };
 }
 

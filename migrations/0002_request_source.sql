@@ -1,0 +1,1 @@
+ALTER TABLE "permission_requests" ADD COLUMN "source" text DEFAULT 'opencode' NOT NULL;

@@ -1,0 +1,73 @@
+import { timingSafeEqual } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { z } from "zod";
+import type { ApprovalEngine } from "./core/approval-engine.ts";
+import type { Logger } from "./core/logger.ts";
+import { sendJson } from "./http-server.ts";
+
+const MAX_BODY_BYTES = 1024 * 1024;
+/** How long one request may wait for a decision; the plugin asks again after that. */
+export const MAX_WAIT_MS = 25_000;
+
+const gateBody = z.object({
+  directory: z.string().min(1),
+  sessionID: z.string().min(1),
+  callID: z.string().min(1),
+  tool: z.string().min(1),
+  args: z.record(z.string(), z.unknown()),
+  wait: z.number().int().min(0).max(MAX_WAIT_MS).optional(),
+});
+
+/**
+ * `POST /opencode/gate`, the plugin's door: bearer CHATOPS_TOKEN, a tool call in, and the answer out
+ * (`allow` with the arguments to run, `reject` with the message for the model, or `pending`).
+ * Asking again for the same call is safe: it finds the same record and card.
+ */
+export function createGateRoute(options: { token?: string; engine: ApprovalEngine; logger: Logger }) {
+  const expected = options.token ? Buffer.from(`Bearer ${options.token}`) : undefined;
+  return async (req: IncomingMessage, res: ServerResponse) => {
+    if (!expected) return sendJson(res, 503, { error: "gate_disabled", message: "set CHATOPS_TOKEN on the bot to enable the plugin's gate" });
+    const given = Buffer.from(req.headers.authorization ?? "");
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      return sendJson(res, 401, { error: "unauthorized", message: "the plugin's CHATOPS_TOKEN does not match the bot's" });
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(await readBody(req));
+    } catch (error) {
+      return sendJson(res, 400, { error: "bad_request", message: `body is not JSON: ${(error as Error).message}` });
+    }
+    const parsed = gateBody.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      return sendJson(res, 400, { error: "bad_request", message: `${issue.path.join(".") || "body"}: ${issue.message}` });
+    }
+    const call = parsed.data;
+    try {
+      const first = await options.engine.gate({
+        directory: call.directory,
+        sessionId: call.sessionID,
+        callId: call.callID,
+        tool: call.tool,
+        args: call.args,
+      });
+      const answer = first.status === "pending" && call.wait ? ((await options.engine.waitForGate(first.requestId, call.wait)) ?? first) : first;
+      sendJson(res, 200, answer);
+    } catch (error) {
+      options.logger.error({ err: error, callID: call.callID }, "gate failed");
+      // The plugin treats this as "bot unreachable": it retries, then fails closed.
+      sendJson(res, 503, { error: "unavailable", message: "opencode-chatops could not record this call" });
+    }
+  };
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new Error(`larger than ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}

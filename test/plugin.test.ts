@@ -1,0 +1,117 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { alice, cardText, startStack, type Stack } from "./support/stack.ts";
+import { waitFor } from "./support/wait-for.ts";
+
+const cardsFor = (stack: Stack, sessionId: string) =>
+  stack.slack.messages.filter((m) => JSON.stringify(m.history[0]?.blocks ?? []).includes(`session ${sessionId}`));
+
+const modelReceived = (stack: Stack, text: string) =>
+  waitFor(() => stack.llm.requests.some((r) => JSON.stringify(r.messages).includes(text)), { what: `the model to receive “${text}”`, timeout: 20_000 });
+
+/** The gate card of a session: the plugin's record is named after the session and the model's call id. */
+const gateCard = (stack: Stack, sessionId: string) =>
+  waitFor(() => cardsFor(stack, sessionId).find((m) => JSON.stringify(m.history[0]?.blocks).includes("exact edit available")), {
+    what: `the gate card of ${sessionId}`,
+    timeout: 20_000,
+  });
+
+const requestIdOf = (card: { history: Array<{ blocks: unknown[] }> }) => /Request (gate_\S+) ·/.exec(JSON.stringify(card.history[0]!.blocks))![1]!;
+
+describe("the opencode-chatops plugin against the real OpenCode server", () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ plugin: true });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+  const file = (name: string) => join(stack.opencode.projectDir, name);
+
+  it("an edited bash command is exactly the one that runs, with one card for the call", async () => {
+    const session = await stack.prompt("RUN: echo original --force > plugin-original.txt");
+    const card = await gateCard(stack, session);
+    expect(cardText(card)).toContain("echo original --force &gt; plugin-original.txt");
+    await stack.click(alice, card, "Edit");
+    const modal = await stack.modal(alice, "approval_edit");
+    await stack.user.submitView({ user: alice, viewId: modal.id, values: { command: { value: "echo edited > plugin-edited.txt" } } });
+
+    await waitFor(() => existsSync(file("plugin-edited.txt")), { what: "the edited command's file", timeout: 20_000 });
+    expect(readFileSync(file("plugin-edited.txt"), "utf8")).toBe("edited\n");
+    expect(existsSync(file("plugin-original.txt"))).toBe(false);
+    const id = requestIdOf(card);
+    const updated = await stack.cardSays(id, /Edited and approved by <@U0ALICE>/);
+    expect(cardText(updated)).toContain("command: echo original --force &gt; plugin-original.txt → echo edited &gt; plugin-edited.txt");
+
+    // OpenCode's own permission.asked for the same call was answered and linked, without a second card.
+    const [native] = await stack.asked(session);
+    expect(native!.metadata.command).toBe("echo edited > plugin-edited.txt");
+    await waitFor(() => stack.replies(native!.id).length === 1, { what: "the native request answered" });
+    expect(cardsFor(stack, session)).toHaveLength(1);
+    expect(await stack.audit(id)).toMatchObject([
+      { decision: "edited", originalArgs: { command: "echo original --force > plugin-original.txt" }, editedArgs: { command: "echo edited > plugin-edited.txt" } },
+    ]);
+    expect(await stack.audit(native!.id)).toMatchObject([{ decision: "approved_once", linkedRequestId: id }]);
+  });
+
+  it("an edited write writes the edited content", async () => {
+    const session = await stack.prompt("WRITE notes/plan.txt: the original plan");
+    const card = await gateCard(stack, session);
+    expect(cardText(card)).toContain("the original plan");
+    await stack.click(alice, card, "Edit");
+    const modal = await stack.modal(alice, "approval_edit");
+    await stack.user.submitView({ user: alice, viewId: modal.id, values: { content: { value: "the approved plan\n" } } });
+    await waitFor(() => existsSync(file("notes/plan.txt")), { what: "notes/plan.txt", timeout: 20_000 });
+    expect(readFileSync(file("notes/plan.txt"), "utf8")).toBe("the approved plan\n");
+    const audit = await stack.audit(requestIdOf(card));
+    expect(audit[0]).toMatchObject({ decision: "edited", originalArgs: { content: "the original plan" }, editedArgs: { content: "the approved plan\n" } });
+  });
+
+  it("a rejection's reason reaches the model and nothing runs", async () => {
+    const session = await stack.prompt("RUN: rm -rf plugin-precious");
+    const card = await gateCard(stack, session);
+    await stack.click(alice, card, "Reject");
+    const modal = await stack.modal(alice, "approval_reject");
+    await stack.user.submitView({ user: alice, viewId: modal.id, values: { reason: { value: "keep the precious dir" } } });
+    await modelReceived(stack, "alice rejected this call with the following feedback: keep the precious dir");
+    expect(stack.events.some((e) => e.payload.type === "permission.asked" && e.payload.properties.sessionID === session)).toBe(false);
+  });
+
+  it("Approve once lets the call run as asked", async () => {
+    const session = await stack.prompt("RUN: echo as-asked > plugin-once.txt");
+    const card = await gateCard(stack, session);
+    await stack.click(alice, card, "Approve once");
+    await waitFor(() => existsSync(file("plugin-once.txt")), { what: "plugin-once.txt", timeout: 20_000 });
+    await stack.cardSays(requestIdOf(card), /Approved once by <@U0ALICE>/);
+    expect(cardsFor(stack, session)).toHaveLength(1);
+  });
+});
+
+describe("the plugin when the bot goes away", () => {
+  let stack: Stack | undefined;
+  afterEach(async () => {
+    await stack?.stop();
+    stack = undefined;
+  });
+
+  it("the bot killed while the plugin waits, and started again: the same card decides the call", async () => {
+    stack = await startStack({ plugin: true, process: true });
+    const session = await stack.prompt("RUN: echo after-restart > plugin-restart.txt");
+    const card = await gateCard(stack, session);
+    await stack.killBot();
+    await stack.startBotAgain();
+    await stack.click(alice, card, "Approve once");
+    await waitFor(() => existsSync(join(stack!.opencode.projectDir, "plugin-restart.txt")), { what: "the call to run", timeout: 30_000 });
+    expect(cardsFor(stack, session)).toHaveLength(1);
+  });
+
+  it("the bot down: fail closed, nothing runs and the model is told", async () => {
+    stack = await startStack({ plugin: true });
+    await stack.bot.stop();
+    const session = await stack.prompt("RUN: echo unguarded > plugin-down.txt");
+    await modelReceived(stack, "opencode-chatops is unreachable; nothing was run");
+    expect(existsSync(join(stack.opencode.projectDir, "plugin-down.txt"))).toBe(false);
+    expect(stack.events.some((e) => e.payload.type === "permission.asked" && e.payload.properties.sessionID === session)).toBe(false);
+  });
+});
