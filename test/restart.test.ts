@@ -27,6 +27,22 @@ describe.each(testDatabaseKinds())("restarts, with the bot on %s", (database) =>
     expect(stack.slack.messages.filter((m) => JSON.stringify(m.history[0]?.blocks).includes(`Request ${asked!.id} · `))).toHaveLength(1);
     await waitFor(() => stack!.replies(asked!.id).length === 1, { what: "the one permission.replied" });
   });
+
+  it("killed after Slack showed a card but before the bot stored it: the restarted bot adopts that card", async () => {
+    stack = await startStack({ process: true, database });
+    // The card is posted, but Slack's answer comes too late for the bot to store where it is.
+    stack.slack.answerLate("chat.postMessage", 2, 5_000);
+    const session = await stack.prompt("RUN: echo adopted > adopted.txt");
+    const [asked] = await stack.asked(session);
+    const card = await stack.card(asked!.id);
+    await stack.killBot();
+    await stack.startBotAgain();
+
+    await stack.click(alice, card, "Approve once");
+    await waitFor(() => existsSync(join(stack!.opencode.projectDir, "adopted.txt")), { what: "adopted.txt", timeout: 20_000 });
+    await stack.cardSays(asked!.id, /Approved once by <@U0ALICE>/);
+    expect(stack.slack.messages.filter((m) => JSON.stringify(m.history[0]?.blocks).includes(`Request ${asked!.id} · `))).toHaveLength(1);
+  });
 });
 
 describe("OpenCode restarts", () => {

@@ -11,11 +11,11 @@ import type { Choice, Decider, PermissionRecord } from "../../src/core/types.ts"
 import { createApproverCheck } from "./approvers.ts";
 import { createRateLimitedApi } from "./rate-limited-api.ts";
 import {
-  actionIds,
   answerModal,
   callbackIds,
   optionActionPrefix,
   editModal,
+  escapeMrkdwn,
   fullBodyModal,
   INPUT_LIMIT,
   rejectModal,
@@ -71,7 +71,8 @@ export function createSlackAdapter(options: { config: SlackConfig; logger: Logge
   async function decideAndTell(request: DecisionRequest, where: { channel: string; messageTs?: string }) {
     let outcome: DecisionOutcome;
     try {
-      outcome = await decisions.decide(request);
+      const via = where.messageTs ? { channel: where.channel, ts: where.messageTs } : undefined;
+      outcome = await decisions.decide({ ...request, via });
     } catch (error) {
       if (error instanceof InvalidInput) return void (await tell(where.channel, request.decider.userId, `Nothing was done: ${error.message}.`));
       logger.error({ err: error, requestId: request.requestId }, "deciding failed");
@@ -148,7 +149,7 @@ export function createSlackAdapter(options: { config: SlackConfig; logger: Logge
       if (!(error instanceof InvalidInput)) throw error;
       return void (await tell(channel, body.user.id, outcomeMessage({ kind: "already_decided", record })!));
     }
-    await decideAndTell({ requestId, choice: "answer", decider: decider(body.user), answers }, { channel });
+    await decideAndTell({ requestId, choice: "answer", decider: decider(body.user), answers }, { channel, messageTs: body.message?.ts });
   });
 
   app.view(callbackIds.answer, async ({ ack, body, view }) => {
@@ -260,6 +261,20 @@ export function createSlackAdapter(options: { config: SlackConfig; logger: Logge
         }),
       );
       return { channel: result.channel ?? thread.channel, ts: result.ts! };
+    },
+
+    async findCard(thread, reference) {
+      const marker = escapeMrkdwn(reference);
+      let cursor: string | undefined;
+      do {
+        const page = await api.call("conversations.replies", undefined, () =>
+          app.client.conversations.replies({ channel: thread.channel, ts: thread.threadTs, limit: 200, cursor }),
+        );
+        const found = page.messages?.find((message) => message.ts && JSON.stringify(message.blocks ?? []).includes(marker));
+        if (found?.ts) return { channel: thread.channel, ts: found.ts };
+        cursor = page.response_metadata?.next_cursor || undefined;
+      } while (cursor);
+      return undefined;
     },
 
     async updateCard(ref, card) {

@@ -1,14 +1,14 @@
+import { EventEmitter, once } from "node:events";
 import type { PermissionRequest, QuestionRequest } from "@opencode-ai/sdk/v2";
 import { buildCard } from "./card-text.ts";
 import { fallbackMessage, matchesPreapproval, originalCall, preapprovalFor } from "./edit-form.ts";
 import { AlreadyDecided, ChatopsError, InvalidInput, NotFound } from "./errors.ts";
-import { EventEmitter, once } from "node:events";
 import { AlwaysRules, GATED_TOOLS, gateAnswer, gateMetadata, gatePermission, gateRequestId, type GateAnswer, type GateCall } from "./gate.ts";
 import { KeyedQueue } from "./keyed-queue.ts";
 import type { Logger } from "./logger.ts";
 import type { ChatAdapter, OpencodeApi, PermissionReply } from "./ports.ts";
 import type { ApprovalStore, DecideInput } from "./store-port.ts";
-import { QUESTION, type Choice, type Decider, type PermissionRecord, type SessionThread } from "./types.ts";
+import { QUESTION, type CardRef, type Choice, type Decider, type PermissionRecord, type SessionThread } from "./types.ts";
 
 export type DecisionOutcome =
   | { kind: "decided"; record: PermissionRecord }
@@ -25,6 +25,8 @@ export type DecisionRequest = {
   editedArgs?: Record<string, unknown>;
   /** With `answer`: one list of labels per question (see question-form.ts). */
   answers?: string[][];
+  /** The card that was clicked, updated too should it not be the one on record (a duplicate after a crash). */
+  via?: CardRef;
 };
 
 const OPENCODE: Decider = { platform: "opencode", userId: "opencode", name: "OpenCode" };
@@ -136,7 +138,9 @@ export class ApprovalEngine {
     }
     // Cards whose posting failed earlier (chat down) get another chance on every resync.
     for (const record of await this.deps.store.pendingRequests()) {
-      if (record.directory === directory && !record.card) await this.sessions.run(record.sessionId, () => this.postCard(record));
+      if (record.directory === directory && !record.card) {
+        await this.sessions.run(record.sessionId, () => this.postCard(record, { recover: true }));
+      }
     }
   }
 
@@ -150,7 +154,7 @@ export class ApprovalEngine {
     return this.sessions.run(call.sessionId, async () => {
       const existing = await this.deps.store.getRequest(id);
       if (existing) {
-        if (existing.state === "pending" && !existing.card) await this.postCard(existing);
+        if (existing.state === "pending" && !existing.card) await this.postCard(existing, { recover: true });
         return gateAnswer(existing);
       }
       const { record, created } = await this.deps.store.addRequest({
@@ -264,13 +268,13 @@ export class ApprovalEngine {
     if (decided.state === "approved_always" && decided.source === "opencode") {
       this.alwaysRules.add(decided.directory, decided.permission, decided.always);
     }
-    return this.sendReply(decided, send);
+    return this.sendReply(decided, send, request.via);
   }
 
   private async questionAsked(directory: string, question: QuestionRequest): Promise<void> {
     const existing = await this.deps.store.getRequest(question.id);
     if (existing) {
-      if (existing.state === "pending" && !existing.card) await this.postCard(existing);
+      if (existing.state === "pending" && !existing.card) await this.postCard(existing, { recover: true });
       return;
     }
     const { record, created } = await this.deps.store.addRequest({
@@ -295,7 +299,7 @@ export class ApprovalEngine {
   private async asked(directory: string, request: PermissionRequest): Promise<void> {
     const existing = await this.deps.store.getRequest(request.id);
     if (existing) {
-      if (existing.state === "pending" && !existing.card) await this.postCard(existing);
+      if (existing.state === "pending" && !existing.card) await this.postCard(existing, { recover: true });
       return;
     }
     const call = request.tool
@@ -411,7 +415,7 @@ export class ApprovalEngine {
   }
 
   /** Sends the one reply for a committed decision; a failure is recorded and shown, never hidden. */
-  private async sendReply(record: PermissionRecord, send: () => Promise<void>): Promise<DecisionOutcome> {
+  private async sendReply(record: PermissionRecord, send: () => Promise<void>, via?: CardRef): Promise<DecisionOutcome> {
     try {
       await send();
     } catch (error) {
@@ -423,32 +427,45 @@ export class ApprovalEngine {
             : String(error);
       this.deps.logger.error({ err: error, requestId: record.id }, "reply to OpenCode failed");
       const failed = await this.deps.store.recordReplyFailure(record.id, message, this.now());
-      await this.refreshCard(failed);
+      await this.refreshCard(failed, via);
       return { kind: "reply_failed", record: failed, error: message };
     }
     this.deps.logger.info({ requestId: record.id, state: record.state, by: record.decider?.userId }, "permission decided");
-    await this.refreshCard(record);
+    await this.refreshCard(record, via);
     return { kind: "decided", record };
   }
 
-  private async postCard(record: PermissionRecord): Promise<void> {
+  /**
+   * Posts the card of a request, or, for a request seen before (`recover`), first adopts a card
+   * already in its thread. Should the request be decided while the card was being posted, the card
+   * is brought up to date at once.
+   */
+  private async postCard(record: PermissionRecord, options: { recover?: boolean } = {}): Promise<void> {
     try {
       const thread = await this.threadFor(record);
-      const ref = await this.deps.chat.postCard(thread, buildCard(record, this.now()));
+      const card = buildCard(record, this.now());
+      const found = options.recover ? await this.deps.chat.findCard?.(thread, card.reference) : undefined;
+      const ref = found ?? (await this.deps.chat.postCard(thread, card));
       await this.deps.store.setCard(record.id, ref);
+      const current = await this.deps.store.getRequest(record.id);
+      if (found || (current && current.state !== record.state)) await this.refreshCard(current ?? record);
     } catch (error) {
       this.deps.logger.error({ err: error, requestId: record.id }, "could not post the card; will retry on the next resync");
     }
   }
 
-  /** Updates a card after a state change; a chat failure is logged, never undoes the decision. */
-  private async refreshCard(record: PermissionRecord): Promise<void> {
+  /** Updates a card (and the clicked one, if another) after a state change; a chat failure never undoes the decision. */
+  private async refreshCard(record: PermissionRecord, via?: CardRef): Promise<void> {
     const current = (await this.deps.store.getRequest(record.id)) ?? record;
-    if (!current.card) return;
-    try {
-      await this.deps.chat.updateCard(current.card, buildCard(current, this.now()));
-    } catch (error) {
-      this.deps.logger.error({ err: error, requestId: record.id }, "could not update the card");
+    const refs = [current.card, via].filter((ref): ref is CardRef => ref != null);
+    const unique = refs.filter((ref, i) => refs.findIndex((other) => other.channel === ref.channel && other.ts === ref.ts) === i);
+    const card = buildCard(current, this.now());
+    for (const ref of unique) {
+      try {
+        await this.deps.chat.updateCard(ref, card);
+      } catch (error) {
+        this.deps.logger.error({ err: error, requestId: record.id }, "could not update the card");
+      }
     }
   }
 

@@ -12,6 +12,11 @@ export interface ChatAdapter {
   postCard(thread: Pick<SessionThread, "channel" | "threadTs">, card: Card): Promise<CardRef>;
   /** Replaces a posted card's content in place. */
   updateCard(ref: CardRef, card: Card): Promise<void>;
+  /**
+   * Finds a card already in the thread whose reference line is `reference`: one posted just before a
+   * crash, before its address was stored. Optional: without it such a card is posted again.
+   */
+  findCard?(thread: Pick<SessionThread, "channel" | "threadTs">, reference: string): Promise<CardRef | undefined>;
 }
 
 export type PermissionReply = "once" | "always" | "reject";

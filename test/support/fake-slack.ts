@@ -87,6 +87,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}) {
   const triggers = new Map<string, { user: string; at: number; used: boolean; viewId?: string }>();
   const responseUrls = new Map<string, ResponseTarget>();
   const rateLimits = new Map<string, { times: number; retryAfterSec: number }>();
+  const slowAnswers = new Map<string, { times: number; ms: number }>();
   let tsSeq = 0;
   let viewSeq = 0;
 
@@ -273,6 +274,15 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}) {
       const u = users.get(str(p.user));
       return u ? { ok: true, user: userJson(u) } : fail("user_not_found");
     },
+    "conversations.replies": (p) => {
+      const channel = resolveChannel(p.channel);
+      if (!channel) return fail("channel_not_found");
+      const parent = message(channel, str(p.ts));
+      if (!parent || parent.deleted) return fail("thread_not_found");
+      // The parent first, then its replies oldest first; one page holds them all here.
+      const replies = messages.filter((m) => m.channel === channel && m.thread_ts === parent.ts && m.ts !== parent.ts && !m.deleted);
+      return { ok: true, messages: [parent, ...replies].map(messageJson), has_more: false, response_metadata: { next_cursor: "" } };
+    },
     "conversations.info": (p) => {
       const c = channels.get(str(p.channel));
       if (!c) return fail("channel_not_found");
@@ -327,6 +337,15 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}) {
     if (token === (wantsApp ? botToken : appToken)) return reply(200, fail("not_allowed_token_type"));
     if (token !== (wantsApp ? appToken : botToken)) return reply(200, fail("invalid_auth"));
     if (body.__invalid_json) return reply(200, fail("invalid_json"));
+    const slow = slowAnswers.get(method);
+    if (slow && slow.times > 0) {
+      // Done at once, answered late: the caller cannot know yet what Slack already shows.
+      slow.times -= 1;
+      const response = run(body);
+      changed();
+      setTimeout(() => reply(200, response), slow.ms);
+      return;
+    }
     reply(200, run(body));
   }
 
@@ -404,6 +423,10 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}) {
     /** The next `times` calls of `method` answer HTTP 429 with `Retry-After: retryAfterSec`. */
     rateLimit(method: string, times: number, retryAfterSec: number) {
       rateLimits.set(method, { times, retryAfterSec });
+    },
+    /** The next `times` calls of `method` take effect at once but are answered `ms` later. */
+    answerLate(method: string, times: number, ms: number) {
+      slowAnswers.set(method, { times, ms });
     },
     /** Mints a trigger_id as Slack does for an interaction by `user` (inside modal `viewId`, if any). */
     issueTriggerId(user: string, viewId?: string) {

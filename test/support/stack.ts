@@ -167,6 +167,13 @@ export async function startStack(options: StackOptions = {}) {
       return waitFor(() => (pattern.test(cardText(slack.message(card.channel, card.ts)!)) ? slack.message(card.channel, card.ts)! : undefined), {
         what: `card ${requestId} to say ${pattern}`,
         timeout,
+      }).catch((error: Error) => {
+        // Say what the card did say, and what the bot asked of Slack for it, to tell a slow bot from a wrong one.
+        const versions = slack.message(card.channel, card.ts)!.history.map((v, i) => `  v${i} at ${v.at}: ${v.text}`);
+        const calls = slack.calls
+          .filter((c) => c.body.ts === card.ts || c.at > Date.now() - timeout - 5000)
+          .map((c) => `  ${c.at} ${c.method} ${c.status} ${String(c.body.ts ?? "")} ${JSON.stringify(c.response).slice(0, 80)}`);
+        throw new Error(`${error.message}\ncard versions:\n${versions.join("\n")}\nSlack calls:\n${calls.slice(-30).join("\n")}`);
       });
     },
 
