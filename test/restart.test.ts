@@ -56,8 +56,12 @@ describe("OpenCode restarts", () => {
     await stack.cardSays(asked!.id, /Expired: OpenCode restarted/, 30_000);
 
     const again = await stack.prompt("RUN: echo fresh > fresh.txt");
-    const [fresh] = await stack.asked(again);
-    const card = await stack.card(fresh!.id, 15_000);
+    // Asked of OpenCode's list rather than of the test's own event watcher: only the bot's view is under test.
+    const fresh = await waitFor(
+      async () => (await stack!.opencode.client.permission.list()).data?.find((p) => p.sessionID === again),
+      { what: "OpenCode to ask for the fresh command", timeout: 20_000 },
+    );
+    const card = await stack.card(fresh.id, 15_000);
     await stack.click(alice, card, "Approve once");
     await waitFor(() => existsSync(join(stack!.opencode.projectDir, "fresh.txt")), { what: "fresh.txt" });
   });

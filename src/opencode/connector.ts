@@ -16,6 +16,8 @@ export function createOpencodeConnector(deps: {
   store: ApprovalStore;
   logger: Logger;
   silenceMs?: number;
+  /** While connected, re-read what is pending this often anyway: a safety net for an event that never came. */
+  resyncEveryMs?: number;
 }) {
   const { gateway, engine, store, logger } = deps;
   const directories = new Set<string>();
@@ -44,13 +46,15 @@ export function createOpencodeConnector(deps: {
     }
   }
 
-  async function resync(info: { first: boolean; outage: boolean }): Promise<void> {
+  async function resync(info: { first: boolean; outage: boolean; periodic?: boolean }): Promise<void> {
     const known = new Set([...directories, ...(await store.knownDirectories())]);
-    const goneReason = info.first
-      ? "OpenCode no longer had this request when the bot started (answered or dropped while the bot was offline)"
-      : info.outage
-        ? "OpenCode restarted, which drops every pending request"
-        : "OpenCode no longer had this request after the bot reconnected (answered or dropped meanwhile)";
+    const goneReason = info.periodic
+      ? "OpenCode no longer has this request, and no event said why"
+      : info.first
+        ? "OpenCode no longer had this request when the bot started (answered or dropped while the bot was offline)"
+        : info.outage
+          ? "OpenCode restarted, which drops every pending request"
+          : "OpenCode no longer had this request after the bot reconnected (answered or dropped meanwhile)";
     for (const directory of known) {
       const listedAt = new Date();
       const [permissions, questions, busy] = await Promise.all([
@@ -71,9 +75,26 @@ export function createOpencodeConnector(deps: {
     onConnected: resync,
   });
 
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  const periodic = () => {
+    if (stream.state !== "ready" || running) return;
+    running = resync({ first: false, outage: false, periodic: true })
+      .catch((error: unknown) => logger.warn({ err: error }, "periodic resync failed; the next one tries again"))
+      .finally(() => (running = undefined));
+  };
+
   return {
-    start: () => stream.start(),
-    stop: () => stream.stop(),
+    start() {
+      stream.start();
+      timer = setInterval(periodic, deps.resyncEveryMs ?? 60_000);
+      timer.unref();
+    },
+    async stop() {
+      clearInterval(timer);
+      await stream.stop();
+      await running;
+    },
     get state() {
       return stream.state;
     },

@@ -143,7 +143,12 @@ export async function startStack(options: StackOptions = {}) {
           return found.length >= count ? found : undefined;
         },
         { what: `${count} permission.asked for ${sessionId}`, timeout },
-      );
+      ).catch(async (error: Error) => {
+        // Tell "OpenCode did not ask" from "the test's event watcher did not hear it".
+        const pending = await opencode.client.permission.list().then((r) => JSON.stringify(r.data), (e: Error) => e.message);
+        const last = events.slice(-5).map((e) => e.payload.type);
+        throw new Error(`${error.message}\nOpenCode's pending permissions: ${pending}\nlast events heard: ${last.join(", ")}`);
+      });
     },
 
     replies(requestId: string) {
