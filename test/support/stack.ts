@@ -36,6 +36,8 @@ export type StackOptions = {
   process?: boolean;
   /** Heartbeat silence after which the bot drops the OpenCode connection. */
   silenceMs?: number;
+  /** Start OpenCode with OPENCODE_SERVER_PASSWORD, and give the bot the same. */
+  opencodePassword?: string;
   /** Load the opencode-chatops plugin from this checkout into OpenCode, pointed at the bot. */
   plugin?: boolean;
   /** Slack Socket Mode (SLACK_APP_TOKEN) instead of signed HTTP requests. */
@@ -64,6 +66,7 @@ export async function startStack(options: StackOptions = {}) {
   const opencode: OpencodeHandle = await startOpencode({
     llmUrl: llm.url,
     permission: { bash: "ask", edit: "ask", webfetch: "ask" },
+    password: options.opencodePassword,
     ...(options.plugin
       ? {
           plugins: [PLUGIN_PATH],
@@ -92,6 +95,7 @@ export async function startStack(options: StackOptions = {}) {
     ...(options.approvers ? { SLACK_APPROVERS: options.approvers } : {}),
     ...(postgresDb?.url ? { DATABASE_URL: postgresDb.url } : {}),
     ...(options.plugin ? { CHATOPS_TOKEN: PLUGIN_TOKEN, PORT: String(botPort) } : {}),
+    ...(options.opencodePassword ? { OPENCODE_SERVER_PASSWORD: options.opencodePassword } : {}),
   };
 
   let bot: BotRunner;
@@ -106,7 +110,7 @@ export async function startStack(options: StackOptions = {}) {
 
   const events: GlobalEvent[] = [];
   const watching = new AbortController();
-  void watchEvents(opencode, events, watching.signal);
+  void watchEvents(opencode, events, watching.signal, options.opencodePassword);
 
   const stack = {
     llm,
@@ -249,11 +253,12 @@ export function cardText(message: { text: string; blocks: unknown[] }): string {
  * Collects every OpenCode event for assertions. A starting OpenCode accepts connections it does not
  * answer, so a connection without `server.connected` within 3 s is dropped and tried again.
  */
-async function watchEvents(opencode: OpencodeHandle, into: GlobalEvent[], signal: AbortSignal): Promise<void> {
+async function watchEvents(opencode: OpencodeHandle, into: GlobalEvent[], signal: AbortSignal, password?: string): Promise<void> {
   let connection = new AbortController();
   // The SDK loses the abort signal on its way to fetch; hand it over here (see src/opencode/event-stream.ts).
   const client = createOpencodeClient({
     baseUrl: opencode.url,
+    headers: password ? { Authorization: `Basic ${Buffer.from(`opencode:${password}`).toString("base64")}` } : {},
     fetch: (input: RequestInfo | URL, init?: RequestInit) => fetch(input, { ...init, signal: connection.signal }),
   });
   while (!signal.aborted) {
