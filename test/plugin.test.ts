@@ -78,6 +78,35 @@ describe("the opencode-chatops plugin against the real OpenCode server", () => {
     expect(stack.events.some((e) => e.payload.type === "permission.asked" && e.payload.properties.sessionID === session)).toBe(false);
   });
 
+  it("an edit call's dialog offers path, old and new string, and the edited new string is what lands", async () => {
+    const target = file("edit-me.txt");
+    const seed = await stack.prompt("WRITE edit-me.txt: colour = red\n");
+    await stack.click(alice, await gateCard(stack, seed), "Approve once");
+    await waitFor(() => existsSync(target), { what: "edit-me.txt" });
+
+    stack.llm.setScript((req) => {
+      const toolResults = req.messages.filter((m) => m.role === "tool").length;
+      if (!req.tools?.length) return { text: "edit test" };
+      if (toolResults === 0) return { toolCalls: [{ name: "read", arguments: { filePath: target } }] };
+      if (toolResults === 1) return { toolCalls: [{ name: "edit", arguments: { filePath: target, oldString: "red", newString: "blue" } }] };
+      return { text: "edited" };
+    });
+    try {
+      const session = await stack.prompt("change the colour");
+      const card = await gateCard(stack, session);
+      expect(cardText(card)).toMatch(/-red\n\+blue/);
+      await stack.click(alice, card, "Edit");
+      const modal = await stack.modal(alice, "approval_edit");
+      const fields = JSON.stringify(modal.view);
+      for (const label of ["File path", "Old string", "New string"]) expect(fields).toContain(label);
+      await stack.user.submitView({ user: alice, viewId: modal.id, values: { newString: { value: "green" } } });
+      await waitFor(() => readFileSync(target, "utf8") === "colour = green\n", { what: "the edited new string in the file", timeout: 20_000 });
+      await stack.cardSays(requestIdOf(card), /Edited and approved by <@U0ALICE>[\s\S]*newString: blue → green/);
+    } finally {
+      stack.llm.setScript((await import("./support/fake-llm.ts")).defaultScript);
+    }
+  });
+
   it("Approve once lets the call run as asked", async () => {
     const session = await stack.prompt("RUN: echo as-asked > plugin-once.txt");
     const card = await gateCard(stack, session);

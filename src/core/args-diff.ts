@@ -1,10 +1,11 @@
 import { createPatch } from "diff";
 
-/** A unified diff of one text, without the `Index:`/`===` preamble. */
+/** A unified diff of one text, without the `Index:`/`===` preamble and the "No newline" remarks. */
 export function textDiff(name: string, before: string, after: string): string {
   return createPatch(name, before, after, "", "", { context: 2 })
     .split("\n")
     .slice(2)
+    .filter((line) => !line.startsWith("\\ No newline"))
     .join("\n")
     .trimEnd();
 }
