@@ -5,7 +5,7 @@ import { createSlackAdapter } from "../adapters/slack/slack-adapter.ts";
 import type { Config } from "./config.ts";
 import { ApprovalEngine } from "./core/approval-engine.ts";
 import { createHttpServer, sendJson, type Route } from "./http-server.ts";
-import { createGateRoute } from "./plugin-gate.ts";
+import { createGateRoute } from "./gate-route.ts";
 import { createOpencodeConnector } from "./opencode/connector.ts";
 import { createOpencodeGateway } from "./opencode/opencode-api.ts";
 import type { ApprovalStore } from "./core/store-port.ts";

@@ -1,14 +1,24 @@
-import { EventEmitter, once } from "node:events";
+import { EventEmitter } from "node:events";
 import type { PermissionRequest, QuestionRequest } from "@opencode-ai/sdk/v2";
 import { buildCard } from "./card-text.ts";
 import { fallbackMessage, matchesPreapproval, originalCall, preapprovalFor } from "./edit-form.ts";
 import { AlreadyDecided, ChatopsError, InvalidInput, NotFound } from "./errors.ts";
-import { AlwaysRules, GATED_TOOLS, gateAnswer, gateMetadata, gatePermission, gateRequestId, type GateAnswer, type GateCall } from "./gate.ts";
+import { AlwaysRules, gateRequestId } from "./gate.ts";
+import { GateKeeper } from "./gate-keeper.ts";
 import { KeyedQueue } from "./keyed-queue.ts";
 import type { Logger } from "./logger.ts";
 import type { ChatAdapter, OpencodeApi, PermissionReply } from "./ports.ts";
 import type { ApprovalStore, DecideInput } from "./store-port.ts";
-import { QUESTION, type CardRef, type Choice, type Decider, type PermissionRecord, type SessionThread } from "./types.ts";
+import {
+  botDecider,
+  opencodeDecider,
+  QUESTION,
+  type CardRef,
+  type Choice,
+  type Decider,
+  type PermissionRecord,
+  type SessionThread,
+} from "./types.ts";
 
 export type DecisionOutcome =
   | { kind: "decided"; record: PermissionRecord }
@@ -29,8 +39,6 @@ export type DecisionRequest = {
   via?: CardRef;
 };
 
-const OPENCODE: Decider = { platform: "opencode", userId: "opencode", name: "OpenCode" };
-const BOT: Decider = { platform: "bot", userId: "opencode-chatops", name: "opencode-chatops" };
 /** OpenCode answers a cascade within milliseconds; a minute leaves room for a slow event stream. */
 const CASCADE_WINDOW_MS = 60_000;
 
@@ -54,6 +62,8 @@ export class ApprovalEngine {
   /** Emits a request's id when it leaves `pending`, for the plugin's long polls in this process. */
   private readonly settled = new EventEmitter().setMaxListeners(0);
   private readonly alwaysRules = new AlwaysRules();
+  /** The plugin's side door: tool calls held before they run (see gate-keeper.ts). */
+  readonly gates: GateKeeper;
 
   constructor(
     private readonly deps: {
@@ -63,7 +73,17 @@ export class ApprovalEngine {
       logger: Logger;
       now?: () => Date;
     },
-  ) {}
+  ) {
+    this.gates = new GateKeeper({
+      store: deps.store,
+      logger: deps.logger,
+      sessions: this.sessions,
+      settled: this.settled,
+      alwaysRules: this.alwaysRules,
+      now: () => this.now(),
+      postCard: (record, options) => this.postCard(record, options),
+    });
+  }
 
   private now(): Date {
     return this.deps.now?.() ?? new Date();
@@ -141,68 +161,6 @@ export class ApprovalEngine {
       if (record.directory === directory && !record.card) {
         await this.sessions.run(record.sessionId, () => this.postCard(record, { recover: true }));
       }
-    }
-  }
-
-  /**
-   * A tool call held by the plugin: calls of ungated tools, or that an "Always" rule covers, pass at
-   * once; otherwise the call gets one record and one card, and the answer says where it stands.
-   */
-  async gate(call: GateCall): Promise<GateAnswer> {
-    if (!GATED_TOOLS.has(call.tool)) return { status: "allow", args: call.args };
-    const id = gateRequestId(call.sessionId, call.callId);
-    return this.sessions.run(call.sessionId, async () => {
-      const existing = await this.deps.store.getRequest(id);
-      if (existing) {
-        if (existing.state === "pending" && !existing.card) await this.postCard(existing, { recover: true });
-        return gateAnswer(existing);
-      }
-      const { record, created } = await this.deps.store.addRequest({
-        id,
-        source: "plugin",
-        directory: call.directory,
-        sessionId: call.sessionId,
-        permission: gatePermission(call.tool),
-        patterns: [],
-        always: [],
-        metadata: gateMetadata(call.tool, call.args),
-        callId: call.callId,
-        messageId: null,
-        toolName: call.tool,
-        toolArgs: call.args,
-        askedAt: this.now(),
-      });
-      if (!created) return gateAnswer(record);
-      if (this.alwaysRules.allows(call.directory, call.tool, call.args)) {
-        const decided = await this.deps.store.decide({
-          requestId: id,
-          state: "approved_always",
-          decider: BOT,
-          reason: "an “Always” rule given earlier in this directory covers it",
-          at: this.now(),
-        });
-        return gateAnswer(decided);
-      }
-      this.deps.logger.info({ requestId: id, sessionId: call.sessionId, tool: call.tool }, "tool call held by the plugin");
-      await this.postCard(record);
-      return gateAnswer(record);
-    });
-  }
-
-  /** The gate answer for `requestId`, waiting up to `waitMs` for a decision (the plugin's long poll). */
-  async waitForGate(requestId: string, waitMs: number): Promise<GateAnswer | undefined> {
-    const deadline = Date.now() + waitMs;
-    for (;;) {
-      const record = await this.deps.store.getRequest(requestId);
-      if (!record) return undefined;
-      const remaining = deadline - Date.now();
-      if (record.state !== "pending" || remaining <= 0) return gateAnswer(record);
-      // Woken at once by a decision in this process; the 1 s tick covers a decision made by another bot process.
-      const wake = new AbortController();
-      const timer = setTimeout(() => wake.abort(), Math.min(remaining, 1000));
-      await once(this.settled, requestId, { signal: wake.signal }).catch(() => undefined);
-      clearTimeout(timer);
-      wake.abort();
     }
   }
 
@@ -336,7 +294,7 @@ export class ApprovalEngine {
       const decided = await this.deps.store.decide({
         requestId: record.id,
         state: "approved_once",
-        decider: BOT,
+        decider: botDecider,
         decision: "approved_once",
         reason: `the edited call approved on request ${source}`,
         linkedRequestId: source,
@@ -364,7 +322,7 @@ export class ApprovalEngine {
     const decided = await this.deps.store.decide({
       requestId: record.id,
       state: reply === "always" ? "approved_always" : "approved_once",
-      decider: BOT,
+      decider: botDecider,
       reason: `the plugin's gate approved this call on request ${gate.id}`,
       linkedRequestId: gate.id,
       at: this.now(),
@@ -405,7 +363,7 @@ export class ApprovalEngine {
 
   private async close(record: PermissionRecord, state: "expired" | "cancelled" | "answered_elsewhere", reason: string, decision?: string) {
     try {
-      const closed = await this.deps.store.decide({ requestId: record.id, state, decider: OPENCODE, decision, reason, at: this.now() });
+      const closed = await this.deps.store.decide({ requestId: record.id, state, decider: opencodeDecider, decision, reason, at: this.now() });
       this.settled.emit(closed.id);
       this.deps.logger.info({ requestId: record.id, state, reason }, "permission request closed without a chat decision");
       await this.refreshCard(closed);

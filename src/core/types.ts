@@ -25,6 +25,11 @@ export type Decider = {
   name: string;
 };
 
+/** Who is recorded when the bot decides by itself (a pre-approval, a gate already passed). */
+export const botDecider: Decider = { platform: "bot", userId: "opencode-chatops", name: "opencode-chatops" };
+/** Who is recorded when OpenCode itself answered or dropped a request. */
+export const opencodeDecider: Decider = { platform: "opencode", userId: "opencode", name: "OpenCode" };
+
 export type CardRef = { channel: string; ts: string };
 
 export type PermissionRecord = {
