@@ -63,11 +63,8 @@ export function registerInteractions(
     const channel = body.channel?.id ?? config.channel;
     const messageTs = body.message?.ts ?? body.container?.message_ts;
     const choice = action.action_id.slice("approval:".length) as Choice | "view";
-    const record = await decisions.getRequest(requestId).catch((error: unknown) => {
-      logger.error({ err: error, requestId }, "reading a request failed");
-      return undefined;
-    });
-    if (!record) return void (await tell(channel, body.user.id, notices.unknown));
+    const record = await readRequest(requestId, channel, body.user.id);
+    if (!record) return;
     if (choice === "view") {
       await api.call("views.open", undefined, () =>
         app.client.views.open({ trigger_id: body.trigger_id, view: fullBodyModal(buildCard(record)) as never }),
@@ -114,8 +111,8 @@ export function registerInteractions(
     if (!(await isApprover(body.user.id))) {
       return void (await tell(channel, body.user.id, notices.notApprover));
     }
-    const record = await decisions.getRequest(requestId);
-    if (!record) return void (await tell(channel, body.user.id, notices.unknown));
+    const record = await readRequest(requestId, channel, body.user.id);
+    if (!record) return;
     let answers: string[][];
     try {
       answers = answerForOption(record, Number(action.action_id.slice(optionActionPrefix.length)));
@@ -194,7 +191,24 @@ export function registerInteractions(
       return undefined;
     };
     if (!(await isApprover(userId))) return refuse(notices.notApprover);
-    const record = await decisions.getRequest(context.requestId);
+    const record = await decisions.getRequest(context.requestId).catch((error: unknown) => error as Error);
+    if (record instanceof Error) {
+      logger.error({ err: record, requestId: context.requestId }, "reading a request failed");
+      return refuse(notices.notRecorded);
+    }
     return record ? { context, record } : refuse(notices.unknown);
+  }
+
+  /** The request a click is about; when unknown or unreadable (database down) the clicker is told, and undefined. */
+  async function readRequest(requestId: string, channel: string, userId: string): Promise<PermissionRecord | undefined> {
+    try {
+      const record = await decisions.getRequest(requestId);
+      if (!record) await tell(channel, userId, notices.unknown);
+      return record;
+    } catch (error) {
+      logger.error({ err: error, requestId }, "reading a request failed");
+      await tell(channel, userId, notices.notRecorded);
+      return undefined;
+    }
   }
 }

@@ -1,0 +1,47 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import postgres from "postgres";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { alice, startStack, type Stack } from "./support/stack.ts";
+import { waitFor } from "./support/wait-for.ts";
+
+// Needs a Postgres server it may cut off (TEST_DATABASE_URL, set by .ci/run); PGlite lives inside the bot.
+describe.skipIf(!process.env.TEST_DATABASE_URL)("the bot's Postgres goes down", () => {
+  let stack: Stack;
+  let admin: postgres.Sql;
+  let database: string;
+  beforeAll(async () => {
+    stack = await startStack({ database: "postgres" });
+    database = new URL(stack.env.DATABASE_URL!).pathname.slice(1);
+    admin = postgres(process.env.TEST_DATABASE_URL!, { max: 1, onnotice: () => {} });
+  });
+  afterAll(async () => {
+    await admin?.unsafe(`alter database ${database} allow_connections true`).catch(() => undefined);
+    await admin?.end();
+    await stack?.stop();
+  });
+
+  it("a click then records nothing, sends nothing, says so; it works again once the database is back", async () => {
+    const session = await stack.prompt("RUN: echo after-outage > outage.txt");
+    const [asked] = await stack.asked(session);
+    const card = await stack.card(asked!.id);
+
+    await admin.unsafe(`alter database ${database} allow_connections false`);
+    await admin.unsafe(`select pg_terminate_backend(pid) from pg_stat_activity where datname = '${database}'`);
+    await stack.click(alice, card, "Approve once");
+    const note = await waitFor(() => stack.slack.ephemerals.find((e) => e.user === alice.id), { what: "a note to alice", timeout: 20_000 });
+    expect(note.text).toMatch(/could not be recorded .* nothing was sent to OpenCode/);
+    expect(stack.replies(asked!.id)).toHaveLength(0);
+    expect(stack.slack.message(card.channel, card.ts)!.history).toHaveLength(1);
+    const health = await fetch(`http://127.0.0.1:${stack.bot.port}/healthz`);
+    expect(health.status).toBe(503);
+    expect(await health.json()).toMatchObject({ status: "degraded" });
+
+    await admin.unsafe(`alter database ${database} allow_connections true`);
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${stack.bot.port}/healthz`)).ok, { what: "healthz ok again", timeout: 20_000 });
+    await stack.click(alice, card, "Approve once");
+    await waitFor(() => existsSync(join(stack.opencode.projectDir, "outage.txt")), { what: "outage.txt", timeout: 20_000 });
+    await stack.cardSays(asked!.id, /Approved once by <@U0ALICE>/);
+    expect((await stack.audit(asked!.id)).map((a) => a.decision)).toEqual(["approved_once"]);
+  });
+});
