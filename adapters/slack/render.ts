@@ -90,63 +90,63 @@ function button(actionId: string, text: string, value: string, style?: "primary"
 /** Where a modal came from, so its submission can update the right card and tell the right person. */
 export type ModalContext = { requestId: string; channel: string; messageTs: string };
 
-export function rejectModal(context: ModalContext, summary: string): Block {
+/** A dialog whose submission decides the request in `context`. */
+function decisionModal(callbackId: string, context: ModalContext, title: string, submit: string, blocks: Block[]): Block {
   return {
     type: "modal",
-    callback_id: callbackIds.reject,
+    callback_id: callbackId,
     private_metadata: JSON.stringify(context),
-    title: { type: "plain_text", text: "Reject request" },
-    submit: { type: "plain_text", text: "Reject" },
+    title: { type: "plain_text", text: title },
+    submit: { type: "plain_text", text: submit },
     close: { type: "plain_text", text: "Cancel" },
-    blocks: [
-      { type: "section", text: { type: "mrkdwn", text: escapeMrkdwn(summary).slice(0, SECTION_LIMIT) } },
-      {
-        type: "input",
-        block_id: "reason",
-        optional: true,
-        label: { type: "plain_text", text: "Reason (the agent reads it)" },
-        element: { type: "plain_text_input", action_id: "value", multiline: true },
-      },
-    ],
+    blocks,
   };
 }
 
+const summarySection = (summary: string): Block => ({
+  type: "section",
+  text: { type: "mrkdwn", text: escapeMrkdwn(summary).slice(0, SECTION_LIMIT) },
+});
+
+export function rejectModal(context: ModalContext, summary: string): Block {
+  return decisionModal(callbackIds.reject, context, "Reject request", "Reject", [
+    summarySection(summary),
+    {
+      type: "input",
+      block_id: "reason",
+      optional: true,
+      label: { type: "plain_text", text: "Reason (the agent reads it)" },
+      element: { type: "plain_text_input", action_id: "value", multiline: true },
+    },
+  ]);
+}
+
 export function editModal(context: ModalContext, summary: string, fields: EditField[]): Block {
-  return {
-    type: "modal",
-    callback_id: callbackIds.edit,
-    private_metadata: JSON.stringify(context),
-    title: { type: "plain_text", text: "Edit, then allow" },
-    submit: { type: "plain_text", text: "Allow edited" },
-    close: { type: "plain_text", text: "Cancel" },
-    blocks: [
-      { type: "section", text: { type: "mrkdwn", text: escapeMrkdwn(summary).slice(0, SECTION_LIMIT) } },
-      ...fields.map((field) => ({
-        type: "input",
-        block_id: field.id,
-        optional: field.optional ?? false,
-        label: { type: "plain_text", text: field.label },
-        element: {
-          type: "plain_text_input",
-          action_id: "value",
-          multiline: field.multiline,
-          ...(field.value ? { initial_value: field.value } : {}),
-        },
-      })),
-    ],
-  };
+  return decisionModal(callbackIds.edit, context, "Edit, then allow", "Allow edited", [
+    summarySection(summary),
+    ...fields.map((field) => ({
+      type: "input",
+      block_id: field.id,
+      optional: field.optional ?? false,
+      label: { type: "plain_text", text: field.label },
+      element: {
+        type: "plain_text_input",
+        action_id: "value",
+        multiline: field.multiline,
+        ...(field.value ? { initial_value: field.value } : {}),
+      },
+    })),
+  ]);
 }
 
 /** The Answer dialog: per question a select of its choices (several where it allows), or a typed answer. */
 export function answerModal(context: ModalContext, questions: QuestionInfo[]): Block {
-  return {
-    type: "modal",
-    callback_id: callbackIds.answer,
-    private_metadata: JSON.stringify(context),
-    title: { type: "plain_text", text: "Answer OpenCode" },
-    submit: { type: "plain_text", text: "Answer" },
-    close: { type: "plain_text", text: "Cancel" },
-    blocks: questions.flatMap((question, index) => [
+  return decisionModal(
+    callbackIds.answer,
+    context,
+    "Answer OpenCode",
+    "Answer",
+    questions.flatMap((question, index) => [
       {
         type: "input",
         block_id: `q${index}`,
@@ -171,7 +171,7 @@ export function answerModal(context: ModalContext, questions: QuestionInfo[]): B
         element: { type: "plain_text_input", action_id: "value" },
       },
     ]),
-  };
+  );
 }
 
 /** A read-only modal with the whole command, diff or arguments, in as many sections as it needs. */
