@@ -59,6 +59,9 @@ describe.each(testDatabaseKinds())("approval store on %s", (kind) => {
     expect(second.created).toBe(false);
     expect(second.record.metadata).toEqual({ command: "echo hi" });
     expect((await store.pendingRequests()).map((r) => r.id)).toEqual(["per_1"]);
+    expect((await store.pendingRequests({ directory: "/tmp/project", sessionId: "ses_1" })).map((r) => r.id)).toEqual(["per_1"]);
+    expect(await store.pendingRequests({ sessionId: "ses_other" })).toEqual([]);
+    expect(await store.pendingRequests({ directory: "/elsewhere" })).toEqual([]);
     expect(await store.knownDirectories()).toEqual(["/tmp/project"]);
   });
 

@@ -119,8 +119,7 @@ export class ApprovalEngine {
   /** The session went idle (finished or aborted): its pending requests will never run. */
   handleSessionIdle(directory: string, sessionId: string): Promise<void> {
     return this.sessions.run(sessionId, async () => {
-      for (const record of await this.deps.store.pendingRequests()) {
-        if (record.sessionId !== sessionId || record.directory !== directory) continue;
+      for (const record of await this.deps.store.pendingRequests({ directory, sessionId })) {
         await this.close(record, "cancelled", "the session was stopped (aborted) before anyone decided");
       }
     });
@@ -143,8 +142,8 @@ export class ApprovalEngine {
     for (const request of [...listed.permissions, ...listed.questions]) {
       if (!busy.has(request.sessionID)) await this.handleSessionIdle(directory, request.sessionID);
     }
-    for (const record of await this.deps.store.pendingRequests()) {
-      if (record.directory !== directory || listedIds.has(record.id)) continue;
+    for (const record of await this.deps.store.pendingRequests({ directory })) {
+      if (listedIds.has(record.id)) continue;
       if (record.source === "plugin") {
         // Held by the plugin, so never in GET /permission: gone only when its session stopped running.
         if (!busy.has(record.sessionId)) {
@@ -157,8 +156,8 @@ export class ApprovalEngine {
       await this.sessions.run(record.sessionId, () => this.close(record, "expired", goneReason));
     }
     // Cards whose posting failed earlier (chat down) get another chance on every resync.
-    for (const record of await this.deps.store.pendingRequests()) {
-      if (record.directory === directory && !record.card) {
+    for (const record of await this.deps.store.pendingRequests({ directory })) {
+      if (!record.card) {
         await this.sessions.run(record.sessionId, () => this.postCard(record, { recover: true }));
       }
     }

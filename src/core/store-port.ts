@@ -28,8 +28,8 @@ export interface ApprovalStore {
   /** Inserts a new pending request; returns the stored row and whether this call created it. */
   addRequest(request: NewPermission): Promise<{ record: PermissionRecord; created: boolean }>;
   getRequest(id: string): Promise<PermissionRecord | undefined>;
-  /** Every request still `pending`, oldest first. */
-  pendingRequests(): Promise<PermissionRecord[]>;
+  /** Requests still `pending`, oldest first; only those of `filter`'s directory and session, where given. */
+  pendingRequests(filter?: { directory?: string; sessionId?: string }): Promise<PermissionRecord[]>;
   /** Directories seen in requests or threads: where to look for pending requests after a reconnect. */
   knownDirectories(): Promise<string[]>;
   setCard(requestId: string, card: CardRef): Promise<void>;

@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, gte, isNull, ne } from "drizzle-orm";
 import type { DecideInput, ApprovalStore } from "../core/store-port.ts";
 import { AlreadyDecided, NotFound } from "../core/errors.ts";
-import type { AuditEntry, NewPermission, PermissionRecord, RequestState, SessionThread } from "../core/types.ts";
+import type { AuditEntry, PermissionRecord, RequestState, SessionThread } from "../core/types.ts";
 import type { Database, Db } from "./database.ts";
 import { auditLog, permissionRequests, preapprovals, sessionThreads, type AuditRow, type PermissionRow } from "./schema.ts";
 
@@ -23,11 +23,17 @@ export function createApprovalStore(database: Database): ApprovalStore {
 
     getRequest: (id) => findRequest(db, id),
 
-    async pendingRequests() {
+    async pendingRequests(filter = {}) {
       const rows = await db
         .select()
         .from(permissionRequests)
-        .where(eq(permissionRequests.state, "pending"))
+        .where(
+          and(
+            eq(permissionRequests.state, "pending"),
+            filter.directory === undefined ? undefined : eq(permissionRequests.directory, filter.directory),
+            filter.sessionId === undefined ? undefined : eq(permissionRequests.sessionId, filter.sessionId),
+          ),
+        )
         .orderBy(asc(permissionRequests.askedAt));
       return rows.map(toRecord);
     },
