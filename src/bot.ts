@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import pino from "pino";
 import { createSlackAdapter } from "../adapters/slack/slack-adapter.ts";
 import type { Config } from "./config.ts";
-import { ApprovalEngine } from "./core/approval-engine.ts";
+import { createApprovalEngine } from "./core/approval-engine.ts";
 import { createHttpServer, sendJson, type Route } from "./http-server.ts";
 import { createGateRoute } from "./gate-route.ts";
 import { createOpencodeConnector } from "./opencode/connector.ts";
@@ -26,16 +26,9 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
   const database = await openDatabase(config.database);
   const store = createApprovalStore(database);
   const gateway = createOpencodeGateway(config.opencode);
-  let engine: ApprovalEngine | undefined;
-  const slack = createSlackAdapter({
-    config: config.slack,
-    logger: logger.child({ adapter: "slack" }),
-    decisions: {
-      decide: (request) => engine!.decide(request),
-      getRequest: (id) => store.getRequest(id),
-    },
-  });
-  engine = new ApprovalEngine({ store, opencode: gateway, chat: slack, logger });
+  const slack = createSlackAdapter({ config: config.slack, logger: logger.child({ adapter: "slack" }) });
+  const adapters = [slack];
+  const engine = createApprovalEngine({ store, opencode: gateway, adapters, approvers: config.approvers, logger });
   const connector = createOpencodeConnector({
     server: config.opencode,
     gateway,
@@ -57,8 +50,8 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
   };
   if (slack.httpHandler) routes["POST /slack/events"] = slack.httpHandler;
   routes["POST /opencode/gate"] = createGateRoute({ token: config.chatopsToken, engine, logger: logger.child({ component: "gate" }) });
-  // Slack first: a click that arrives before Bolt has verified its token would find it unready.
-  await slack.start();
+  // Chat first: a click that arrives before Bolt has verified its token would find it unready.
+  for (const adapter of adapters) await adapter.start(engine.decisions);
   const server = createHttpServer(routes, logger);
   server.listen(config.port);
   await once(server, "listening");
@@ -74,10 +67,11 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
       const closed = new Promise((resolve) => server.close(resolve));
       server.closeIdleConnections();
       await connector.stop();
-      await engine!.idle();
+      // Long polls answer at once, and queued events finish, before the database goes.
+      await engine.stop();
       server.closeAllConnections();
       await closed;
-      await slack.stop();
+      for (const adapter of adapters) await adapter.stop();
       await database.close();
     },
   };

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { ApproverLists } from "./core/approvers.ts";
 
 const optionalString = z
   .string()
@@ -51,8 +52,9 @@ export type Config = {
     appToken?: string;
     apiUrl: string;
     channel: string;
-    approvers?: string[];
   };
+  /** Who may decide, per platform (SLACK_APPROVERS …); checked by the core. */
+  approvers: ApproverLists;
   chatopsToken?: string;
 };
 
@@ -86,8 +88,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       appToken: e.SLACK_APP_TOKEN,
       apiUrl: e.SLACK_API_URL.endsWith("/") ? e.SLACK_API_URL : `${e.SLACK_API_URL}/`,
       channel: e.SLACK_CHANNEL,
-      approvers: approvers && approvers.length > 0 ? approvers : undefined,
     },
+    approvers: { slack: approvers && approvers.length > 0 ? approvers : undefined },
     chatopsToken: e.CHATOPS_TOKEN,
   };
 }

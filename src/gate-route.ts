@@ -44,14 +44,14 @@ export function createGateRoute(options: { token?: string; engine: ApprovalEngin
     }
     const call = parsed.data;
     try {
-      const first = await options.engine.gates.gate({
+      const first = await options.engine.gate({
         directory: call.directory,
         sessionId: call.sessionID,
         callId: call.callID,
         tool: call.tool,
         args: call.args,
       });
-      const answer = first.status === "pending" && call.wait ? ((await options.engine.gates.waitForGate(first.requestId, call.wait)) ?? first) : first;
+      const answer = first.status === "pending" && call.wait ? ((await options.engine.waitForGate(first.requestId, call.wait)) ?? first) : first;
       sendJson(res, 200, answer);
     } catch (error) {
       options.logger.error({ err: error, callID: call.callID }, "gate failed");

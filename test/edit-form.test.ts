@@ -24,7 +24,7 @@ const record = (extra: Partial<PermissionRecord>): PermissionRecord => ({
   editedArgs: null,
   linkedRequestId: null,
   replyError: null,
-  card: null,
+  cards: [],
   ...extra,
 });
 

@@ -1,214 +1,110 @@
-import type { App, BlockAction, ButtonAction, SlackViewAction, SlackViewMiddlewareArgs } from "@slack/bolt";
-import type { DecisionOutcome, DecisionRequest } from "../../src/core/approval-engine.ts";
-import { buildCard } from "../../src/core/card-text.ts";
-import { applyEdit, editFields } from "../../src/core/edit-form.ts";
-import { InvalidInput } from "../../src/core/errors.ts";
+import type { App, BlockAction, ButtonAction } from "@slack/bolt";
+import type { FormKind } from "../../src/core/form.ts";
 import type { Logger } from "../../src/core/logger.ts";
-import { answerForOption, parseAnswers, questionsOf } from "../../src/core/question-form.ts";
-import type { Choice, Decider, PermissionRecord } from "../../src/core/types.ts";
-import { notices, outcomeMessage } from "./outcome-message.ts";
+import type { Actor, Answer, CardAction, DecisionPort } from "../../src/core/ports.ts";
 import type { RateLimitedApi } from "./rate-limited-api.ts";
-import {
-  answerModal,
-  callbackIds,
-  editModal,
-  fullBodyModal,
-  INPUT_LIMIT,
-  optionActionPrefix,
-  rejectModal,
-  type ModalContext,
-} from "./render.ts";
-import type { DecisionPort, SlackConfig } from "./slack-adapter.ts";
+import { encodeRef } from "./refs.ts";
+import { callbackIds, formValues, optionActionPrefix, renderForm, renderView, type ModalContext } from "./render.ts";
+import type { SlackConfig } from "./slack-adapter.ts";
+
+type SlackUser = { id: string; name?: string; username?: string };
+/** Where an interaction happened: whom to tell, and which card and dialog it came from. */
+type Where = ModalContext & { userId: string; triggerId?: string };
 
 /**
- * The clicks and dialog submissions: who may decide is checked here, the decision is the core's,
- * and the clicker is told privately whatever the updated card does not say.
+ * Clicks and dialog submissions: each is acknowledged first, handed to the core's decision port,
+ * and its answer rendered (a modal, an ephemeral message). No decision is made here.
  */
-export function registerInteractions(
-  app: App,
-  deps: { config: SlackConfig; logger: Logger; decisions: DecisionPort; api: RateLimitedApi; isApprover: (userId: string) => Promise<boolean> },
-): void {
-  const { config, logger, decisions, api, isApprover } = deps;
+export function registerInteractions(app: App, deps: { config: SlackConfig; logger: Logger; decisions: DecisionPort; api: RateLimitedApi }): void {
+  const { config, logger, decisions, api } = deps;
 
-  const tell = (channel: string, user: string, text: string, threadTs?: string) =>
+  const tell = (where: Where, text: string) =>
     // Ephemerals are Tier 4 and not bound by the one-message-a-second channel limit.
     api
-      .call("chat.postEphemeral", undefined, () => app.client.chat.postEphemeral({ channel, user, text, thread_ts: threadTs }))
-      .catch((error: unknown) => logger.error({ err: error, user }, "could not send an ephemeral message"));
+      .call("chat.postEphemeral", undefined, () => app.client.chat.postEphemeral({ channel: where.channel, user: where.userId, text }))
+      .catch((error: unknown) => logger.error({ err: error, user: where.userId }, "could not send an ephemeral message"));
 
-  const decider = (user: { id: string; name?: string; username?: string }): Decider => ({
-    platform: "slack",
-    userId: user.id,
-    name: user.username ?? user.name ?? user.id,
-  });
+  const actor = (user: SlackUser): Actor => ({ platform: "slack", userId: user.id, name: user.username ?? user.name ?? user.id });
+  const via = (where: Where) => (where.messageTs ? encodeRef({ channel: where.channel, ts: where.messageTs }) : undefined);
 
-  async function decideAndTell(request: DecisionRequest, where: { channel: string; messageTs?: string }) {
-    let outcome: DecisionOutcome;
-    try {
-      const via = where.messageTs ? { channel: where.channel, ts: where.messageTs } : undefined;
-      outcome = await decisions.decide({ ...request, via });
-    } catch (error) {
-      if (error instanceof InvalidInput) return void (await tell(where.channel, request.decider.userId, `Nothing was done: ${error.message}.`));
-      logger.error({ err: error, requestId: request.requestId }, "deciding failed");
-      await tell(where.channel, request.decider.userId, notices.notRecorded);
-      return;
+  async function render(answer: Answer, where: Where): Promise<void> {
+    switch (answer.kind) {
+      case "notice":
+        return void (await tell(where, answer.text));
+      case "form":
+        return void (await api.call("views.open", undefined, () =>
+          app.client.views.open({ trigger_id: where.triggerId!, view: renderForm(answer.form, where) as never }),
+        ));
+      case "view":
+        return void (await api.call("views.open", undefined, () =>
+          app.client.views.open({ trigger_id: where.triggerId!, view: renderView(answer.view) as never }),
+        ));
+      case "decide": {
+        const text = await answer.commit();
+        if (text) await tell(where, text);
+        return;
+      }
+      case "invalid":
+        return void (await tell(where, answer.message));
     }
-    const message = outcomeMessage(outcome);
-    if (message) await tell(where.channel, request.decider.userId, message);
   }
+
+  /** Runs one interaction's handling; a bug is logged and the person told, never left silent. */
+  async function guarded(where: Where, handle: () => Promise<void>): Promise<void> {
+    try {
+      await handle();
+    } catch (error) {
+      logger.error({ err: error, requestId: where.requestId, user: where.userId }, "handling a Slack interaction failed");
+      await tell(where, decisions.failedNotice);
+    }
+  }
+
+  const clicked = async (body: BlockAction<ButtonAction>, action: CardAction, requestId: string) => {
+    const where: Where = {
+      requestId,
+      channel: body.channel?.id ?? config.channel,
+      messageTs: body.message?.ts ?? body.container?.message_ts ?? "",
+      userId: body.user.id,
+      triggerId: body.trigger_id,
+    };
+    await guarded(where, async () => render(await decisions.click({ actor: actor(body.user), requestId, action, via: via(where) }), where));
+  };
 
   app.action<BlockAction<ButtonAction>>(/^approval:(once|always|reject|edit|answer|dismiss|view)$/, async ({ ack, body, action }) => {
     await ack();
-    const requestId = action.value ?? "";
-    const channel = body.channel?.id ?? config.channel;
-    const messageTs = body.message?.ts ?? body.container?.message_ts;
-    const choice = action.action_id.slice("approval:".length) as Choice | "view";
-    const record = await readRequest(requestId, channel, body.user.id);
-    if (!record) return;
-    if (choice === "view") {
-      await api.call("views.open", undefined, () =>
-        app.client.views.open({ trigger_id: body.trigger_id, view: fullBodyModal(buildCard(record)) as never }),
-      );
-      return;
-    }
-    if (!(await isApprover(body.user.id))) {
-      logger.warn({ user: body.user.id, requestId }, "click from a user who is not an approver");
-      return void (await tell(channel, body.user.id, notices.notApprover));
-    }
-    if (record.state !== "pending") return void (await tell(channel, body.user.id, outcomeMessage({ kind: "already_decided", record })!));
-    const context: ModalContext = { requestId, channel, messageTs: messageTs ?? "" };
-    const summary = buildCard(record).summary;
-    if (choice === "reject") {
-      await api.call("views.open", undefined, () =>
-        app.client.views.open({ trigger_id: body.trigger_id, view: rejectModal(context, summary) as never }),
-      );
-      return;
-    }
-    if (choice === "answer") {
-      await api.call("views.open", undefined, () =>
-        app.client.views.open({ trigger_id: body.trigger_id, view: answerModal(context, questionsOf(record)) as never }),
-      );
-      return;
-    }
-    if (choice === "edit") {
-      const fields = editFields(record);
-      const tooLong = fields.find((field) => field.value.length > INPUT_LIMIT);
-      if (tooLong) {
-        return void (await tell(channel, body.user.id, `${tooLong.label} is longer than Slack lets a dialog hold (${INPUT_LIMIT} characters), so it cannot be edited here. Approve or reject it instead.`));
-      }
-      await api.call("views.open", undefined, () =>
-        app.client.views.open({ trigger_id: body.trigger_id, view: editModal(context, summary, fields) as never }),
-      );
-      return;
-    }
-    await decideAndTell({ requestId, choice, decider: decider(body.user) }, { channel, messageTs });
+    await clicked(body, action.action_id.slice("approval:".length) as CardAction, action.value ?? "");
   });
 
   app.action<BlockAction<ButtonAction>>(new RegExp(`^${optionActionPrefix}\\d+$`), async ({ ack, body, action }) => {
     await ack();
-    const requestId = action.value ?? "";
-    const channel = body.channel?.id ?? config.channel;
-    if (!(await isApprover(body.user.id))) {
-      return void (await tell(channel, body.user.id, notices.notApprover));
-    }
-    const record = await readRequest(requestId, channel, body.user.id);
-    if (!record) return;
-    let answers: string[][];
-    try {
-      answers = answerForOption(record, Number(action.action_id.slice(optionActionPrefix.length)));
-    } catch (error) {
-      if (!(error instanceof InvalidInput)) throw error;
-      return void (await tell(channel, body.user.id, outcomeMessage({ kind: "already_decided", record })!));
-    }
-    await decideAndTell({ requestId, choice: "answer", decider: decider(body.user), answers }, { channel, messageTs: body.message?.ts });
+    await clicked(body, { option: Number(action.action_id.slice(optionActionPrefix.length)) }, action.value ?? "");
   });
 
-  app.view(callbackIds.answer, async ({ ack, body, view }) => {
-    const found = await modalRequest(body.user.id, view, ack);
-    if (!found) return;
-    const { context, record } = found;
-    const questions = questionsOf(record);
-    const values = questions.map((question, index) => {
-      const select = view.state.values[`q${index}`]?.value;
-      const picked = select?.selected_options ?? (select?.selected_option ? [select.selected_option] : []);
-      const chosen = picked.map((option) => question.options[Number(option.value)]?.label ?? "");
-      return { chosen, typed: view.state.values[`q${index}_text`]?.value?.value ?? undefined };
-    });
-    let answers: string[][];
-    try {
-      answers = parseAnswers(record, values);
-    } catch (error) {
-      if (!(error instanceof InvalidInput)) throw error;
-      await ack({ response_action: "errors", errors: { [error.field ?? "q0"]: error.message } });
-      return;
-    }
-    await ack();
-    await decideAndTell({ requestId: context.requestId, choice: "answer", decider: decider(body.user), answers }, context);
-  });
-
-  app.view(callbackIds.reject, async ({ ack, body, view }) => {
-    const found = await modalRequest(body.user.id, view, ack);
-    if (!found) return;
-    const { context } = found;
-    await ack();
-    const reason = view.state.values.reason?.value?.value ?? undefined;
-    await decideAndTell(
-      { requestId: context.requestId, choice: "reject", decider: decider(body.user), reason: reason ?? undefined },
-      context,
-    );
-  });
-
-  app.view(callbackIds.edit, async ({ ack, body, view }) => {
-    const found = await modalRequest(body.user.id, view, ack);
-    if (!found) return;
-    const { context, record } = found;
-    const values = Object.fromEntries(
-      Object.entries(view.state.values).map(([blockId, inputs]) => [blockId, inputs.value?.value ?? undefined]),
-    );
-    let editedArgs: Record<string, unknown>;
-    try {
-      editedArgs = applyEdit(record, values);
-    } catch (error) {
-      if (!(error instanceof InvalidInput)) throw error;
-      // Keeps the dialog open with the message under the field; nothing is decided or sent.
-      await ack({ response_action: "errors", errors: { [error.field ?? "json"]: error.message } });
-      return;
-    }
-    await ack();
-    await decideAndTell({ requestId: context.requestId, choice: "edit", decider: decider(body.user), editedArgs }, context);
-  });
-
-  /** A submitted dialog's card and request, once the submitter may decide; otherwise acked, told, and undefined. */
-  async function modalRequest(
-    userId: string,
-    view: SlackViewAction["view"],
-    ack: SlackViewMiddlewareArgs["ack"],
-  ): Promise<{ context: ModalContext; record: PermissionRecord } | undefined> {
-    const context = JSON.parse(view.private_metadata) as ModalContext;
-    const refuse = async (text: string) => {
+  for (const [form, callbackId] of Object.entries(callbackIds) as Array<[FormKind, string]>) {
+    app.view(callbackId, async ({ ack, body, view }) => {
+      const context = JSON.parse(view.private_metadata) as ModalContext;
+      const where: Where = { ...context, userId: body.user.id };
+      let answer: Answer;
+      try {
+        // Read-only until commit(): the answer may be the field errors Slack wants as the acknowledgement itself.
+        answer = await decisions.submit({
+          actor: actor(body.user),
+          requestId: context.requestId,
+          form,
+          values: formValues(view.state.values as never),
+          via: via(where),
+        });
+      } catch (error) {
+        await ack();
+        logger.error({ err: error, requestId: context.requestId }, "handling a Slack dialog failed");
+        return void (await tell(where, decisions.failedNotice));
+      }
+      if (answer.kind === "invalid") {
+        // Keeps the dialog open with the message under the field; nothing is decided or sent.
+        return void (await ack({ response_action: "errors", errors: { [answer.field]: answer.message } }));
+      }
       await ack();
-      await tell(context.channel, userId, text);
-      return undefined;
-    };
-    if (!(await isApprover(userId))) return refuse(notices.notApprover);
-    const record = await decisions.getRequest(context.requestId).catch((error: unknown) => error as Error);
-    if (record instanceof Error) {
-      logger.error({ err: record, requestId: context.requestId }, "reading a request failed");
-      return refuse(notices.notRecorded);
-    }
-    return record ? { context, record } : refuse(notices.unknown);
-  }
-
-  /** The request a click is about; when unknown or unreadable (database down) the clicker is told, and undefined. */
-  async function readRequest(requestId: string, channel: string, userId: string): Promise<PermissionRecord | undefined> {
-    try {
-      const record = await decisions.getRequest(requestId);
-      if (!record) await tell(channel, userId, notices.unknown);
-      return record;
-    } catch (error) {
-      logger.error({ err: error, requestId }, "reading a request failed");
-      await tell(channel, userId, notices.notRecorded);
-      return undefined;
-    }
+      await guarded(where, () => render(answer, where));
+    });
   }
 }

@@ -1,14 +1,8 @@
-import type { Card, StatusLine } from "../../src/core/card.ts";
+import type { Card, StatusLine, ThreadParent } from "../../src/core/card.ts";
 import { choiceLabels, renderStatus } from "../../src/core/card.ts";
-import type { QuestionInfo } from "@opencode-ai/sdk/v2";
-import type { EditField } from "../../src/core/edit-form.ts";
+import type { Form, FormField, FormKind, FormValues, TextView } from "../../src/core/form.ts";
 import type { Decider } from "../../src/core/types.ts";
-
-// Slack's limits: a section's text is at most 3000 characters, a modal has at most 100 blocks,
-// a plain_text_input's initial value at most 3000.
-const SECTION_LIMIT = 2900;
-export const INPUT_LIMIT = 3000;
-const BODY_CODE_LIMIT = 2500;
+import { slackBlocks } from "./limits.ts";
 
 export const actionIds = {
   once: "approval:once",
@@ -21,7 +15,8 @@ export const actionIds = {
 } as const;
 /** A one-click answer to a question: `question:option:<index>`, the button's value the request id. */
 export const optionActionPrefix = "question:option:";
-export const callbackIds = { reject: "approval_reject", edit: "approval_edit", answer: "question_answer" } as const;
+/** A form's modal by kind; deployments' logs and the tests know these ids. */
+export const callbackIds: Record<FormKind, string> = { reject: "approval_reject", edit: "approval_edit", answer: "question_answer" };
 
 // Slack's types are loose JSON; our blocks are plain objects checked by the fake Slack in tests.
 export type Block = Record<string, unknown>;
@@ -38,6 +33,8 @@ function codeBlock(text: string): string {
   return "```" + escapeMrkdwn(text).replaceAll("```", "`\u200b``") + "```";
 }
 
+const plain = (text: string) => ({ type: "plain_text", text });
+
 /** Block Kit for an approval card. */
 export function renderCard(card: Card): { text: string; blocks: Block[] } {
   const blocks: Block[] = [
@@ -49,19 +46,15 @@ export function renderCard(card: Card): { text: string; blocks: Block[] } {
   ];
   if (card.body) {
     blocks.push({ type: "section", block_id: "body", text: { type: "mrkdwn", text: codeBlock(card.body.text) } });
-    if (card.body.truncated) {
-      blocks.push({
-        type: "actions",
-        block_id: "view_full",
-        elements: [button(actionIds.view, `Show all (${card.body.full.length} characters)`, card.requestId)],
-      });
+    if (card.body.more) {
+      blocks.push({ type: "actions", block_id: "view_full", elements: [button(actionIds.view, card.body.more, card.requestId)] });
     }
   }
   if (card.options?.length) {
     blocks.push({
       type: "actions",
       block_id: "question_options",
-      elements: card.options.map((label, index) => button(`${optionActionPrefix}${index}`, label.slice(0, 75), card.requestId)),
+      elements: card.options.map((label, index) => button(`${optionActionPrefix}${index}`, label, card.requestId)),
     });
   }
   if (card.actions.length > 0) {
@@ -75,7 +68,7 @@ export function renderCard(card: Card): { text: string; blocks: Block[] } {
   }
   for (const line of card.status) {
     const text = `${toneIcon[line.tone]} ${renderStatus({ ...line, text: escapeMrkdwn(line.text) }, mention)}`;
-    const code = line.code ? `\n${codeBlock(line.code.length > BODY_CODE_LIMIT ? `${line.code.slice(0, BODY_CODE_LIMIT)}\n…` : line.code)}` : "";
+    const code = line.code ? `\n${codeBlock(line.code)}` : "";
     blocks.push({ type: "section", text: { type: "mrkdwn", text: `${text}${code}` } });
   }
   blocks.push({ type: "context", elements: [{ type: "mrkdwn", text: escapeMrkdwn(card.reference) }] });
@@ -84,120 +77,92 @@ export function renderCard(card: Card): { text: string; blocks: Block[] } {
 }
 
 function button(actionId: string, text: string, value: string, style?: "primary" | "danger"): Block {
-  return { type: "button", action_id: actionId, text: { type: "plain_text", text }, value, ...(style ? { style } : {}) };
+  return { type: "button", action_id: actionId, text: plain(text), value, ...(style ? { style } : {}) };
 }
 
 /** Where a modal came from, so its submission can update the right card and tell the right person. */
 export type ModalContext = { requestId: string; channel: string; messageTs: string };
 
-/** A dialog whose submission decides the request in `context`. */
-function decisionModal(callbackId: string, context: ModalContext, title: string, submit: string, blocks: Block[]): Block {
+/** A core form as a modal; its submission decides the request in `context`. */
+export function renderForm(form: Form, context: ModalContext): Block {
   return {
     type: "modal",
-    callback_id: callbackId,
+    callback_id: callbackIds[form.kind],
     private_metadata: JSON.stringify(context),
-    title: { type: "plain_text", text: title },
-    submit: { type: "plain_text", text: submit },
-    close: { type: "plain_text", text: "Cancel" },
-    blocks,
+    title: plain(form.title),
+    submit: plain(form.submit),
+    close: plain(form.cancel),
+    blocks: [
+      { type: "section", text: { type: "mrkdwn", text: escapeMrkdwn(form.intro).slice(0, slackBlocks.sectionText) } },
+      ...form.fields.map(inputBlock),
+    ],
   };
 }
 
-const summarySection = (summary: string): Block => ({
-  type: "section",
-  text: { type: "mrkdwn", text: escapeMrkdwn(summary).slice(0, SECTION_LIMIT) },
-});
-
-export function rejectModal(context: ModalContext, summary: string): Block {
-  return decisionModal(callbackIds.reject, context, "Reject request", "Reject", [
-    summarySection(summary),
-    {
-      type: "input",
-      block_id: "reason",
-      optional: true,
-      label: { type: "plain_text", text: "Reason (the agent reads it)" },
-      element: { type: "plain_text_input", action_id: "value", multiline: true },
-    },
-  ]);
-}
-
-export function editModal(context: ModalContext, summary: string, fields: EditField[]): Block {
-  return decisionModal(callbackIds.edit, context, "Edit, then allow", "Allow edited", [
-    summarySection(summary),
-    ...fields.map((field) => ({
-      type: "input",
-      block_id: field.id,
-      optional: field.optional ?? false,
-      label: { type: "plain_text", text: field.label },
+function inputBlock(field: FormField): Block {
+  const common = { type: "input", block_id: field.id, optional: field.optional, label: plain(field.label), ...(field.hint ? { hint: plain(field.hint) } : {}) };
+  if (field.kind === "text") {
+    return {
+      ...common,
       element: {
         type: "plain_text_input",
         action_id: "value",
         multiline: field.multiline,
+        max_length: field.maxLength,
         ...(field.value ? { initial_value: field.value } : {}),
       },
-    })),
-  ]);
+    };
+  }
+  return {
+    ...common,
+    element: {
+      type: field.multiple ? "multi_static_select" : "static_select",
+      action_id: "value",
+      placeholder: plain(field.placeholder),
+      options: field.options.slice(0, slackBlocks.selectOptions).map((option) => ({
+        text: plain(option.label.slice(0, slackBlocks.optionText)),
+        value: option.value,
+      })),
+    },
+  };
 }
 
-/** The Answer dialog: per question a select of its choices (several where it allows), or a typed answer. */
-export function answerModal(context: ModalContext, questions: QuestionInfo[]): Block {
-  return decisionModal(
-    callbackIds.answer,
-    context,
-    "Answer OpenCode",
-    "Answer",
-    questions.flatMap((question, index) => [
-      {
-        type: "input",
-        block_id: `q${index}`,
-        optional: true,
-        label: { type: "plain_text", text: (question.header || `Question ${index + 1}`).slice(0, 2000) },
-        hint: { type: "plain_text", text: question.question.slice(0, 2000) },
-        element: {
-          type: question.multiple ? "multi_static_select" : "static_select",
-          action_id: "value",
-          placeholder: { type: "plain_text", text: question.multiple ? "Choose one or more" : "Choose one" },
-          options: question.options.slice(0, 100).map((option, i) => ({
-            text: { type: "plain_text", text: option.label.slice(0, 75) },
-            value: String(i),
-          })),
-        },
-      },
-      {
-        type: "input",
-        block_id: `q${index}_text`,
-        optional: true,
-        label: { type: "plain_text", text: "Or type your own answer" },
-        element: { type: "plain_text_input", action_id: "value" },
-      },
-    ]),
+type InputState = { type?: string; value?: string | null; selected_option?: { value: string } | null; selected_options?: Array<{ value: string }> };
+
+/** A submitted modal's `view.state.values` as the core's form values. */
+export function formValues(state: Record<string, Record<string, InputState>>): FormValues {
+  return Object.fromEntries(
+    Object.entries(state).map(([blockId, inputs]) => {
+      const input = inputs.value;
+      if (!input) return [blockId, undefined];
+      if (input.selected_options) return [blockId, input.selected_options.map((option) => option.value)];
+      if (input.type === "static_select") return [blockId, input.selected_option ? [input.selected_option.value] : []];
+      return [blockId, input.value ?? undefined];
+    }),
   );
 }
 
-/** A read-only modal with the whole command, diff or arguments, in as many sections as it needs. */
-export function fullBodyModal(card: Card): Block {
-  const full = card.body?.full ?? "";
+/** A read-only modal with the whole text, in as many sections as it needs. */
+export function renderView(view: TextView): Block {
+  const size = slackBlocks.sectionText - 100;
   const chunks: string[] = [];
-  for (let i = 0; i < full.length && chunks.length < 99; i += SECTION_LIMIT - 10) chunks.push(full.slice(i, i + SECTION_LIMIT - 10));
+  for (let i = 0; i < view.text.length && chunks.length < slackBlocks.modalBlocks - 1; i += size) chunks.push(view.text.slice(i, i + size));
   return {
     type: "modal",
-    title: { type: "plain_text", text: "Full request" },
-    close: { type: "plain_text", text: "Close" },
+    title: plain(view.title),
+    close: plain(view.close),
     blocks: chunks.map((chunk) => ({ type: "section", text: { type: "mrkdwn", text: codeBlock(chunk) } })),
   };
 }
 
-export function threadParent(session: { directory: string; sessionId: string; title: string }): { text: string; blocks: Block[] } {
-  const text = `OpenCode session “${session.title}” in ${session.directory}`;
+export function renderThreadParent(parent: ThreadParent): { text: string; blocks: Block[] } {
+  const fields = parent.fields.map((field) => `${field.label}: \`${escapeMrkdwn(field.value)}\``).join("\n");
   return {
-    text,
+    text: parent.summary,
     blocks: [
       {
         type: "section",
-        text: {
-          type: "mrkdwn",
-          text: `:robot_face: OpenCode session *${escapeMrkdwn(session.title)}*\nProject: \`${escapeMrkdwn(session.directory)}\`\nSession: \`${session.sessionId}\`\nIts permission requests appear in this thread.`,
-        },
+        text: { type: "mrkdwn", text: `:robot_face: ${parent.heading} *${escapeMrkdwn(parent.name)}*\n${fields}\n${parent.note}` },
       },
     ],
   };

@@ -1,49 +1,46 @@
 import { App, HTTPReceiver, LogLevel, SocketModeReceiver } from "@slack/bolt";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { DecisionOutcome, DecisionRequest } from "../../src/core/approval-engine.ts";
 import type { Logger } from "../../src/core/logger.ts";
 import type { ChatAdapter } from "../../src/core/ports.ts";
-import type { PermissionRecord } from "../../src/core/types.ts";
 import type { Config } from "../../src/config.ts";
-import { createApproverCheck } from "./approvers.ts";
-import { createRateLimitedApi } from "./rate-limited-api.ts";
-import { escapeMrkdwn, renderCard, threadParent } from "./render.ts";
 import { registerInteractions } from "./interactions.ts";
+import { slackLimits } from "./limits.ts";
+import { createRateLimitedApi } from "./rate-limited-api.ts";
+import { decodeRef, encodeRef } from "./refs.ts";
+import { escapeMrkdwn, renderCard, renderThreadParent } from "./render.ts";
 
 export type SlackConfig = Config["slack"];
-
-/** What the adapter needs from the core to turn clicks into decisions. */
-export type DecisionPort = {
-  decide(request: DecisionRequest): Promise<DecisionOutcome>;
-  getRequest(id: string): Promise<PermissionRecord | undefined>;
-};
 
 export type SlackAdapter = ChatAdapter & {
   /** In HTTP mode, the handler for `POST /slack/events` (signature checked by Bolt); undefined in Socket Mode. */
   httpHandler?: (req: IncomingMessage, res: ServerResponse) => void;
 };
 
-/** The Slack side of the bot: posts and updates cards, and turns clicks and modal submissions into decisions. */
-export function createSlackAdapter(options: { config: SlackConfig; logger: Logger; decisions: DecisionPort }): SlackAdapter {
-  const { config, logger, decisions } = options;
+/** How long a user group's member list is trusted before it is read again. */
+const GROUP_CACHE_MS = 60_000;
+
+/** The Slack side of the bot: renders the core's cards and forms, and hands clicks and submissions to the core. */
+export function createSlackAdapter(options: { config: SlackConfig; logger: Logger }): SlackAdapter {
+  const { config, logger } = options;
   const clientOptions = { slackApiUrl: config.apiUrl, timeout: 10_000, rejectRateLimitedCalls: true, retryConfig: { retries: 2 } };
   const receiver = config.appToken
     ? new SocketModeReceiver({ appToken: config.appToken, installerOptions: { clientOptions }, logLevel: LogLevel.WARN })
     : new HTTPReceiver({ signingSecret: config.signingSecret!, endpoints: "/slack/events", logLevel: LogLevel.WARN });
   const app = new App({ token: config.botToken, receiver, clientOptions, deferInitialization: true, logLevel: LogLevel.WARN });
   const api = createRateLimitedApi(app.client, logger);
-  const isApprover = createApproverCheck(config.approvers, api);
-
-  registerInteractions(app, { config, logger, decisions, api, isApprover });
+  const groups = new Map<string, { members: Set<string>; at: number }>();
 
   app.error(async (error) => {
     logger.error({ err: error }, "Slack handler failed");
   });
 
   return {
+    platform: "slack",
+    limits: slackLimits,
     httpHandler: receiver instanceof HTTPReceiver ? receiver.requestListener : undefined,
 
-    async start() {
+    async start(decisions) {
+      registerInteractions(app, { config, logger, decisions, api });
       await app.init();
       if (receiver instanceof SocketModeReceiver) await app.start();
       logger.info({ mode: receiver instanceof SocketModeReceiver ? "socket" : "http", channel: config.channel }, "Slack adapter ready");
@@ -54,47 +51,61 @@ export function createSlackAdapter(options: { config: SlackConfig; logger: Logge
       await api.stop();
     },
 
-    async openThread(session) {
-      const parent = threadParent(session);
+    async openThread(parent) {
+      const rendered = renderThreadParent(parent);
       const result = await api.call("chat.postMessage", config.channel, () =>
-        app.client.chat.postMessage({ channel: config.channel, text: parent.text, blocks: parent.blocks as never, unfurl_links: false }),
+        app.client.chat.postMessage({ channel: config.channel, text: rendered.text, blocks: rendered.blocks as never, unfurl_links: false }),
       );
-      return { channel: result.channel ?? config.channel, threadTs: result.ts! };
+      return encodeRef({ channel: result.channel ?? config.channel, ts: result.ts! });
     },
 
-    async postCard(thread, card) {
+    async postCard(threadRef, card) {
+      const thread = decodeRef(threadRef);
       const rendered = renderCard(card);
       const result = await api.call("chat.postMessage", thread.channel, () =>
         app.client.chat.postMessage({
           channel: thread.channel,
-          thread_ts: thread.threadTs,
+          thread_ts: thread.ts,
           text: rendered.text,
           blocks: rendered.blocks as never,
           unfurl_links: false,
         }),
       );
-      return { channel: result.channel ?? thread.channel, ts: result.ts! };
+      return encodeRef({ channel: result.channel ?? thread.channel, ts: result.ts! });
     },
 
-    async findCard(thread, reference) {
+    async findCard(threadRef, reference) {
+      const thread = decodeRef(threadRef);
       const marker = escapeMrkdwn(reference);
       let cursor: string | undefined;
       do {
         const page = await api.call("conversations.replies", undefined, () =>
-          app.client.conversations.replies({ channel: thread.channel, ts: thread.threadTs, limit: 200, cursor }),
+          app.client.conversations.replies({ channel: thread.channel, ts: thread.ts, limit: 200, cursor }),
         );
         const found = page.messages?.find((message) => message.ts && JSON.stringify(message.blocks ?? []).includes(marker));
-        if (found?.ts) return { channel: thread.channel, ts: found.ts };
+        if (found?.ts) return encodeRef({ channel: thread.channel, ts: found.ts });
         cursor = page.response_metadata?.next_cursor || undefined;
       } while (cursor);
       return undefined;
     },
 
     async updateCard(ref, card) {
+      const message = decodeRef(ref);
       const rendered = renderCard(card);
-      await api.call("chat.update", ref.channel, () =>
-        app.client.chat.update({ channel: ref.channel, ts: ref.ts, text: rendered.text, blocks: rendered.blocks as never }),
+      await api.call("chat.update", message.channel, () =>
+        app.client.chat.update({ channel: message.channel, ts: message.ts, text: rendered.text, blocks: rendered.blocks as never }),
       );
+    },
+
+    /** User groups (S…) through usergroups.users.list, each cached for a minute; user ids are never groups. */
+    async isMember(group, userId) {
+      if (!group.startsWith("S")) return false;
+      const cached = groups.get(group);
+      if (cached && Date.now() - cached.at < GROUP_CACHE_MS) return cached.members.has(userId);
+      const result = await api.call("usergroups.users.list", undefined, () => app.client.usergroups.users.list({ usergroup: group }));
+      const members = new Set(result.users ?? []);
+      groups.set(group, { members, at: Date.now() });
+      return members.has(userId);
     },
   };
 }

@@ -1,11 +1,10 @@
-import type { Card, StatusLine } from "./card.ts";
+import type { Card, StatusLine, ThreadParent } from "./card.ts";
 import { argsDiff, textDiff } from "./args-diff.ts";
 import { originalCall } from "./edit-form.ts";
+import type { TextView } from "./form.ts";
+import { fit, type PlatformLimits } from "./limits.ts";
 import { questionsOf, quickOptions } from "./question-form.ts";
 import { QUESTION, type PermissionRecord } from "./types.ts";
-
-/** Longest command or diff shown inline on a card; the rest is one click away. */
-export const BODY_LIMIT = 2500;
 
 const toolTitles: Record<string, string> = {
   bash: "wants to run a command",
@@ -14,11 +13,14 @@ const toolTitles: Record<string, string> = {
   webfetch: "wants to fetch a URL",
 };
 
-/** The card for a permission request or question in its current state. All the words of a card live here. */
-export function buildCard(record: PermissionRecord, now: Date = new Date()): Card {
-  if (record.permission === QUESTION) return questionCard(record, now);
+/**
+ * The card for a permission request or question in its current state, within a platform's limits.
+ * All the words of a card live here.
+ */
+export function buildCard(record: PermissionRecord, limits: PlatformLimits, now: Date = new Date()): Card {
+  if (record.permission === QUESTION) return questionCard(record, limits, now);
   const tool = record.toolName ?? record.permission;
-  const body = cardBody(record);
+  const body = cardBody(record, limits.cardBody);
   const fields = [
     { label: "Tool", value: tool === record.permission ? tool : `${tool} (permission: ${record.permission})` },
     { label: "Directory", value: workingDirectory(record) },
@@ -36,11 +38,26 @@ export function buildCard(record: PermissionRecord, now: Date = new Date()): Car
     body,
     reference: `Request ${record.id} · session ${record.sessionId}`,
     actions: pending ? ["once", "always", "reject", "edit"] : [],
-    status: pending ? [] : statusLines(record, now),
+    status: pending ? [] : statusLines(record, limits, now),
   };
 }
 
-function questionCard(record: PermissionRecord, now: Date): Card {
+/** The first message of a session's thread on every platform. */
+export function threadParent(session: { directory: string; sessionId: string; title: string }): ThreadParent {
+  return {
+    sessionId: session.sessionId,
+    summary: `OpenCode session “${session.title}” in ${session.directory}`,
+    heading: "OpenCode session",
+    name: session.title,
+    fields: [
+      { label: "Project", value: session.directory },
+      { label: "Session", value: session.sessionId },
+    ],
+    note: "Its permission requests appear in this thread.",
+  };
+}
+
+function questionCard(record: PermissionRecord, limits: PlatformLimits, now: Date): Card {
   const questions = questionsOf(record);
   const text = questions
     .map((q) => [`${q.header ? `${q.header}: ` : ""}${q.question}${q.multiple ? " (one or more)" : ""}`, ...q.options.map((o) => `• ${o.label}${o.description ? ` — ${o.description}` : ""}`)].join("\n"))
@@ -51,15 +68,15 @@ function questionCard(record: PermissionRecord, now: Date): Card {
     summary: `OpenCode asks: ${questions[0]?.question ?? "a question"}`,
     title: "OpenCode asks a question",
     fields: [{ label: "Directory", value: record.directory }],
-    body: { ...cut("text", text)! },
-    options: pending ? quickOptions(record) : undefined,
+    body: cut("text", text, limits.cardBody),
+    options: pending ? quickOptions(record, limits.quickOptions)?.map((label) => fit(label, limits.buttonLabel)) : undefined,
     reference: `Question ${record.id} · session ${record.sessionId}`,
     actions: pending ? ["answer", "dismiss"] : [],
-    status: pending ? [] : statusLines(record, now),
+    status: pending ? [] : statusLines(record, limits, now),
   };
 }
 
-function statusLines(record: PermissionRecord, now: Date): StatusLine[] {
+function statusLines(record: PermissionRecord, limits: PlatformLimits, now: Date): StatusLine[] {
   const by = record.decider ?? undefined;
   const waited = formatWait((record.decidedAt ?? now).getTime() - record.askedAt.getTime());
   const lines: StatusLine[] = [];
@@ -115,7 +132,8 @@ function statusLines(record: PermissionRecord, now: Date): StatusLine[] {
       break;
   }
   if (record.state === "edited" && record.editedArgs) {
-    lines.push({ text: "What changed:", code: argsDiff(originalCall(record).args, record.editedArgs), tone: "ok" });
+    const diff = cut("diff", argsDiff(originalCall(record).args, record.editedArgs), limits.cardBody)!;
+    lines.push({ text: "What changed:", code: diff.text, tone: "ok" });
   }
   if (record.replyError) {
     lines.push({ text: `OpenCode did not take this reply: ${record.replyError}. Nothing was run on this decision.`, tone: "warning" });
@@ -123,26 +141,31 @@ function statusLines(record: PermissionRecord, now: Date): StatusLine[] {
   return lines;
 }
 
-function cardBody(record: PermissionRecord): Card["body"] {
+function cardBody(record: PermissionRecord, limit: number): Card["body"] {
   const command = stringField(record.metadata, "command") ?? stringField(record.toolArgs, "command");
-  if (command) return cut("command", command);
+  if (command) return cut("command", command, limit);
   if (record.source === "plugin" && record.toolArgs) {
     const { filePath, content, oldString, newString } = record.toolArgs;
-    if (typeof content === "string") return cut("text", content);
+    if (typeof content === "string") return cut("text", content, limit);
     if (typeof oldString === "string" && typeof newString === "string") {
-      return cut("diff", textDiff(String(filePath ?? "file"), oldString, newString));
+      return cut("diff", textDiff(String(filePath ?? "file"), oldString, newString), limit);
     }
   }
   const diff = stringField(record.metadata, "diff");
-  if (diff) return cut("diff", diff);
+  if (diff) return cut("diff", diff, limit);
   const args = record.toolArgs ?? record.metadata;
   if (Object.keys(args).length === 0) return undefined;
-  return cut("json", JSON.stringify(args, null, 2));
+  return cut("json", JSON.stringify(args, null, 2), limit);
 }
 
-function cut(kind: NonNullable<Card["body"]>["kind"], full: string): Card["body"] {
-  const truncated = full.length > BODY_LIMIT;
-  return { kind, full, truncated, text: truncated ? `${full.slice(0, BODY_LIMIT)}\n…` : full };
+function cut(kind: NonNullable<Card["body"]>["kind"], full: string, limit: number): Card["body"] {
+  if (full.length <= limit) return { kind, full, truncated: false, text: full };
+  return { kind, full, truncated: true, text: `${full.slice(0, limit)}\n…`, more: `Show all (${full.length} characters)` };
+}
+
+/** The whole body of a card, for the "Show all" button. */
+export function fullBodyView(card: Card): TextView {
+  return { title: "Full request", close: "Close", text: card.body?.full ?? "" };
 }
 
 function commandSummary(record: PermissionRecord): string {

@@ -15,7 +15,7 @@ export type StatusLine = {
   text: string;
   by?: Decider;
   tone: "ok" | "rejected" | "closed" | "warning";
-  /** Preformatted text shown under the line (a diff). */
+  /** Preformatted text shown under the line (a diff), already cut to the platform's body limit. */
   code?: string;
 };
 
@@ -26,9 +26,12 @@ export type Card = {
   summary: string;
   title: string;
   fields: Array<{ label: string; value: string }>;
-  /** The command, the diff or the arguments, cut to `limit`; `full` is there to show on request. */
-  body?: { kind: "command" | "diff" | "json" | "text"; text: string; truncated: boolean; full: string };
-  /** A question's choices, answerable with one click (only for one single-choice question). */
+  /**
+   * The command, the diff or the arguments, cut to the platform's `cardBody`; when cut, `more` is the
+   * label of the button that shows all of it.
+   */
+  body?: { kind: "command" | "diff" | "json" | "text"; text: string; truncated: boolean; full: string; more?: string };
+  /** A question's choices, answerable with one click (only for one single-choice question); labels fit a button. */
   options?: string[];
   /** Small print naming the request and session, so a card can be found in the audit trail. */
   reference: string;
@@ -36,6 +39,18 @@ export type Card = {
   actions: Choice[];
   /** Present once decided or closed; several lines are shown in order. */
   status: StatusLine[];
+};
+
+/** The first message of a session's thread. */
+export type ThreadParent = {
+  sessionId: string;
+  /** One line for notifications. */
+  summary: string;
+  /** "OpenCode session", shown before the session's `name`. */
+  heading: string;
+  name: string;
+  fields: Array<{ label: string; value: string }>;
+  note: string;
 };
 
 /** Replaces each `{by}` in a status line with the platform's mention of the decider. */

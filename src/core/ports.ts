@@ -1,22 +1,77 @@
-import type { Card } from "./card.ts";
-import type { CardRef, SessionThread } from "./types.ts";
+import type { Card, ThreadParent } from "./card.ts";
+import type { Form, FormKind, FormValues, TextView } from "./form.ts";
+import type { PlatformLimits } from "./limits.ts";
+import type { ChatPlatform, ChatRef } from "./types.ts";
 
-/** A chat platform as the core sees it. One factory per platform builds it (`createSlackAdapter`). */
+/**
+ * A chat platform as the core sees it. One factory per platform builds it (`createSlackAdapter`).
+ * References it returns are opaque: the core stores them and hands them back, never reads them.
+ */
 export interface ChatAdapter {
-  /** Connects (Socket Mode, gateway) or mounts its routes; resolves when it can post. */
-  start(): Promise<void>;
+  readonly platform: ChatPlatform;
+  /** The platform's limits; the core builds cards and forms within them. */
+  readonly limits: PlatformLimits;
+  /** Connects (Socket Mode, gateway) or mounts its routes; resolves when it can post. Clicks go to `decisions`. */
+  start(decisions: DecisionPort): Promise<void>;
   stop(): Promise<void>;
-  /** Posts the parent message of a session's thread; returns where later cards go. */
-  openThread(session: { directory: string; sessionId: string; title: string }): Promise<Pick<SessionThread, "channel" | "threadTs">>;
+  /** Posts the parent message of a session's thread; returns the thread later cards go into. */
+  openThread(parent: ThreadParent): Promise<ChatRef>;
   /** Posts a card into a thread; returns the reference `updateCard` takes. */
-  postCard(thread: Pick<SessionThread, "channel" | "threadTs">, card: Card): Promise<CardRef>;
+  postCard(thread: ChatRef, card: Card): Promise<ChatRef>;
   /** Replaces a posted card's content in place. */
-  updateCard(ref: CardRef, card: Card): Promise<void>;
+  updateCard(card: ChatRef, content: Card): Promise<void>;
   /**
    * Finds a card already in the thread whose reference line is `reference`: one posted just before a
    * crash, before its address was stored. Optional: without it such a card is posted again.
    */
-  findCard?(thread: Pick<SessionThread, "channel" | "threadTs">, reference: string): Promise<CardRef | undefined>;
+  findCard?(thread: ChatRef, reference: string): Promise<ChatRef | undefined>;
+  /** Whether `userId` belongs to the group `group` named in an approver list (a Slack user group). Optional. */
+  isMember?(group: string, userId: string): Promise<boolean>;
+}
+
+/** Who clicked or submitted, as the platform says. `roles` come with the interaction where the platform sends them. */
+export type Actor = { platform: ChatPlatform; userId: string; name: string; roles?: string[] };
+
+/** A button on a card: a choice, a question's one-click option (by index), or "show the whole body". */
+export type CardAction = "once" | "always" | "reject" | "edit" | "answer" | "dismiss" | "view" | { option: number };
+
+export type Click = {
+  actor: Actor;
+  requestId: string;
+  action: CardAction;
+  /** The card that was clicked; updated too should it not be the one on record (a duplicate after a crash). */
+  via?: ChatRef;
+};
+
+export type Submission = { actor: Actor; requestId: string; form: FormKind; values: FormValues; via?: ChatRef };
+
+/**
+ * What the core answers a click or a submission with; the adapter renders it. Only `decide` writes,
+ * and only when the adapter calls `commit()`; it resolves to what to tell the person privately, or
+ * undefined when the updated card says it all.
+ */
+export type Answer =
+  | { kind: "notice"; text: string }
+  | { kind: "form"; form: Form }
+  | { kind: "view"; view: TextView }
+  | { kind: "invalid"; field: string; message: string }
+  | { kind: "decide"; commit(): Promise<string | undefined> };
+
+/**
+ * The one way in for decisions, called by every adapter with platform-neutral input.
+ *
+ * The acknowledgement contract: a platform wants each interaction answered within 3 seconds. An
+ * adapter acknowledges the interaction (Slack `ack()`, Discord `deferUpdate`) before it calls
+ * `commit()`, which does the database writes and the reply to OpenCode. `click` and `submit` read
+ * one request and check who acts, nothing more, so an adapter whose platform needs the answer
+ * itself to open the form or show a field's error (a Discord modal, Slack's inline errors) may call
+ * them first and still answer in time. Who may decide is checked here, never in an adapter.
+ */
+export interface DecisionPort {
+  click(click: Click): Promise<Answer>;
+  submit(submission: Submission): Promise<Answer>;
+  /** Words for an interaction whose handling failed unexpectedly (logged by the adapter). */
+  readonly failedNotice: string;
 }
 
 export type PermissionReply = "once" | "always" | "reject";

@@ -2,27 +2,24 @@ import type { QuestionInfo } from "@opencode-ai/sdk/v2";
 import { InvalidInput } from "./errors.ts";
 import type { PermissionRecord } from "./types.ts";
 
-/** Most choices shown as buttons on a question card; more go through the Answer dialog. */
-const MAX_QUICK_OPTIONS = 5;
-
 /** The questions a question record carries (kept in its metadata). */
 export function questionsOf(record: PermissionRecord): QuestionInfo[] {
   const questions = record.metadata.questions;
   return Array.isArray(questions) ? (questions as QuestionInfo[]) : [];
 }
 
-/** Choices that can be answered with one click: one question, single choice, few options. */
-export function quickOptions(record: PermissionRecord): string[] | undefined {
+/** Choices that can be answered with one click: one question, single choice, at most `max` options. */
+export function quickOptions(record: PermissionRecord, max: number): string[] | undefined {
   const questions = questionsOf(record);
   const only = questions[0];
   if (questions.length !== 1 || !only || only.multiple || only.options.length === 0) return undefined;
-  if (only.options.length > MAX_QUICK_OPTIONS) return undefined;
+  if (only.options.length > max) return undefined;
   return only.options.map((option) => option.label);
 }
 
 /** The answer OpenCode expects for a one-click choice. */
-export function answerForOption(record: PermissionRecord, index: number): string[][] {
-  const label = quickOptions(record)?.[index];
+export function answerForOption(record: PermissionRecord, index: number, max: number): string[][] {
+  const label = quickOptions(record, max)?.[index];
   if (label === undefined) throw new InvalidInput(`no choice ${index} on this question`);
   return [[label]];
 }

@@ -1,9 +1,10 @@
 import type {
   AuditEntry,
-  CardRef,
+  ChatPlatform,
   Decider,
   NewPermission,
   PermissionRecord,
+  PostedCard,
   Preapproval,
   RequestState,
   SessionThread,
@@ -23,7 +24,7 @@ export type DecideInput = {
   preapproval?: Preapproval;
 };
 
-/** Persistence the approval engine needs. Implemented in src/store over Drizzle. */
+/** Persistence the approval engine needs. Implemented in src/store over Drizzle. Every record comes with its cards. */
 export interface ApprovalStore {
   /** Inserts a new pending request; returns the stored row and whether this call created it. */
   addRequest(request: NewPermission): Promise<{ record: PermissionRecord; created: boolean }>;
@@ -32,7 +33,8 @@ export interface ApprovalStore {
   pendingRequests(filter?: { directory?: string; sessionId?: string }): Promise<PermissionRecord[]>;
   /** Directories seen in requests or threads: where to look for pending requests after a reconnect. */
   knownDirectories(): Promise<string[]>;
-  setCard(requestId: string, card: CardRef): Promise<void>;
+  /** Records where the request's card is on `card.platform`, replacing an earlier one there. */
+  setCard(requestId: string, card: PostedCard): Promise<void>;
   /**
    * Moves a pending request to `state` and appends its audit row in one transaction.
    * Throws AlreadyDecided when the request is no longer pending, NotFound when unknown.
@@ -49,7 +51,8 @@ export interface ApprovalStore {
   /** Requests of `sessionId` decided at or after `since`, newest first. */
   recentlyDecided(sessionId: string, since: Date): Promise<PermissionRecord[]>;
   audit(requestId: string): Promise<AuditEntry[]>;
-  getThread(sessionId: string): Promise<SessionThread | undefined>;
+  getThread(sessionId: string, platform: ChatPlatform): Promise<SessionThread | undefined>;
+  /** Stores a session's thread on a platform unless one is stored already; returns the stored one. */
   saveThread(thread: SessionThread): Promise<SessionThread>;
   ping(): Promise<void>;
 }

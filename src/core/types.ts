@@ -19,8 +19,20 @@ export type Choice = "once" | "always" | "reject" | "edit" | "answer" | "dismiss
 /** `permission` of a record that stands for an OpenCode question rather than a permission request. */
 export const QUESTION = "question";
 
+/** The chat platforms a card can be on; each has one adapter. */
+export type ChatPlatform = "slack" | "discord" | "console";
+
+/**
+ * A chat object (a message, a thread) as its adapter encodes it. The core stores and compares these
+ * strings and hands them back to the adapter that made them; it never reads their parts.
+ */
+export type ChatRef = string;
+
+/** One request's card on one platform. */
+export type PostedCard = { platform: ChatPlatform; ref: ChatRef };
+
 export type Decider = {
-  platform: "slack" | "discord" | "opencode" | "bot";
+  platform: ChatPlatform | "opencode" | "bot";
   userId: string;
   name: string;
 };
@@ -29,8 +41,6 @@ export type Decider = {
 export const botDecider: Decider = { platform: "bot", userId: "opencode-chatops", name: "opencode-chatops" };
 /** Who is recorded when OpenCode itself answered or dropped a request. */
 export const opencodeDecider: Decider = { platform: "opencode", userId: "opencode", name: "OpenCode" };
-
-export type CardRef = { channel: string; ts: string };
 
 export type PermissionRecord = {
   id: string;
@@ -56,7 +66,8 @@ export type PermissionRecord = {
   editedArgs: Record<string, unknown> | null;
   linkedRequestId: string | null;
   replyError: string | null;
-  card: CardRef | null;
+  /** Its cards, one per platform it was posted on. */
+  cards: PostedCard[];
 };
 
 export type NewPermission = Partial<Pick<PermissionRecord, "source">> & Pick<
@@ -64,7 +75,8 @@ export type NewPermission = Partial<Pick<PermissionRecord, "source">> & Pick<
   "id" | "directory" | "sessionId" | "permission" | "patterns" | "always" | "metadata" | "callId" | "messageId" | "toolName" | "toolArgs"
 > & { askedAt: Date };
 
-export type SessionThread = { sessionId: string; directory: string; title: string; channel: string; threadTs: string };
+/** The thread of one session on one platform. */
+export type SessionThread = { sessionId: string; platform: ChatPlatform; directory: string; title: string; ref: ChatRef };
 
 /** A one-shot approval for one exact call, left behind by an edit decided without the plugin. */
 export type Preapproval = {

@@ -29,13 +29,13 @@ export function createOpencodeConnector(deps: {
         directories.add(directory);
         return engine.handleAsked(directory, payload.properties);
       case "permission.replied":
-        return engine.handleReplied(directory, payload.properties);
+        return engine.handleReplied(payload.properties);
       case "question.asked":
         directories.add(directory);
         return engine.handleQuestionAsked(directory, payload.properties);
       case "question.replied":
       case "question.rejected":
-        return engine.handleQuestionClosed(directory, payload.properties);
+        return engine.handleQuestionClosed(payload.properties);
       case "session.status":
         if (payload.properties.status.type !== "idle") return undefined;
         return engine.handleSessionIdle(directory, payload.properties.sessionID);
@@ -62,7 +62,7 @@ export function createOpencodeConnector(deps: {
         gateway.listQuestions(directory),
         gateway.busySessions(directory),
       ]);
-      await engine.reconcile(directory, { permissions, questions }, busy, listedAt, goneReason);
+      await engine.reconcile({ directory, permissions, questions, busy, listedAt, goneReason });
     }
     logger.info({ directories: known.size }, "resynced pending permission requests");
   }

@@ -1,9 +1,9 @@
-import { and, asc, desc, eq, gte, isNull, ne } from "drizzle-orm";
+import { and, asc, desc, eq, gte, inArray, isNull, ne } from "drizzle-orm";
 import type { DecideInput, ApprovalStore } from "../core/store-port.ts";
 import { AlreadyDecided, NotFound } from "../core/errors.ts";
-import type { AuditEntry, PermissionRecord, RequestState, SessionThread } from "../core/types.ts";
+import type { AuditEntry, ChatPlatform, PermissionRecord, RequestState, SessionThread } from "../core/types.ts";
 import type { Database, Db } from "./database.ts";
-import { auditLog, permissionRequests, preapprovals, sessionThreads, type AuditRow, type PermissionRow } from "./schema.ts";
+import { auditLog, cards, permissionRequests, preapprovals, threads, type AuditRow, type PermissionRow, type ThreadRow } from "./schema.ts";
 
 /** The Drizzle implementation of the engine's store; the same code runs on PGlite and Postgres. */
 export function createApprovalStore(database: Database): ApprovalStore {
@@ -15,7 +15,7 @@ export function createApprovalStore(database: Database): ApprovalStore {
         .values({ ...request, state: "pending" })
         .onConflictDoNothing()
         .returning();
-      if (inserted[0]) return { record: toRecord(inserted[0]), created: true };
+      if (inserted[0]) return { record: toRecord(inserted[0], []), created: true };
       const existing = await findRequest(db, request.id);
       if (!existing) throw new NotFound(`permission request ${request.id}`);
       return { record: existing, created: false };
@@ -35,20 +35,20 @@ export function createApprovalStore(database: Database): ApprovalStore {
           ),
         )
         .orderBy(asc(permissionRequests.askedAt));
-      return rows.map(toRecord);
+      return withCards(db, rows);
     },
 
     async knownDirectories() {
       const fromRequests = await db.selectDistinct({ directory: permissionRequests.directory }).from(permissionRequests);
-      const fromThreads = await db.selectDistinct({ directory: sessionThreads.directory }).from(sessionThreads);
+      const fromThreads = await db.selectDistinct({ directory: threads.directory }).from(threads);
       return [...new Set([...fromRequests, ...fromThreads].map((row) => row.directory))];
     },
 
     async setCard(requestId, card) {
       await db
-        .update(permissionRequests)
-        .set({ cardChannel: card.channel, cardTs: card.ts })
-        .where(eq(permissionRequests.id, requestId));
+        .insert(cards)
+        .values({ requestId, platform: card.platform, ref: card.ref })
+        .onConflictDoUpdate({ target: [cards.requestId, cards.platform], set: { ref: card.ref, postedAt: new Date() } });
     },
 
     decide: (input) => decide(db, input),
@@ -70,7 +70,7 @@ export function createApprovalStore(database: Database): ApprovalStore {
           deciderName: "opencode-chatops",
           decidedAt: at,
         });
-        return toRecord(row);
+        return (await withCards(tx as unknown as Db, [row]))[0]!;
       });
     },
 
@@ -111,7 +111,7 @@ export function createApprovalStore(database: Database): ApprovalStore {
           ),
         )
         .orderBy(desc(permissionRequests.decidedAt));
-      return rows.map(toRecord);
+      return withCards(db, rows);
     },
 
     async audit(requestId) {
@@ -119,15 +119,11 @@ export function createApprovalStore(database: Database): ApprovalStore {
       return rows.map(toAuditEntry);
     },
 
-    async getThread(sessionId) {
-      const [row] = await db.select().from(sessionThreads).where(eq(sessionThreads.sessionId, sessionId));
-      return row ? toThread(row) : undefined;
-    },
+    getThread: (sessionId, platform) => findThread(db, sessionId, platform),
 
     async saveThread(thread) {
-      await db.insert(sessionThreads).values(thread).onConflictDoNothing();
-      const [row] = await db.select().from(sessionThreads).where(eq(sessionThreads.sessionId, thread.sessionId));
-      return toThread(row!);
+      await db.insert(threads).values(thread).onConflictDoNothing();
+      return (await findThread(db, thread.sessionId, thread.platform))!;
     },
 
     ping: () => database.ping(),
@@ -135,8 +131,32 @@ export function createApprovalStore(database: Database): ApprovalStore {
 }
 
 async function findRequest(db: Db, id: string): Promise<PermissionRecord | undefined> {
-  const [row] = await db.select().from(permissionRequests).where(eq(permissionRequests.id, id));
-  return row ? toRecord(row) : undefined;
+  const rows = await db.select().from(permissionRequests).where(eq(permissionRequests.id, id));
+  return (await withCards(db, rows))[0];
+}
+
+async function findThread(db: Db, sessionId: string, platform: ChatPlatform): Promise<SessionThread | undefined> {
+  const [row] = await db
+    .select()
+    .from(threads)
+    .where(and(eq(threads.sessionId, sessionId), eq(threads.platform, platform)));
+  return row ? toThread(row) : undefined;
+}
+
+/** Records for `rows`, each with its cards, read in one more query. */
+async function withCards(db: Db, rows: PermissionRow[]): Promise<PermissionRecord[]> {
+  if (rows.length === 0) return [];
+  const posted = await db
+    .select()
+    .from(cards)
+    .where(inArray(cards.requestId, rows.map((row) => row.id)))
+    .orderBy(asc(cards.postedAt));
+  return rows.map((row) =>
+    toRecord(
+      row,
+      posted.filter((card) => card.requestId === row.id).map((card) => ({ platform: card.platform as ChatPlatform, ref: card.ref })),
+    ),
+  );
 }
 
 async function decide(db: Db, input: DecideInput): Promise<PermissionRecord> {
@@ -172,7 +192,7 @@ async function decide(db: Db, input: DecideInput): Promise<PermissionRecord> {
       linkedRequestId: input.linkedRequestId ?? null,
     });
     if (input.preapproval) await tx.insert(preapprovals).values(input.preapproval);
-    return toRecord(row);
+    return (await withCards(tx as unknown as Db, [row]))[0]!;
   });
 }
 
@@ -189,7 +209,7 @@ function auditBase(row: PermissionRow) {
   };
 }
 
-function toRecord(row: PermissionRow): PermissionRecord {
+function toRecord(row: PermissionRow, posted: PermissionRecord["cards"]): PermissionRecord {
   return {
     id: row.id,
     source: row.source === "plugin" ? "plugin" : "opencode",
@@ -218,7 +238,7 @@ function toRecord(row: PermissionRow): PermissionRecord {
     editedArgs: row.editedArgs,
     linkedRequestId: row.linkedRequestId,
     replyError: row.replyError,
-    card: row.cardChannel && row.cardTs ? { channel: row.cardChannel, ts: row.cardTs } : null,
+    cards: posted,
   };
 }
 
@@ -246,6 +266,6 @@ function toAuditEntry(row: AuditRow): AuditEntry {
   };
 }
 
-function toThread(row: typeof sessionThreads.$inferSelect): SessionThread {
-  return { sessionId: row.sessionId, directory: row.directory, title: row.title, channel: row.channel, threadTs: row.threadTs };
+function toThread(row: ThreadRow): SessionThread {
+  return { sessionId: row.sessionId, platform: row.platform as ChatPlatform, directory: row.directory, title: row.title, ref: row.ref };
 }

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { bigserial, index, jsonb, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { bigserial, index, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 
 /** One row per OpenCode permission request; `state` moves from `pending` exactly once. */
 export const permissionRequests = pgTable(
@@ -29,8 +29,6 @@ export const permissionRequests = pgTable(
     editedArgs: jsonb("edited_args").$type<Record<string, unknown>>(),
     linkedRequestId: text("linked_request_id"),
     replyError: text("reply_error"),
-    cardChannel: text("card_channel"),
-    cardTs: text("card_ts"),
   },
   (t) => [index("permission_requests_state_idx").on(t.state), index("permission_requests_session_idx").on(t.sessionId)],
 );
@@ -61,15 +59,34 @@ export const auditLog = pgTable(
   (t) => [index("audit_log_request_idx").on(t.requestId)],
 );
 
-/** The chat thread that holds one OpenCode session's cards. */
-export const sessionThreads = pgTable("session_threads", {
-  sessionId: text("session_id").primaryKey(),
-  directory: text("directory").notNull(),
-  title: text("title").notNull(),
-  channel: text("channel").notNull(),
-  threadTs: text("thread_ts").notNull(),
-  createdAt: timestamp("created_at", { withTimezone: true }).notNull().default(sql`now()`),
-});
+/**
+ * Where a request's card is on each chat platform: `ref` is the adapter's opaque encoding of the
+ * message (the core stores and compares it, never reads it).
+ */
+export const cards = pgTable(
+  "cards",
+  {
+    requestId: text("request_id").notNull(),
+    platform: text("platform").notNull(),
+    ref: text("ref").notNull(),
+    postedAt: timestamp("posted_at", { withTimezone: true }).notNull().default(sql`now()`),
+  },
+  (t) => [primaryKey({ columns: [t.requestId, t.platform] })],
+);
+
+/** The thread that holds one OpenCode session's cards on each chat platform; `ref` is opaque like a card's. */
+export const threads = pgTable(
+  "threads",
+  {
+    sessionId: text("session_id").notNull(),
+    platform: text("platform").notNull(),
+    directory: text("directory").notNull(),
+    title: text("title").notNull(),
+    ref: text("ref").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().default(sql`now()`),
+  },
+  (t) => [primaryKey({ columns: [t.sessionId, t.platform] })],
+);
 
 /** One-shot approvals for an exact call, written by an edit decided without the plugin. */
 export const preapprovals = pgTable(
@@ -94,5 +111,6 @@ export const preapprovals = pgTable(
 export type PermissionRow = typeof permissionRequests.$inferSelect;
 export type AuditRow = typeof auditLog.$inferSelect;
 export type NewAuditRow = typeof auditLog.$inferInsert;
-export type SessionThreadRow = typeof sessionThreads.$inferSelect;
+export type CardRow = typeof cards.$inferSelect;
+export type ThreadRow = typeof threads.$inferSelect;
 export type PreapprovalRow = typeof preapprovals.$inferSelect;

@@ -1,15 +1,17 @@
-import type { DecisionOutcome } from "../../src/core/approval-engine.ts";
+import type { DecisionOutcome } from "./deciding.ts";
 
-/** What a clicker is told privately when nothing was done. */
+/** What a person is told privately when their click or form did nothing, or did less than the card shows. */
 export const notices = {
   notApprover: "You are not an approver for this, so nothing was done.",
   unknown: "opencode-chatops does not know this request; nothing was done.",
   notRecorded:
     "Your decision could not be recorded (the bot's database did not answer), so nothing was sent to OpenCode. Please try again.",
+  failed: "Something went wrong on our side while handling that, so nothing was done. Please try again.",
+  invalid: (message: string) => `Nothing was done: ${message}.`,
 };
 
-/** What the clicker is told privately after a decision; undefined when the updated card says it all. */
-export function outcomeMessage(outcome: DecisionOutcome): string | undefined {
+/** What the decider is told after a decision; undefined when the updated card says it all. */
+export function outcomeNotice(outcome: DecisionOutcome): string | undefined {
   switch (outcome.kind) {
     case "decided":
       return undefined;

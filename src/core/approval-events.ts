@@ -1,0 +1,52 @@
+import { EventEmitter, once } from "node:events";
+import type { Logger } from "./logger.ts";
+import type { PermissionRecord, PostedCard } from "./types.ts";
+
+/**
+ * What happens to a request, as the engine's parts tell each other. In-process only, so plain types
+ * rather than zod schemas: nothing crosses a process boundary here.
+ */
+export type ApprovalEvent =
+  /** A pending request needs its cards; `recover` when it was seen before (a card may already be in its thread). */
+  | { type: "approval.requested"; record: PermissionRecord; recover?: boolean }
+  /** Decided from chat or by the bot, with the reply to OpenCode sent or its failure recorded. */
+  | { type: "approval.decided"; record: PermissionRecord; via?: PostedCard }
+  /** Closed without a chat decision: OpenCode answered it, dropped it, or its session stopped. */
+  | { type: "approval.closed"; record: PermissionRecord };
+
+export type ApprovalEventType = ApprovalEvent["type"];
+type Handler = (event: ApprovalEvent) => void | Promise<void>;
+
+/**
+ * The engine's event bus. `publish` resolves once every subscriber has handled the event, so a
+ * caller that awaits it knows the cards are up to date; a subscriber's failure is logged, never
+ * thrown back at the publisher.
+ */
+export class ApprovalBus {
+  private readonly handlers: Handler[] = [];
+  private readonly settled = new EventEmitter().setMaxListeners(0);
+
+  constructor(private readonly logger: Logger) {}
+
+  subscribe(handler: Handler): void {
+    this.handlers.push(handler);
+  }
+
+  async publish(event: ApprovalEvent): Promise<void> {
+    if (event.type !== "approval.requested") this.settled.emit(event.record.id);
+    await Promise.all(
+      this.handlers.map(async (handler) => {
+        try {
+          await handler(event);
+        } catch (error) {
+          this.logger.error({ err: error, event: event.type, requestId: event.record.id }, "an approval event handler failed");
+        }
+      }),
+    );
+  }
+
+  /** Resolves when `requestId` is next decided or closed in this process, or when `signal` aborts. */
+  async settledOnce(requestId: string, signal: AbortSignal): Promise<void> {
+    await once(this.settled, requestId, { signal }).catch(() => undefined);
+  }
+}

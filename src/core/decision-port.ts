@@ -1,0 +1,106 @@
+import { buildCard, fullBodyView } from "./card-text.ts";
+import type { Decide, DecisionRequest } from "./deciding.ts";
+import { choiceApplies } from "./deciding.ts";
+import { InvalidInput } from "./errors.ts";
+import type { Logger } from "./logger.ts";
+import { notices, outcomeNotice } from "./notices.ts";
+import type { Actor, Answer, ChatAdapter, DecisionPort, Submission } from "./ports.ts";
+import { answerForOption } from "./question-form.ts";
+import { formFor, readForm } from "./request-forms.ts";
+import type { ApprovalStore } from "./store-port.ts";
+import type { Decider, PermissionRecord } from "./types.ts";
+
+/**
+ * The decision port every adapter calls: reads the request once, checks who acts, and answers with a
+ * form to open, words to show, or a decision to commit once the adapter has acknowledged.
+ */
+export function createDecisionPort(deps: {
+  store: ApprovalStore;
+  decider: Decide;
+  adapters: ChatAdapter[];
+  mayDecide: (actor: Actor) => Promise<boolean>;
+  logger: Logger;
+}): DecisionPort {
+  const { store, decider, logger } = deps;
+  const limitsOf = (actor: Actor) => {
+    const adapter = deps.adapters.find((candidate) => candidate.platform === actor.platform);
+    if (!adapter) throw new Error(`no adapter for ${actor.platform}`);
+    return adapter.limits;
+  };
+  const notice = (text: string): Answer => ({ kind: "notice", text });
+
+  /** The request, or the answer that says why there is none to act on. */
+  async function read(requestId: string): Promise<PermissionRecord | Answer> {
+    try {
+      return (await store.getRequest(requestId)) ?? notice(notices.unknown);
+    } catch (error) {
+      logger.error({ err: error, requestId }, "reading a request failed");
+      return notice(notices.notRecorded);
+    }
+  }
+
+  function decision(record: PermissionRecord, actor: Actor, request: Omit<DecisionRequest, "decider">, via?: string): Answer {
+    const who: Decider = { platform: actor.platform, userId: actor.userId, name: actor.name };
+    const clicked = via === undefined ? undefined : { platform: actor.platform, ref: via };
+    return {
+      kind: "decide",
+      async commit() {
+        try {
+          return outcomeNotice(await decider.decide(record, { ...request, decider: who }, clicked));
+        } catch (error) {
+          if (error instanceof InvalidInput) return notices.invalid(error.message);
+          logger.error({ err: error, requestId: record.id }, "deciding failed");
+          return notices.notRecorded;
+        }
+      },
+    };
+  }
+
+  return {
+    failedNotice: notices.failed,
+
+    async click({ actor, requestId, action, via }) {
+      const found = await read(requestId);
+      if ("kind" in found) return found;
+      const record = found;
+      const limits = limitsOf(actor);
+      if (action === "view") return { kind: "view", view: fullBodyView(buildCard(record, limits)) };
+      if (!(await deps.mayDecide(actor))) {
+        logger.warn({ user: actor.userId, platform: actor.platform, requestId }, "click from a user who is not an approver");
+        return notice(notices.notApprover);
+      }
+      if (record.state !== "pending") return notice(outcomeNotice({ kind: "already_decided", record })!);
+      if (typeof action === "object") {
+        let answers: string[][];
+        try {
+          answers = answerForOption(record, action.option, limits.quickOptions);
+        } catch {
+          return notice(outcomeNotice({ kind: "already_decided", record })!);
+        }
+        return decision(record, actor, { choice: "answer", answers }, via);
+      }
+      if (!choiceApplies(record, action)) return notice(notices.invalid(`${action} does not apply to this request`));
+      if (action === "reject" || action === "edit" || action === "answer") {
+        const opened = formFor(action, record, actor.platform, limits);
+        return "form" in opened ? { kind: "form", form: opened.form } : notice(opened.refusal);
+      }
+      return decision(record, actor, { choice: action }, via);
+    },
+
+    async submit({ actor, requestId, form, values, via }) {
+      if (!(await deps.mayDecide(actor))) return notice(notices.notApprover);
+      const found = await read(requestId);
+      if ("kind" in found) return found;
+      const record = found;
+      try {
+        return decision(record, actor, readForm(form, record, values), via);
+      } catch (error) {
+        if (!(error instanceof InvalidInput)) throw error;
+        return { kind: "invalid", field: error.field ?? firstFields[form], message: error.message };
+      }
+    },
+  };
+}
+
+/** Where an error without a field of its own is shown. */
+const firstFields: Record<Submission["form"], string> = { reject: "reason", edit: "json", answer: "q0" };

@@ -1,0 +1,102 @@
+import type { AlwaysRules } from "./always-rules.ts";
+import type { ApprovalBus } from "./approval-events.ts";
+import type { Decide } from "./deciding.ts";
+import { GATED_TOOLS, gateAnswer, gateMetadata, gatePermission, gateRequestId, type GateAnswer, type GateCall } from "./gate.ts";
+import type { Logger } from "./logger.ts";
+import type { ApprovalStore } from "./store-port.ts";
+import { botDecider } from "./types.ts";
+
+/** How often a long poll looks at the store anyway: a decision made by another bot process wakes no event here. */
+const POLL_TICK_MS = 1000;
+
+/**
+ * Tool calls the opencode-chatops plugin holds before they run: one record and one card per call,
+ * decided through the same path as OpenCode's own requests, read back by the plugin's long poll.
+ */
+export function createGateIntake(deps: {
+  store: ApprovalStore;
+  bus: ApprovalBus;
+  decider: Decide;
+  alwaysRules: AlwaysRules;
+  seenBefore: (id: string) => Promise<boolean>;
+  logger: Logger;
+  now: () => Date;
+}) {
+  const { store, bus, decider, logger } = deps;
+  const stopping = new AbortController();
+  const polls = new Set<Promise<unknown>>();
+
+  /**
+   * A tool call held by the plugin: calls of ungated tools, or that an "Always" rule covers, pass at
+   * once; otherwise the call gets one record and one card, and the answer says where it stands.
+   * The caller runs it in the session's queue.
+   */
+  async function gate(call: GateCall): Promise<GateAnswer> {
+    if (!GATED_TOOLS.has(call.tool)) return { status: "allow", args: call.args };
+    const id = gateRequestId(call.sessionId, call.callId);
+    if (await deps.seenBefore(id)) return answerFor(id);
+    const { record, created } = await store.addRequest({
+      id,
+      source: "plugin",
+      directory: call.directory,
+      sessionId: call.sessionId,
+      permission: gatePermission(call.tool),
+      patterns: [],
+      always: [],
+      metadata: gateMetadata(call.tool, call.args),
+      callId: call.callId,
+      messageId: null,
+      toolName: call.tool,
+      toolArgs: call.args,
+      askedAt: deps.now(),
+    });
+    if (!created) return gateAnswer(record);
+    if (deps.alwaysRules.allows(call.directory, call.tool, call.args)) {
+      const outcome = await decider.commit(
+        { requestId: id, state: "approved_always", decider: botDecider, reason: "an “Always” rule given earlier in this directory covers it", at: deps.now() },
+        { kind: "none" },
+      );
+      return outcome.kind === "not_found" ? gateAnswer(record) : gateAnswer(outcome.record);
+    }
+    logger.info({ requestId: id, sessionId: call.sessionId, tool: call.tool }, "tool call held by the plugin");
+    await bus.publish({ type: "approval.requested", record });
+    return gateAnswer(record);
+  }
+
+  async function answerFor(id: string): Promise<GateAnswer> {
+    const record = await store.getRequest(id);
+    return record ? gateAnswer(record) : { status: "pending", requestId: id };
+  }
+
+  /**
+   * The gate answer for `requestId`, waiting up to `waitMs` for `approval.decided` or `approval.closed`
+   * (the plugin's long poll). Once `stop()` is called it answers at once, without reading the store again.
+   */
+  function waitForGate(requestId: string, waitMs: number): Promise<GateAnswer | undefined> {
+    const poll = longPoll(requestId, Date.now() + waitMs);
+    polls.add(poll);
+    void poll.finally(() => polls.delete(poll)).catch(() => undefined);
+    return poll;
+  }
+
+  async function longPoll(requestId: string, deadline: number): Promise<GateAnswer | undefined> {
+    for (;;) {
+      const record = await store.getRequest(requestId);
+      if (!record) return undefined;
+      const remaining = deadline - Date.now();
+      if (record.state !== "pending" || remaining <= 0 || stopping.signal.aborted) return gateAnswer(record);
+      await bus.settledOnce(requestId, AbortSignal.any([stopping.signal, AbortSignal.timeout(Math.min(remaining, POLL_TICK_MS))]));
+      if (stopping.signal.aborted) return gateAnswer(record);
+    }
+  }
+
+  return {
+    gate,
+    waitForGate,
+    /** Ends every long poll now (each answers "pending", and the plugin asks again); resolves when they have. */
+    async stop(): Promise<void> {
+      stopping.abort();
+      await Promise.allSettled([...polls]);
+    },
+  };
+}
