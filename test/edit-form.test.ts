@@ -1,32 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { applyEdit, editFields, fallbackMessage, matchesPreapproval, preapprovalFor } from "../src/core/edit-form.ts";
 import { InvalidInput } from "../src/core/errors.ts";
-import type { PermissionRecord } from "../src/core/types.ts";
-
-const record = (extra: Partial<PermissionRecord>): PermissionRecord => ({
-  id: "per_1",
-  source: "opencode",
-  directory: "/p",
-  sessionId: "ses_1",
-  permission: "bash",
-  patterns: [],
-  always: [],
-  metadata: {},
-  callId: "c1",
-  messageId: "m1",
-  toolName: "bash",
-  toolArgs: null,
-  state: "pending",
-  askedAt: new Date(),
-  decidedAt: null,
-  decider: null,
-  reason: null,
-  editedArgs: null,
-  linkedRequestId: null,
-  replyError: null,
-  cards: [],
-  ...extra,
-});
+import { record } from "./support/records.ts";
 
 describe("edit form", () => {
   it("pre-fills bash from the tool input and keeps keys the dialog does not show", () => {
