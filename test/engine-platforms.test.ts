@@ -1,0 +1,122 @@
+import type { PermissionRequest } from "@opencode-ai/sdk/v2";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { slackLimits } from "../adapters/slack/limits.ts";
+import { createApprovalEngine, type ApprovalEngine } from "../src/core/approval-engine.ts";
+import type { OpencodeApi } from "../src/core/ports.ts";
+import type { ApprovalStore } from "../src/core/store-port.ts";
+import { createApprovalStore } from "../src/store/approval-store.ts";
+import { openPglite, type Database } from "../src/store/database.ts";
+import { discordLike } from "./support/limits.ts";
+import { createMemoryChat } from "./support/memory-chat.ts";
+
+/** OpenCode as the core's port sees it, recording the replies it was sent. */
+function fakeOpencode() {
+  const replies: Array<{ requestId: string; reply: string; message?: string }> = [];
+  const api: OpencodeApi = {
+    async replyPermission(input) {
+      replies.push(input);
+    },
+    async replyQuestion() {},
+    async rejectQuestion() {},
+    async sessionTitle() {
+      return "deploy docs";
+    },
+    async toolCall() {
+      return { tool: "bash", args: { command: "echo hi" } };
+    },
+  };
+  return { api, replies };
+}
+
+/** A permission.asked as OpenCode 1.18 sends it (recorded shape). */
+const asked = (id: string, sessionID = "ses_platforms"): PermissionRequest => ({
+  id,
+  sessionID,
+  permission: "bash",
+  patterns: ["echo hi"],
+  always: ["echo *"],
+  metadata: { command: "echo hi" },
+  tool: { messageID: "msg_1", callID: `call_${id}` },
+});
+
+describe("one request, a card on every platform, one decision", () => {
+  let database: Database;
+  let store: ApprovalStore;
+  let engine: ApprovalEngine;
+  const slack = createMemoryChat("slack", slackLimits, { groups: { S0LEADS: ["U0BOB"] } });
+  const discord = createMemoryChat("discord", discordLike);
+  const opencode = fakeOpencode();
+  const alice = { platform: "discord" as const, userId: "111", name: "alice", roles: ["999"] };
+
+  beforeAll(async () => {
+    database = await openPglite("memory://");
+    store = createApprovalStore(database);
+    engine = createApprovalEngine({
+      store,
+      opencode: opencode.api,
+      adapters: [slack.adapter, discord.adapter],
+      approvers: { slack: ["S0LEADS"], discord: ["999"] },
+      logger: { debug() {}, info() {}, warn() {}, error() {} },
+    });
+    await slack.adapter.start(engine.decisions);
+    await discord.adapter.start(engine.decisions);
+  });
+  afterAll(async () => {
+    await engine?.stop();
+    await database?.close();
+  });
+
+  it("posts the card in the session's thread on each platform and stores both", async () => {
+    await engine.handleAsked("/p", asked("per_both"));
+    for (const chat of [slack, discord]) {
+      expect(chat.threads.map((thread) => thread.parent.name)).toEqual(["deploy docs"]);
+      const [, posted] = chat.cardFor("per_both")!;
+      expect(posted.thread).toBe(chat.threads[0]!.ref);
+      expect(posted.versions[0]).toMatchObject({ actions: ["once", "always", "reject", "edit"], body: { text: "echo hi" } });
+    }
+    const record = await store.getRequest("per_both");
+    expect(record!.cards.map((card) => card.platform).sort()).toEqual(["discord", "slack"]);
+  });
+
+  it("a decision on one platform updates the cards on all of them, with one reply", async () => {
+    const [ref] = discord.cardFor("per_both")!;
+    const answer = await discord.decisions.click({ actor: alice, requestId: "per_both", action: "once", via: ref });
+    if (answer.kind !== "decide") throw new Error(`expected a decision, got ${answer.kind}`);
+    expect(await answer.commit()).toBeUndefined();
+    expect(opencode.replies).toEqual([{ directory: "/p", requestId: "per_both", reply: "once", message: undefined }]);
+    for (const chat of [slack, discord]) {
+      const [, posted] = chat.cardFor("per_both")!;
+      expect(posted.versions.at(-1)).toMatchObject({ actions: [], status: [{ text: expect.stringMatching(/^Approved once by \{by\}/), by: { platform: "discord", userId: "111" } }] });
+    }
+    const again = await slack.decisions.click({ actor: { platform: "slack", userId: "U0BOB", name: "bob" }, requestId: "per_both", action: "once" });
+    expect(again).toEqual({ kind: "notice", text: "This request was already decided by alice (approved once); your click changed nothing." });
+    expect(opencode.replies).toHaveLength(1);
+  });
+
+  it("checks approvers per platform in the core: a Slack group member, a Discord role; others are told", async () => {
+    await engine.handleAsked("/p", asked("per_who", "ses_who"));
+    const mallory = { platform: "discord" as const, userId: "666", name: "mallory", roles: ["111"] };
+    expect(await discord.decisions.click({ actor: mallory, requestId: "per_who", action: "reject" })).toEqual({
+      kind: "notice",
+      text: "You are not an approver for this, so nothing was done.",
+    });
+    const carol = { platform: "slack" as const, userId: "U0CAROL", name: "carol" };
+    expect((await slack.decisions.click({ actor: carol, requestId: "per_who", action: "once" })).kind).toBe("notice");
+    const form = await discord.decisions.click({ actor: alice, requestId: "per_who", action: "edit" });
+    expect(form).toMatchObject({ kind: "form", form: { kind: "edit", fields: [{ id: "command", maxLength: 4000 }, { id: "description" }] } });
+    const bob = { platform: "slack" as const, userId: "U0BOB", name: "bob" };
+    const slackForm = await slack.decisions.click({ actor: bob, requestId: "per_who", action: "edit" });
+    expect(slackForm).toMatchObject({ kind: "form", form: { fields: [{ id: "command", maxLength: 3000 }, { id: "description" }] } });
+    const invalid = await slack.decisions.submit({ actor: bob, requestId: "per_who", form: "edit", values: { command: "  " } });
+    expect(invalid).toEqual({ kind: "invalid", field: "command", message: "Command cannot be empty" });
+    expect((await store.getRequest("per_who"))!.state).toBe("pending");
+  });
+
+  it("an unknown request id is answered in words, and nothing is written", async () => {
+    expect(await slack.decisions.click({ actor: { platform: "slack", userId: "U0BOB", name: "bob" }, requestId: "per_nope", action: "once" })).toEqual({
+      kind: "notice",
+      text: "opencode-chatops does not know this request; nothing was done.",
+    });
+    expect(await store.audit("per_nope")).toEqual([]);
+  });
+});

@@ -1,0 +1,48 @@
+import type { Card, ThreadParent } from "../../src/core/card.ts";
+import type { PlatformLimits } from "../../src/core/limits.ts";
+import type { ChatAdapter, DecisionPort } from "../../src/core/ports.ts";
+import type { ChatPlatform, ChatRef } from "../../src/core/types.ts";
+
+/** A chat platform kept in memory: what the core posted and updated, for tests of the core through its port. */
+export function createMemoryChat(platform: ChatPlatform, limits: PlatformLimits, options: { groups?: Record<string, string[]> } = {}) {
+  const threads: Array<{ ref: ChatRef; parent: ThreadParent }> = [];
+  const cards = new Map<ChatRef, { thread: ChatRef; versions: Card[] }>();
+  let decisions: DecisionPort | undefined;
+  let next = 0;
+  const adapter: ChatAdapter = {
+    platform,
+    limits,
+    async start(port) {
+      decisions = port;
+    },
+    async stop() {},
+    async openThread(parent) {
+      const ref = `${platform}-thread-${++next}`;
+      threads.push({ ref, parent });
+      return ref;
+    },
+    async postCard(thread, card) {
+      const ref = `${platform}-card-${++next}`;
+      cards.set(ref, { thread, versions: [card] });
+      return ref;
+    },
+    async updateCard(ref, card) {
+      const posted = cards.get(ref);
+      if (!posted) throw new Error(`${platform}: no card ${ref}`);
+      posted.versions.push(card);
+    },
+    ...(options.groups
+      ? { isMember: async (group: string, userId: string) => options.groups![group]?.includes(userId) ?? false }
+      : {}),
+  };
+  return {
+    adapter,
+    threads,
+    /** The card posted for `requestId`, with every version of it. */
+    cardFor: (requestId: string) => [...cards.entries()].find(([, posted]) => posted.versions[0]!.requestId === requestId),
+    get decisions() {
+      if (!decisions) throw new Error(`${platform} was not started`);
+      return decisions;
+    },
+  };
+}
