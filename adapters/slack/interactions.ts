@@ -25,6 +25,7 @@ export function registerInteractions(app: App, deps: { config: SlackConfig; logg
       .catch((error: unknown) => logger.error({ err: error, user: where.userId }, "could not send an ephemeral message"));
 
   const actor = (user: SlackUser): Actor => ({ platform: "slack", userId: user.id, name: user.username ?? user.name ?? user.id });
+  const modalContext = ({ requestId, channel, messageTs }: Where): ModalContext => ({ requestId, channel, messageTs });
   const via = (where: Where) => (where.messageTs ? encodeRef({ channel: where.channel, ts: where.messageTs }) : undefined);
 
   async function render(answer: Answer, where: Where): Promise<void> {
@@ -33,7 +34,7 @@ export function registerInteractions(app: App, deps: { config: SlackConfig; logg
         return void (await tell(where, answer.text));
       case "form":
         return void (await api.call("views.open", undefined, () =>
-          app.client.views.open({ trigger_id: where.triggerId!, view: renderForm(answer.form, where) as never }),
+          app.client.views.open({ trigger_id: where.triggerId!, view: renderForm(answer.form, modalContext(where)) as never }),
         ));
       case "view":
         return void (await api.call("views.open", undefined, () =>
