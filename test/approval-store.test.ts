@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
 import { AlreadyDecided } from "../src/core/errors.ts";
@@ -5,6 +8,7 @@ import type { ApprovalStore } from "../src/core/store-port.ts";
 import type { NewPermission } from "../src/core/types.ts";
 import { createApprovalStore } from "../src/store/approval-store.ts";
 import { openDatabase, openPglite, type Database } from "../src/store/database.ts";
+import { copyPgliteTemplate } from "./support/database-template.ts";
 import { createPostgresDatabase, testDatabaseKinds } from "./support/databases.ts";
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -12,12 +16,18 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-async function open(kind: "pglite" | "postgres"): Promise<{ database: Database; store: ApprovalStore }> {
+/** A store on a copy of the migrated template, or (`empty`) on a database the migrations have yet to build. */
+async function open(kind: "pglite" | "postgres", { empty = false } = {}): Promise<{ database: Database; store: ApprovalStore }> {
   let database: Database;
-  if (kind === "pglite") {
+  if (kind === "pglite" && empty) {
     database = await openPglite("memory://");
+  } else if (kind === "pglite") {
+    const root = await mkdtemp(join(tmpdir(), "chatops-store-"));
+    cleanups.push(() => rm(root, { recursive: true, force: true }));
+    await copyPgliteTemplate(join(root, "pglite"));
+    database = await openDatabase({ dataDir: root });
   } else {
-    const pg = await createPostgresDatabase();
+    const pg = await createPostgresDatabase({ empty });
     database = await openDatabase({ url: pg.url, dataDir: "" });
     cleanups.push(() => pg.drop());
   }
@@ -52,7 +62,7 @@ const alice = { platform: "slack" as const, userId: "U1", name: "alice" };
 
 describe.each(testDatabaseKinds())("approval store on %s", (kind) => {
   it("applies the migrations and adds a request once", async () => {
-    const { store } = await open(kind);
+    const { store } = await open(kind, { empty: true });
     const first = await store.addRequest(request("per_1"));
     const second = await store.addRequest(request("per_1", { metadata: { command: "changed" } }));
     expect(first.created).toBe(true);

@@ -3,7 +3,7 @@
  * Slack, and the bot, either in-process through its real `startBot` or as a `src/main.ts` process.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -13,6 +13,7 @@ import { loadConfig } from "../../src/config.ts";
 import type { ApprovalStore } from "../../src/core/store-port.ts";
 import { createApprovalStore } from "../../src/store/approval-store.ts";
 import { openDatabase } from "../../src/store/database.ts";
+import { copyPgliteTemplate } from "./database-template.ts";
 import { createPostgresDatabase } from "./databases.ts";
 import { startFakeLlm, type FakeLlm } from "./fake-llm.ts";
 import { startFakeSlack, type FakeMessage, type FakeSlack, type FakeSlackOptions } from "./fake-slack.ts";
@@ -84,6 +85,7 @@ export async function startStack(options: StackOptions = {}) {
   });
   const dataDir = await mkdtemp(join(tmpdir(), "chatops-data-"));
   const postgresDb = options.database === "postgres" ? await createPostgresDatabase() : undefined;
+  if (!postgresDb) await copyPgliteTemplate(join(dataDir, "pglite"));
   const env: Record<string, string> = {
     OPENCODE_URL: opencode.url,
     SLACK_BOT_TOKEN: slack.botToken,
@@ -232,6 +234,7 @@ export async function startStack(options: StackOptions = {}) {
       await slack.close();
       await llm.close();
       await postgresDb?.drop();
+      await rm(dataDir, { recursive: true, force: true });
     },
   };
   return stack;

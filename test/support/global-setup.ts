@@ -1,0 +1,7 @@
+import { pgliteTemplate, postgresTemplate } from "./database-template.ts";
+
+/** vitest globalSetup: builds the migrated templates once, before any worker races to. */
+export default async function setup(): Promise<void> {
+  await pgliteTemplate();
+  if (process.env.TEST_DATABASE_URL) await postgresTemplate(process.env.TEST_DATABASE_URL);
+}
