@@ -6,13 +6,12 @@
 // and start OpenCode with CHATOPS_URL (the bot's base URL) and CHATOPS_TOKEN (the bot's CHATOPS_TOKEN).
 // Optional: CHATOPS_FAIL_OPEN=1 runs calls unchecked when the bot cannot be reached (default: refuse
 // them), CHATOPS_RECONNECT_SECONDS (default 300) how long a waiting call keeps trying to reach a bot
-// that went away (a restart) before it is refused.
+// that went away (a restart) before it is refused, CHATOPS_FIRST_CONTACT_SECONDS (default 5) how long
+// a new call keeps trying to reach a bot it has not reached yet.
 //
 // Self-contained on purpose: only `fetch` and timers, so OpenCode loads it without installing anything.
 
 const UNREACHABLE = "opencode-chatops is unreachable; nothing was run";
-/** How long the first contact may keep failing before the call is refused (or, fail-open, run). */
-const FIRST_CONTACT_MS = 5_000;
 /** Each request asks the bot to hold it this long waiting for a decision. */
 const LONG_POLL_MS = 20_000;
 
@@ -24,13 +23,15 @@ export const OpencodeChatops = async ({ directory }) => {
   const token = process.env.CHATOPS_TOKEN ?? "";
   const failOpen = process.env.CHATOPS_FAIL_OPEN === "1";
   const reconnectMs = Number(process.env.CHATOPS_RECONNECT_SECONDS ?? 300) * 1000;
+  // How long the first contact may keep failing before the call is refused (or, fail-open, run).
+  const firstContactMs = Number(process.env.CHATOPS_FIRST_CONTACT_SECONDS ?? 5) * 1000;
 
   return {
     "tool.execute.before": async (input, output) => {
       const call = { directory, sessionID: input.sessionID, callID: input.callID, tool: input.tool, args: output.args ?? {} };
       let answer;
       try {
-        answer = await ask(url, token, call, reconnectMs);
+        answer = await ask(url, token, call, { reconnectMs, firstContactMs });
       } catch (error) {
         if (error instanceof Refused) throw new Error(error.message);
         if (failOpen) return;
@@ -45,7 +46,7 @@ export const OpencodeChatops = async ({ directory }) => {
 };
 
 /** Asks until the bot answers allow or reject; throws Refused for a definite no, anything else for unreachable. */
-async function ask(url, token, call, reconnectMs) {
+async function ask(url, token, call, { reconnectMs, firstContactMs }) {
   if (!url) throw new Refused(`CHATOPS_URL is not set; ${UNREACHABLE}`);
   let acknowledged = false;
   let unreachableSince;
@@ -78,8 +79,10 @@ async function ask(url, token, call, reconnectMs) {
     }
     // Down, restarting, or its database is: keep trying for a while, then give up closed.
     unreachableSince ??= Date.now();
-    if (Date.now() - unreachableSince > (acknowledged ? reconnectMs : FIRST_CONTACT_MS)) throw new Error(UNREACHABLE);
-    await new Promise((resolve) => setTimeout(resolve, delay));
+    const left = unreachableSince + (acknowledged ? reconnectMs : firstContactMs) - Date.now();
+    if (left <= 0) throw new Error(UNREACHABLE);
+    // One last try at the deadline rather than a backoff step past it.
+    await new Promise((resolve) => setTimeout(resolve, Math.min(delay, left)));
     delay = Math.min(delay * 2, 5_000);
   }
 }
