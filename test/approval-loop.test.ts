@@ -1,17 +1,12 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { alice, cardText, startStack, type Stack } from "./support/stack.ts";
+import { describe, expect, it } from "vitest";
+import { alice, cardText } from "./support/stack.ts";
+import { stackPerTest } from "./support/stack-per-test.ts";
 import { waitFor } from "./support/wait-for.ts";
 
 describe("the approval loop against the real OpenCode server", () => {
-  let stack: Stack;
-  beforeAll(async () => {
-    stack = await startStack();
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const stack = stackPerTest();
 
   const file = (name: string) => join(stack.opencode.projectDir, name);
 

@@ -2,14 +2,15 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, expect, it } from "vitest";
 import { AlreadyDecided } from "../src/core/errors.ts";
 import type { ApprovalStore } from "../src/core/store-port.ts";
 import type { NewPermission } from "../src/core/types.ts";
 import { createApprovalStore } from "../src/store/approval-store.ts";
 import { openDatabase, openPglite, type Database } from "../src/store/database.ts";
 import { copyPgliteTemplate } from "./support/database-template.ts";
-import { createPostgresDatabase, testDatabaseKinds } from "./support/databases.ts";
+import { describeEachDatabase } from "./support/database-variants.ts";
+import { createPostgresDatabase } from "./support/databases.ts";
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -60,7 +61,7 @@ const failure = (query: Promise<unknown>) =>
 
 const alice = { platform: "slack" as const, userId: "U1", name: "alice" };
 
-describe.each(testDatabaseKinds())("approval store on %s", (kind) => {
+describeEachDatabase("approval store on %s", (kind) => {
   it("applies the migrations and adds a request once", async () => {
     const { store } = await open(kind, { empty: true });
     const first = await store.addRequest(request("per_1"));

@@ -1,17 +1,12 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { alice, startStack, type Stack } from "./support/stack.ts";
+import { describe, expect, it } from "vitest";
+import { alice } from "./support/stack.ts";
+import { stackPerTest } from "./support/stack-per-test.ts";
 import { waitFor } from "./support/wait-for.ts";
 
 describe("OpenCode behind OPENCODE_SERVER_PASSWORD", () => {
-  let stack: Stack;
-  beforeAll(async () => {
-    stack = await startStack({ opencodePassword: "s3cret-for-tests" });
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const stack = stackPerTest({ opencodePassword: "s3cret-for-tests" });
 
   it("the bot authenticates with HTTP Basic for events, reads and replies", async () => {
     const anonymous = await fetch(`${stack.opencode.url}/permission`);

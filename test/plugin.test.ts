@@ -1,7 +1,8 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { alice, cardText, startStack, type Stack } from "./support/stack.ts";
+import { describe, expect, it } from "vitest";
+import { stackPerTest } from "./support/stack-per-test.ts";
+import { alice, cardText, type Stack } from "./support/stack.ts";
 import { waitFor } from "./support/wait-for.ts";
 
 const cardsFor = (stack: Stack, sessionId: string) =>
@@ -19,14 +20,9 @@ const gateCard = (stack: Stack, sessionId: string) =>
 
 const requestIdOf = (card: { history: Array<{ blocks: unknown[] }> }) => /Request (gate_\S+) ·/.exec(JSON.stringify(card.history[0]!.blocks))![1]!;
 
+// Each describe has one OpenCode with the plugin, and each test its own bot on the port the plugin calls.
 describe("the opencode-chatops plugin against the real OpenCode server", () => {
-  let stack: Stack;
-  beforeAll(async () => {
-    stack = await startStack({ plugin: true });
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const stack = stackPerTest({ plugin: true });
   const file = (name: string) => join(stack.opencode.projectDir, name);
 
   it("an edited bash command is exactly the one that runs, with one card for the call", async () => {
@@ -69,12 +65,16 @@ describe("the opencode-chatops plugin against the real OpenCode server", () => {
   });
 
   it("a rejection's reason reaches the model and nothing runs", async () => {
+    // Something for the command to destroy, so that "nothing runs" can be seen.
+    mkdirSync(file("plugin-precious"));
+    writeFileSync(file("plugin-precious/keep.txt"), "precious\n");
     const session = await stack.prompt("RUN: rm -rf plugin-precious");
     const card = await gateCard(stack, session);
     await stack.click(alice, card, "Reject");
     const modal = await stack.modal(alice, "approval_reject");
     await stack.user.submitView({ user: alice, viewId: modal.id, values: { reason: { value: "keep the precious dir" } } });
     await modelReceived(stack, "alice rejected this call with the following feedback: keep the precious dir");
+    expect(readFileSync(file("plugin-precious/keep.txt"), "utf8")).toBe("precious\n");
     expect(stack.events.some((e) => e.payload.type === "permission.asked" && e.payload.properties.sessionID === session)).toBe(false);
   });
 
@@ -107,6 +107,7 @@ describe("the opencode-chatops plugin against the real OpenCode server", () => {
     }
   });
 
+  // Also the positive control for "the bot down" below: the same kind of command writes its file when allowed.
   it("Approve once lets the call run as asked", async () => {
     const session = await stack.prompt("RUN: echo as-asked > plugin-once.txt");
     const card = await gateCard(stack, session);
@@ -117,29 +118,26 @@ describe("the opencode-chatops plugin against the real OpenCode server", () => {
   });
 });
 
+// A server of its own: a call still retrying against the port after an earlier test must not reach these bots.
 describe("the plugin when the bot goes away", () => {
-  let stack: Stack | undefined;
-  afterEach(async () => {
-    await stack?.stop();
-    stack = undefined;
-  });
+  const stack = stackPerTest({ plugin: true, process: true });
 
   it("the bot killed while the plugin waits, and started again: the same card decides the call", async () => {
-    stack = await startStack({ plugin: true, process: true });
     const session = await stack.prompt("RUN: echo after-restart > plugin-restart.txt");
     const card = await gateCard(stack, session);
     await stack.killBot();
     await stack.startBotAgain();
     await stack.click(alice, card, "Approve once");
-    await waitFor(() => existsSync(join(stack!.opencode.projectDir, "plugin-restart.txt")), { what: "the call to run", timeout: 30_000 });
+    await waitFor(() => existsSync(join(stack.opencode.projectDir, "plugin-restart.txt")), { what: "the call to run", timeout: 30_000 });
     expect(cardsFor(stack, session)).toHaveLength(1);
   });
 
   it("the bot down: fail closed, nothing runs and the model is told", async () => {
-    stack = await startStack({ plugin: true });
     await stack.bot.stop();
+    // "Approve once lets the call run as asked" shows that this kind of command writes its file when allowed.
     const session = await stack.prompt("RUN: echo unguarded > plugin-down.txt");
     await modelReceived(stack, "opencode-chatops is unreachable; nothing was run");
+    // Asked only now that the model has been told, when the call would have run if it were going to.
     expect(existsSync(join(stack.opencode.projectDir, "plugin-down.txt"))).toBe(false);
     expect(stack.events.some((e) => e.payload.type === "permission.asked" && e.payload.properties.sessionID === session)).toBe(false);
   });

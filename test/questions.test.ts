@@ -1,15 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { alice, cardText, mallory, startStack, type Stack } from "./support/stack.ts";
+import { describe, expect, it } from "vitest";
+import { alice, cardText, mallory } from "./support/stack.ts";
+import { stackPerTest } from "./support/stack-per-test.ts";
 import { waitFor } from "./support/wait-for.ts";
 
 describe("questions from the agent", () => {
-  let stack: Stack;
-  beforeAll(async () => {
-    stack = await startStack({ approvers: alice.id });
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const stack = stackPerTest({ approvers: alice.id });
 
   const questionAsked = (sessionId: string) =>
     waitFor(

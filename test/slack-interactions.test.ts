@@ -1,18 +1,13 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { alice, bob, cardText, mallory, startStack, type Stack } from "./support/stack.ts";
+import { describe, expect, it } from "vitest";
+import { alice, bob, cardText, mallory } from "./support/stack.ts";
+import { stackPerTest } from "./support/stack-per-test.ts";
 import { waitFor } from "./support/wait-for.ts";
 
 describe("Slack interactions with approvers, signatures and concurrency", () => {
-  let stack: Stack;
-  beforeAll(async () => {
-    // alice by id, bob through the S0LEADS user group; mallory is neither.
-    stack = await startStack({ approvers: `${alice.id},S0LEADS`, slack: { usergroups: { S0LEADS: [bob.id] } } });
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  // alice by id, bob through the S0LEADS user group; mallory is neither.
+  const stack = stackPerTest({ approvers: `${alice.id},S0LEADS`, slack: { usergroups: { S0LEADS: [bob.id] } } });
 
   it("a click from a user outside SLACK_APPROVERS changes nothing and tells them so", async () => {
     const session = await stack.prompt("RUN: echo guarded > guarded.txt");
@@ -23,6 +18,9 @@ describe("Slack interactions with approvers, signatures and concurrency", () => 
     const note = await waitFor(() => stack.slack.ephemerals.find((e) => e.user === mallory.id), { what: "an ephemeral for mallory" });
     expect(note.text).toContain("not an approver");
     await stack.click(mallory, card, "Reject");
+    // The second refusal shows the bot has handled the click: only now can "no modal" mean anything.
+    const refusals = () => stack.slack.ephemerals.filter((e) => e.user === mallory.id && e.text.includes("not an approver"));
+    await waitFor(() => refusals().length === 2, { what: "a second 'not an approver' ephemeral for mallory, after Reject" });
     expect(stack.slack.views.some((v) => v.user === mallory.id)).toBe(false);
     expect(stack.slack.message(card.channel, card.ts)!.history).toHaveLength(1);
     expect(await stack.audit(asked!.id)).toEqual([]);

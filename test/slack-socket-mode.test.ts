@@ -1,17 +1,12 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { alice, startStack, type Stack } from "./support/stack.ts";
+import { describe, expect, it } from "vitest";
+import { alice } from "./support/stack.ts";
+import { stackPerTest } from "./support/stack-per-test.ts";
 import { waitFor } from "./support/wait-for.ts";
 
 describe("Slack Socket Mode (SLACK_APP_TOKEN set)", () => {
-  let stack: Stack;
-  beforeAll(async () => {
-    stack = await startStack({ socketMode: true });
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const stack = stackPerTest({ socketMode: true });
 
   it("connects over the socket, takes clicks and modal submissions from it, and serves no /slack/events", async () => {
     await waitFor(() => stack.slack.socket.sockets.length > 0, { what: "the bot's Socket Mode connection" });

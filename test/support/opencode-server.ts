@@ -6,13 +6,14 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer, Socket } from "node:net";
+import { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { createOpencodeClient, type OpencodeClient } from "@opencode-ai/sdk/v2";
-import { waitFor } from "./wait-for.ts";
+import { freePort } from "./ports.ts";
+import { timeLeft, waitFor } from "./wait-for.ts";
 
 export interface StartOpencodeOptions {
   /** Base URL of the fake model, ending in /v1. */
@@ -228,11 +229,16 @@ async function waitReady(url: string, projectDir: string, headers: Record<string
       const res = await fetch(`${url}/global/health`, { headers, signal: AbortSignal.timeout(1_000) });
       return res.ok && ((await res.json()) as { healthy?: boolean }).healthy === true;
     },
-    { timeout: 30_000, interval: 50, what: `opencode /global/health at ${url}` },
+    { timeout: 20_000, interval: 50, what: `opencode /global/health at ${url}` },
   );
+  const what = `opencode at ${url} to load ${projectDir} (GET /permission)`;
+  const timeout = timeLeft(30_000);
   const res = await fetch(`${url}/permission?directory=${encodeURIComponent(projectDir)}`, {
     headers,
-    signal: AbortSignal.timeout(60_000),
+    signal: AbortSignal.timeout(timeout),
+  }).catch((error: Error) => {
+    const failed = error.name === "TimeoutError" ? `timed out after ${timeout}ms waiting for` : `${error.message} while waiting for`;
+    throw new Error(`${failed} ${what}`, { cause: error });
   });
   if (!res.ok) throw new Error(`warm-up GET /permission answered ${res.status}: ${await res.text()}`);
 }
@@ -249,13 +255,4 @@ async function stubPluginInstall(configDir: string): Promise<void> {
   await mkdir(join(configDir, "node_modules"), { recursive: true });
   await writeFile(join(configDir, "package.json"), JSON.stringify({ dependencies }));
   await writeFile(join(configDir, "package-lock.json"), JSON.stringify({ lockfileVersion: 3, packages: { "": { dependencies } } }));
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((ok, fail) => probe.once("error", fail).listen(0, "127.0.0.1", () => ok()));
-  const address = probe.address();
-  await new Promise<void>((ok) => probe.close(() => ok()));
-  if (address === null || typeof address === "string") throw new Error("no free port");
-  return address.port;
 }

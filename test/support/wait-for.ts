@@ -1,5 +1,5 @@
 export interface WaitForOptions {
-  /** Give up after this many milliseconds (default 10 000). */
+  /** Give up after this many milliseconds (default 10 000), or sooner when the test's limit comes first. */
   timeout?: number;
   /** Milliseconds between probes (default 25). */
   interval?: number;
@@ -9,16 +9,33 @@ export interface WaitForOptions {
 
 type Falsy = undefined | null | false;
 
+/** Time kept back from the test's limit, for the failure to be reported before vitest's own timeout. */
+const MARGIN_MS = 1_500;
+let testDeadline: number | undefined;
+
+/** Sets when the running test hits its limit (test/support/test-deadline.ts, before each test); undefined: no test. */
+export function setTestDeadline(at: number | undefined): void {
+  testDeadline = at;
+}
+
+/** `ms`, or less if the running test would hit its limit first (never below 1). */
+export function timeLeft(ms: number): number {
+  if (testDeadline === undefined) return ms;
+  return Math.max(1, Math.min(ms, testDeadline - MARGIN_MS - Date.now()));
+}
+
 /**
  * Polls `probe` until it returns (or resolves to) a truthy value and returns that value.
  * A probe that throws counts as "not yet"; on timeout the error names `what` and carries the
- * last thrown error as `cause`.
+ * last thrown error as `cause`. It gives up before the running test's limit, so that a slow run
+ * says what it was waiting for instead of "Test timed out".
  */
 export async function waitFor<T>(
   probe: () => T | Falsy | Promise<T | Falsy>,
   opts: WaitForOptions,
 ): Promise<T> {
-  const timeout = opts.timeout ?? 10_000;
+  const asked = opts.timeout ?? 10_000;
+  const timeout = timeLeft(asked);
   const interval = opts.interval ?? 25;
   const deadline = Date.now() + timeout;
   let lastError: unknown;
@@ -33,7 +50,8 @@ export async function waitFor<T>(
     await new Promise((resolve) => setTimeout(resolve, Math.min(interval, Math.max(0, deadline - Date.now()))));
   }
   const detail = lastError === undefined ? "" : ` (last probe error: ${describe(lastError)})`;
-  throw new Error(`timed out after ${timeout}ms waiting for ${opts.what}${detail}`, { cause: lastError });
+  const cut = timeout < asked ? ` (cut from ${asked}ms: the test's limit was near)` : "";
+  throw new Error(`timed out after ${timeout}ms${cut} waiting for ${opts.what}${detail}`, { cause: lastError });
 }
 
 function describe(error: unknown): string {

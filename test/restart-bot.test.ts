@@ -1,0 +1,47 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { expect, it } from "vitest";
+import { describeEachDatabase } from "./support/database-variants.ts";
+import { sharedOpencode, stackPerTest } from "./support/stack-per-test.ts";
+import { alice } from "./support/stack.ts";
+import { waitFor } from "./support/wait-for.ts";
+
+// The bot restarts here, OpenCode does not: one server for the file, a bot and a database per test.
+const opencode = sharedOpencode();
+
+describeEachDatabase("restarts, with the bot on %s", (database) => {
+  const stack = stackPerTest({ process: true, database }, opencode);
+
+  it("the bot killed with SIGKILL and started again on the same data: the old card still decides", async () => {
+    const session = await stack.prompt("RUN: echo survived > survived.txt");
+    const [asked] = await stack.asked(session);
+    const card = await stack.card(asked!.id);
+
+    await stack.killBot();
+    await stack.startBotAgain();
+    expect((await stack.click(alice, card, "Approve once")).status).toBe(200);
+    await waitFor(() => existsSync(join(stack.opencode.projectDir, "survived.txt")), { what: "survived.txt", timeout: 20_000 });
+    await stack.cardSays(asked!.id, /Approved once by <@U0ALICE>/);
+    // Exactly one card for the request, although the restarted bot resynced it.
+    expect(stack.slack.messages.filter((m) => JSON.stringify(m.history[0]?.blocks).includes(`Request ${asked!.id} · `))).toHaveLength(1);
+    await waitFor(() => stack.replies(asked!.id).length === 1, { what: "the one permission.replied" });
+  });
+
+  it("killed after Slack showed a card but before the bot stored it: the restarted bot adopts that card", async () => {
+    // The thread and the card are posted, but Slack's answers come too late for the bot to store where they are.
+    const lateMs = 2_500;
+    stack.slack.answerLate("chat.postMessage", 2, lateMs);
+    const session = await stack.prompt("RUN: echo adopted > adopted.txt");
+    const [asked] = await stack.asked(session);
+    const card = await stack.card(asked!.id);
+    await stack.killBot();
+    // The premise: the bot died before Slack's answer for the card could reach it.
+    expect(Date.now() - card.history[0]!.at).toBeLessThan(lateMs);
+    await stack.startBotAgain();
+
+    await stack.click(alice, card, "Approve once");
+    await waitFor(() => existsSync(join(stack.opencode.projectDir, "adopted.txt")), { what: "adopted.txt", timeout: 20_000 });
+    await stack.cardSays(asked!.id, /Approved once by <@U0ALICE>/);
+    expect(stack.slack.messages.filter((m) => JSON.stringify(m.history[0]?.blocks).includes(`Request ${asked!.id} · `))).toHaveLength(1);
+  });
+});
