@@ -73,6 +73,17 @@ describe("POST /opencode/gate", () => {
     expect(slack.messages.filter((m) => JSON.stringify(m.blocks).includes("gate_ses_gate_c_once"))).toHaveLength(1);
   });
 
+  it("answers the plugin once the call is recorded, before the card: a rate-limited Slack does not hold its first contact", async () => {
+    // Slack answers 429 (Retry-After 1 s) to the thread parent's and the card's first tries.
+    slack.rateLimit("chat.postMessage", 2, 1);
+    const answer = await (await gate({ ...call("c_limited"), sessionID: "ses_limited" })).json();
+    expect(answer).toEqual({ status: "pending", requestId: "gate_ses_limited_c_limited" });
+    expect(slack.messages.some((m) => JSON.stringify(m.blocks).includes("gate_ses_limited_c_limited"))).toBe(false);
+    await waitFor(() => slack.messages.some((m) => JSON.stringify(m.blocks).includes("gate_ses_limited_c_limited")), {
+      what: "the card, once Slack's Retry-After has passed",
+    });
+  });
+
   it("stopping the bot answers a waiting long poll at once, before the database closes", async () => {
     const waiting = gate(call("c_wait", 20_000));
     await waitFor(() => slack.messages.some((m) => JSON.stringify(m.blocks).includes("gate_ses_gate_c_wait")), { what: "the waiting call's card" });

@@ -39,7 +39,9 @@ export function createApprovalEngine(deps: {
   const reply = createReplier({ store, opencode, logger, now });
   const decider = createDecider({ store, reply, bus, alwaysRules, now });
   const intake = createIntake({ store, opencode, bus, decider, alwaysRules, missingCards: presenter.missingCards, logger, now });
-  const gates = createGateIntake({ store, bus, decider, alwaysRules, seenBefore: intake.seenBefore, logger, now });
+  const later = (sessionId: string, task: () => Promise<void>) =>
+    void sessions.run(sessionId, task).catch((error: unknown) => logger.error({ err: error, sessionId }, "a queued task failed"));
+  const gates = createGateIntake({ store, bus, decider, alwaysRules, missingCards: presenter.missingCards, later, logger, now });
   const follower = createFollower({ store, bus, alwaysRules, logger, now });
   const reconcile = createReconciler({
     store,

@@ -4,7 +4,7 @@ import type { Decide } from "./deciding.ts";
 import { GATED_TOOLS, gateAnswer, gateMetadata, gatePermission, gateRequestId, type GateAnswer, type GateCall } from "./gate.ts";
 import type { Logger } from "./logger.ts";
 import type { ApprovalStore } from "./store-port.ts";
-import { botDecider } from "./types.ts";
+import { botDecider, type PermissionRecord } from "./types.ts";
 
 /** How often a long poll looks at the store anyway: a decision made by another bot process wakes no event here. */
 const POLL_TICK_MS = 1000;
@@ -18,7 +18,10 @@ export function createGateIntake(deps: {
   bus: ApprovalBus;
   decider: Decide;
   alwaysRules: AlwaysRules;
-  seenBefore: (id: string) => Promise<boolean>;
+  /** Whether a pending request still lacks a card somewhere (its posting failed earlier). */
+  missingCards: (record: PermissionRecord) => boolean;
+  /** Runs `task` after the current one in the session's queue, without waiting for it. */
+  later: (sessionId: string, task: () => Promise<void>) => void;
   logger: Logger;
   now: () => Date;
 }) {
@@ -29,12 +32,20 @@ export function createGateIntake(deps: {
   /**
    * A tool call held by the plugin: calls of ungated tools, or that an "Always" rule covers, pass at
    * once; otherwise the call gets one record and one card, and the answer says where it stands.
+   * It answers once the call is recorded; the card follows in the session's queue, so a slow chat
+   * (a rate limit, a burst) never keeps the plugin from hearing that its call is held.
    * The caller runs it in the session's queue.
    */
   async function gate(call: GateCall): Promise<GateAnswer> {
     if (!GATED_TOOLS.has(call.tool)) return { status: "allow", args: call.args };
     const id = gateRequestId(call.sessionId, call.callId);
-    if (await deps.seenBefore(id)) return answerFor(id);
+    const existing = await store.getRequest(id);
+    if (existing) {
+      if (existing.state === "pending" && deps.missingCards(existing)) {
+        deps.later(call.sessionId, () => bus.publish({ type: "approval.requested", record: existing, recover: true }));
+      }
+      return gateAnswer(existing);
+    }
     const { record, created } = await store.addRequest({
       id,
       source: "plugin",
@@ -59,13 +70,8 @@ export function createGateIntake(deps: {
       return outcome.kind === "not_found" ? gateAnswer(record) : gateAnswer(outcome.record);
     }
     logger.info({ requestId: id, sessionId: call.sessionId, tool: call.tool }, "tool call held by the plugin");
-    await bus.publish({ type: "approval.requested", record });
+    deps.later(call.sessionId, () => bus.publish({ type: "approval.requested", record }));
     return gateAnswer(record);
-  }
-
-  async function answerFor(id: string): Promise<GateAnswer> {
-    const record = await store.getRequest(id);
-    return record ? gateAnswer(record) : { status: "pending", requestId: id };
   }
 
   /**

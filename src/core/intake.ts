@@ -129,7 +129,7 @@ export function createIntake(deps: {
     return true;
   }
 
-  return { asked, questionAsked, seenBefore, add };
+  return { asked, questionAsked };
 }
 
 function fromPermission(directory: string, request: PermissionRequest): Omit<NewPermission, "askedAt" | "toolName" | "toolArgs"> {
