@@ -4,17 +4,19 @@ import postgres from "postgres";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { describeWithPostgres } from "./support/database-variants.ts";
 import { alice, startStack, type Stack } from "./support/stack.ts";
+import { sharedOpencode } from "./support/stack-per-test.ts";
 import { waitFor } from "./support/wait-for.ts";
 
 // Only on Postgres: the test cuts the bot's database server off and brings it back, and a PGlite
 // database lives inside the bot's own process, where nothing can cut it off alone. Without
 // TEST_DATABASE_URL (set by .ci/run) it is listed as skipped, saying so.
 describeWithPostgres("the bot's Postgres goes down", () => {
+  const opencode = sharedOpencode();
   let stack: Stack;
   let admin: postgres.Sql;
   let database: string;
   beforeAll(async () => {
-    stack = await startStack({ database: "postgres" });
+    stack = await startStack({ database: "postgres" }, opencode());
     database = new URL(stack.env.DATABASE_URL!).pathname.slice(1);
     admin = postgres(process.env.TEST_DATABASE_URL!, { max: 1, onnotice: () => {} });
   });

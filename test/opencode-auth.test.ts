@@ -1,12 +1,14 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { SHARED_OPENCODE_PASSWORD } from "./support/opencode-pool.ts";
 import { alice } from "./support/stack.ts";
 import { stackPerTest } from "./support/stack-per-test.ts";
 import { waitFor } from "./support/wait-for.ts";
 
 describe("OpenCode behind OPENCODE_SERVER_PASSWORD", () => {
-  const stack = stackPerTest({ opencodePassword: "s3cret-for-tests" });
+  // The workers' shared servers run behind this password, so every bot on them authenticates.
+  const stack = stackPerTest({ opencodePassword: SHARED_OPENCODE_PASSWORD });
 
   it("the bot authenticates with HTTP Basic for events, reads and replies", async () => {
     const anonymous = await fetch(`${stack.opencode.url}/permission`);

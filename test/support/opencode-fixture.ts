@@ -4,7 +4,7 @@
  */
 import { createOpencodeClient, type GlobalEvent } from "@opencode-ai/sdk/v2";
 import { startFakeLlm, type FakeLlm } from "./fake-llm.ts";
-import { startOpencode, type OpencodeHandle } from "./opencode-server.ts";
+import { openProject, startOpencode, type OpencodeHandle, type RunningOpencode } from "./opencode-server.ts";
 import { freePort } from "./ports.ts";
 import { timeLeft, waitFor } from "./wait-for.ts";
 
@@ -16,38 +16,40 @@ export type OpencodeFixtureOptions = {
   opencodePassword?: string;
   /** Load the opencode-chatops plugin from this checkout, pointed at `botPort`, where bots on this fixture listen. */
   plugin?: boolean;
+  /** Work in a fresh project directory on this running server instead of starting one (plugin and password options do not apply). */
+  server?: RunningOpencode;
 };
 
 export type OpencodeFixture = Awaited<ReturnType<typeof startOpencodeFixture>>;
 
 /** Starts the fake model and OpenCode; resolves once the event watcher is connected. */
 export async function startOpencodeFixture(options: OpencodeFixtureOptions = {}) {
+  if (options.server && options.plugin) throw new Error("the plugin needs an OpenCode server of its own: it reads the bot's address from OpenCode's env");
   const llm: FakeLlm = await startFakeLlm();
   // With the plugin, OpenCode must know the bot's address before any bot knows OpenCode's.
   const botPort = options.plugin ? await freePort() : undefined;
-  const opencode: OpencodeHandle = await startOpencode({
-    llmUrl: llm.url,
-    permission: { bash: "ask", edit: "ask", webfetch: "ask" },
-    password: options.opencodePassword,
-    ...(options.plugin
-      ? {
-          plugins: [PLUGIN_PATH],
-          env: {
-            CHATOPS_URL: `http://127.0.0.1:${botPort}`,
-            CHATOPS_TOKEN: PLUGIN_TOKEN,
-            CHATOPS_RECONNECT_SECONDS: "60",
-            // A bot that was never reached is given up on after 1 s instead of 5 s: the tests of a bot that is down wait for it.
-            CHATOPS_FIRST_CONTACT_SECONDS: "1",
-          },
-        }
-      : {}),
-  }).catch(async (error: unknown) => {
+  const permission = { bash: "ask", edit: "ask", webfetch: "ask" };
+  const password = options.server ? options.server.password : options.opencodePassword;
+  const plugin = {
+    plugins: [PLUGIN_PATH],
+    env: {
+      CHATOPS_URL: `http://127.0.0.1:${botPort}`,
+      CHATOPS_TOKEN: PLUGIN_TOKEN,
+      CHATOPS_RECONNECT_SECONDS: "60",
+      // A bot that was never reached is given up on after 1 s instead of 5 s: the tests of a bot that is down wait for it.
+      CHATOPS_FIRST_CONTACT_SECONDS: "1",
+    },
+  };
+  const started: Promise<OpencodeHandle> = options.server
+    ? openProject(options.server, { llmUrl: llm.url, permission })
+    : startOpencode({ llmUrl: llm.url, permission, password, ...(options.plugin ? plugin : {}) });
+  const opencode = await started.catch(async (error: unknown) => {
     await llm.close();
     throw error;
   });
   const events: GlobalEvent[] = [];
   const watching = new AbortController();
-  void watchEvents(opencode, events, watching.signal, options.opencodePassword);
+  void watchEvents(opencode, events, watching.signal, password);
   const client = opencode.client;
   const timed = (ms: number) => ({ signal: AbortSignal.timeout(timeLeft(ms)) });
   // Not cut by the test's limit: cleaning up after a test that ran out of time must still work.
@@ -56,10 +58,12 @@ export async function startOpencodeFixture(options: OpencodeFixtureOptions = {})
   const fixture = {
     llm,
     opencode,
-    /** Every event OpenCode sent since the fixture started, across all its stacks. */
+    /** Every event of this project (and the server's own) OpenCode sent since the fixture started, across all its stacks. */
     events,
     botPort,
     options,
+    /** OPENCODE_SERVER_PASSWORD of the server, if it has one. */
+    password,
 
     /** Starts a session with a prompt for the fake model (`RUN: <cmd>`, `WRITE <path>: <content>` …). */
     async prompt(text: string, title = "test session"): Promise<string> {
@@ -141,8 +145,10 @@ export async function startOpencodeFixture(options: OpencodeFixtureOptions = {})
 }
 
 /**
- * Collects every OpenCode event for assertions. A starting OpenCode accepts connections it does not
- * answer, so a connection without `server.connected` within 3 s is dropped and tried again.
+ * Collects every OpenCode event of the fixture's project, and those of no project (server.connected,
+ * heartbeats), for assertions: a shared server also carries the events of the projects of files run
+ * before on it. A starting OpenCode accepts connections it does not answer, so a connection without
+ * `server.connected` within 3 s is dropped and tried again.
  */
 async function watchEvents(opencode: OpencodeHandle, into: GlobalEvent[], signal: AbortSignal, password?: string): Promise<void> {
   let connection = new AbortController();
@@ -161,7 +167,7 @@ async function watchEvents(opencode: OpencodeHandle, into: GlobalEvent[], signal
       const { stream } = await client.global.event({ signal: connection.signal, sseMaxRetryAttempts: 1 });
       for await (const event of stream) {
         clearTimeout(noAnswer);
-        into.push(event);
+        if (event.directory === undefined || event.directory === opencode.projectDir) into.push(event);
       }
     } catch {
       // OpenCode restarting: try again below.

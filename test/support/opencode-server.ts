@@ -68,16 +68,12 @@ export async function startOpencode(opts: StartOpencodeOptions): Promise<Opencod
   const projectDir = opts.projectDir ?? join(root, "project");
   const xdg = { data: join(root, "data"), config: join(root, "config"), state: join(root, "state"), cache: join(root, "cache") };
   await Promise.all([projectDir, ...Object.values(xdg)].map((dir) => mkdir(dir, { recursive: true })));
-  if (!opts.projectDir && opts.git !== false) await initGit(projectDir);
-  await writeFile(join(projectDir, "opencode.json"), JSON.stringify(projectConfig(opts), null, 2));
+  await writeProject(projectDir, opts, !opts.projectDir && opts.git !== false);
   await stubPluginInstall(join(xdg.config, "opencode"));
 
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const username = opts.env?.OPENCODE_SERVER_USERNAME ?? "opencode";
-  const headers: Record<string, string> = opts.password
-    ? { Authorization: `Basic ${Buffer.from(`${username}:${opts.password}`).toString("base64")}` }
-    : {};
+  const headers = basicAuth(opts.password, opts.env?.OPENCODE_SERVER_USERNAME);
   const env: NodeJS.ProcessEnv = {
     ...inheritedEnv(),
     XDG_DATA_HOME: xdg.data,
@@ -120,6 +116,54 @@ export async function startOpencode(opts: StartOpencodeOptions): Promise<Opencod
     },
     logs: () => output,
   };
+}
+
+/** An OpenCode server started elsewhere (test/support/opencode-pool.ts), which a test must not stop. */
+export interface RunningOpencode {
+  url: string;
+  password?: string;
+}
+
+/**
+ * A fresh project directory (git, its own opencode.json) on a running server, loaded once it
+ * resolves. OpenCode reads each directory's opencode.json, so the project's model and permission
+ * rules are its own. `stop()` removes the directory; the server cannot be killed or restarted
+ * through this handle.
+ */
+export async function openProject(server: RunningOpencode, opts: StartOpencodeOptions): Promise<OpencodeHandle> {
+  const root = await mkdtemp(join(tmpdir(), "opencode-chatops-"));
+  const projectDir = join(root, "project");
+  await mkdir(projectDir);
+  await writeProject(projectDir, opts, opts.git !== false);
+  const headers = basicAuth(server.password);
+  await waitReady(server.url, projectDir, headers);
+  const refuse = async () => {
+    throw new Error("this project is on a shared OpenCode server, which a test may not kill or restart: give the test a server of its own");
+  };
+  const client = createOpencodeClient({ baseUrl: server.url, directory: projectDir, headers });
+  return {
+    url: server.url,
+    port: Number(new URL(server.url).port),
+    projectDir,
+    client,
+    stop: async () => {
+      // Ends the directory's instance (its sessions, watchers) on the server, which outlives it.
+      await client.instance.dispose({}, { signal: AbortSignal.timeout(10_000) }).catch(() => undefined);
+      await rm(root, { recursive: true, force: true });
+    },
+    kill: refuse,
+    restart: refuse,
+    logs: () => "(the shared OpenCode server logs into the vitest main process, not here)",
+  };
+}
+
+async function writeProject(projectDir: string, opts: StartOpencodeOptions, git: boolean): Promise<void> {
+  if (git) await initGit(projectDir);
+  await writeFile(join(projectDir, "opencode.json"), JSON.stringify(projectConfig(opts), null, 2));
+}
+
+function basicAuth(password: string | undefined, username = "opencode"): Record<string, string> {
+  return password ? { Authorization: `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}` } : {};
 }
 
 function projectConfig(opts: StartOpencodeOptions): object {

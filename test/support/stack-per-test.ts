@@ -1,17 +1,25 @@
 /**
- * vitest wiring for the common case: one OpenCode server for the tests of a file (or describe), and
- * a fresh bot, fake Slack and database for each test. A fresh bot starts with a full Slack rate-limit
- * budget and an empty database, so no test waits on, or inherits from, the one before it.
+ * vitest wiring for the common case: one OpenCode project (on the worker's shared server) for the
+ * tests of a file (or describe), and a fresh bot, fake Slack and database for each test. A fresh
+ * bot starts with a full Slack rate-limit budget and an empty database, so no test waits on, or
+ * inherits from, the one before it.
  */
 import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
 import { startOpencodeFixture, type OpencodeFixture, type OpencodeFixtureOptions } from "./opencode-fixture.ts";
+import { SHARED_OPENCODE_PASSWORD, workerOpencode } from "./opencode-pool.ts";
 import { startStack, type Stack, type StackOptions } from "./stack.ts";
 
-/** Starts an OpenCode fixture before the tests of the enclosing file or describe, stops it after them. */
+/**
+ * An OpenCode fixture for the tests of the enclosing file or describe, from before them to after
+ * them: a fresh project on the worker's shared server (test/support/opencode-pool.ts, behind
+ * SHARED_OPENCODE_PASSWORD), or a server of its own with `plugin` (it reads the bot's address from
+ * OpenCode's env) or another password.
+ */
 export function sharedOpencode(options: OpencodeFixtureOptions = {}): () => OpencodeFixture {
   let fixture: OpencodeFixture | undefined;
+  const own = options.plugin || (options.opencodePassword ?? SHARED_OPENCODE_PASSWORD) !== SHARED_OPENCODE_PASSWORD;
   beforeAll(async () => {
-    fixture = await startOpencodeFixture(options);
+    fixture = await startOpencodeFixture(own ? options : { ...options, server: workerOpencode() });
   });
   afterAll(async () => {
     await fixture?.stop();

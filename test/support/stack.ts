@@ -65,7 +65,8 @@ export async function startStack(options: StackOptions = {}, shared?: OpencodeFi
     options.database === "postgres" ? createPostgresDatabase() : undefined,
   ]);
   const { llm, opencode, events } = fixture;
-  const { plugin, opencodePassword } = fixture.options;
+  const { plugin } = fixture.options;
+  const opencodePassword = fixture.password;
   const env: Record<string, string> = {
     OPENCODE_URL: opencode.url,
     SLACK_BOT_TOKEN: slack.botToken,
