@@ -1,19 +1,15 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import { alice, startStack, type Stack } from "./support/stack.ts";
+import { describe, expect, it } from "vitest";
+import { alice } from "./support/stack.ts";
+import { stackPerTest } from "./support/stack-per-test.ts";
 import { waitFor } from "./support/wait-for.ts";
 
-// Each test restarts or kills OpenCode, so each has a server of its own.
-let stack: Stack | undefined;
-afterEach(async () => {
-  await stack?.stop();
-  stack = undefined;
-});
-
+// A server of its own, which the tests restart and then kill, in this order; a fresh bot for each.
 describe("OpenCode restarts", () => {
+  const stack = stackPerTest({ ownServer: true });
+
   it("OpenCode killed and restarted: stale cards close and the bot reconnects by itself", async () => {
-    stack = await startStack();
     const session = await stack.prompt("RUN: echo stale > stale.txt");
     const [asked] = await stack.asked(session);
     await stack.card(asked!.id);
@@ -24,16 +20,16 @@ describe("OpenCode restarts", () => {
     const again = await stack.prompt("RUN: echo fresh > fresh.txt");
     // Asked of OpenCode's list rather than of the test's own event watcher: only the bot's view is under test.
     const fresh = await waitFor(
-      async () => (await stack!.opencode.client.permission.list()).data?.find((p) => p.sessionID === again),
+      async () => (await stack.opencode.client.permission.list()).data?.find((p) => p.sessionID === again),
       { what: "OpenCode to ask for the fresh command", timeout: 20_000 },
     );
     const card = await stack.card(fresh.id, 15_000);
     await stack.click(alice, card, "Approve once");
-    await waitFor(() => existsSync(join(stack!.opencode.projectDir, "fresh.txt")), { what: "fresh.txt" });
+    await waitFor(() => existsSync(join(stack.opencode.projectDir, "fresh.txt")), { what: "fresh.txt" });
   });
 
+  // Last: it leaves the server dead.
   it("OpenCode down when the click comes: the decision is recorded, the reply failure too, and the card says so", async () => {
-    stack = await startStack();
     const session = await stack.prompt("RUN: echo unreachable > unreachable.txt");
     const [asked] = await stack.asked(session);
     const card = await stack.card(asked!.id);
@@ -41,7 +37,7 @@ describe("OpenCode restarts", () => {
     await stack.opencode.kill();
     await stack.click(alice, card, "Approve once");
     await stack.cardSays(asked!.id, /OpenCode did not take this reply: OpenCode did not answer/);
-    const note = await waitFor(() => stack!.slack.ephemerals.find((e) => e.user === alice.id), { what: "a note to alice" });
+    const note = await waitFor(() => stack.slack.ephemerals.find((e) => e.user === alice.id), { what: "a note to alice" });
     expect(note.text).toMatch(/recorded, but OpenCode did not take the reply/);
     expect((await stack.audit(asked!.id)).map((a) => a.decision)).toEqual(["approved_once", "reply_failed"]);
   });

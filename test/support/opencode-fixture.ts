@@ -16,6 +16,11 @@ export type OpencodeFixtureOptions = {
   opencodePassword?: string;
   /** Load the opencode-chatops plugin from this checkout, pointed at `botPort`, where bots on this fixture listen. */
   plugin?: boolean;
+  /**
+   * sharedOpencode (stack-per-test.ts): a server of its own, not the worker's shared one, to kill
+   * or restart it. The plugin always gets one: it reads the bot's address from OpenCode's env.
+   */
+  ownServer?: boolean;
   /** Work in a fresh project directory on this running server instead of starting one (plugin and password options do not apply). */
   server?: RunningOpencode;
 };
@@ -108,6 +113,7 @@ export async function startOpencodeFixture(options: OpencodeFixtureOptions = {})
      * bot on this server (which resyncs every directory it hears of) inherits nothing.
      */
     async clearPending(): Promise<void> {
+      if (!opencode.running()) return; // killed: it holds nothing, and a restart would drop it all anyway
       const [permissions, questions, statuses] = await Promise.all([
         client.permission.list({}, { ...cleanup(), throwOnError: true }),
         client.question.list({}, { ...cleanup(), throwOnError: true }),

@@ -43,6 +43,8 @@ export interface OpencodeHandle {
   client: OpencodeClient;
   /** SIGTERM the process group, SIGKILL after a 2 s grace, resolve once it has exited. */
   stop(): Promise<void>;
+  /** False once the server was killed (and not restarted): nothing is pending on it then. */
+  running(): boolean;
   /** SIGKILL the process group now and wait for the exit. */
   kill(): Promise<void>;
   /** Kill, then start again on the same port, project and XDG dirs; resolves when warmed up. */
@@ -109,6 +111,7 @@ export async function startOpencode(opts: StartOpencodeOptions): Promise<Opencod
       await server.halt("SIGTERM");
       await rm(root, { recursive: true, force: true });
     },
+    running: () => live.has(server.pgid),
     kill: () => server.halt("SIGKILL"),
     restart: async () => {
       await server.halt("SIGKILL");
@@ -151,6 +154,7 @@ export async function openProject(server: RunningOpencode, opts: StartOpencodeOp
       await client.instance.dispose({}, { signal: AbortSignal.timeout(10_000) }).catch(() => undefined);
       await rm(root, { recursive: true, force: true });
     },
+    running: () => true,
     kill: refuse,
     restart: refuse,
     logs: () => "(the shared OpenCode server logs into the vitest main process, not here)",
@@ -198,6 +202,7 @@ function inheritedEnv(): NodeJS.ProcessEnv {
 }
 
 interface Server {
+  pgid: number;
   exited: Promise<number | null>;
   halt(signal: "SIGTERM" | "SIGKILL"): Promise<void>;
 }
@@ -221,6 +226,7 @@ function spawnServer(port: number, cwd: string, env: NodeJS.ProcessEnv, log: (te
     });
   });
   return {
+    pgid,
     exited,
     halt: async (signal) => {
       if (!live.has(pgid)) return;

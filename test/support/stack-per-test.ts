@@ -13,11 +13,11 @@ import { startStack, type Stack, type StackOptions } from "./stack.ts";
  * An OpenCode fixture for the tests of the enclosing file or describe, from before them to after
  * them: a fresh project on the worker's shared server (test/support/opencode-pool.ts, behind
  * SHARED_OPENCODE_PASSWORD), or a server of its own with `plugin` (it reads the bot's address from
- * OpenCode's env) or another password.
+ * OpenCode's env), `ownServer` (to kill or restart it) or another password.
  */
 export function sharedOpencode(options: OpencodeFixtureOptions = {}): () => OpencodeFixture {
   let fixture: OpencodeFixture | undefined;
-  const own = options.plugin || (options.opencodePassword ?? SHARED_OPENCODE_PASSWORD) !== SHARED_OPENCODE_PASSWORD;
+  const own = options.plugin || options.ownServer || (options.opencodePassword ?? SHARED_OPENCODE_PASSWORD) !== SHARED_OPENCODE_PASSWORD;
   beforeAll(async () => {
     fixture = await startOpencodeFixture(own ? options : { ...options, server: workerOpencode() });
   });
