@@ -5,7 +5,7 @@
 import { createOpencodeClient, type GlobalEvent } from "@opencode-ai/sdk/v2";
 import { startFakeLlm, type FakeLlm } from "./fake-llm.ts";
 import { openProject, startOpencode, type OpencodeHandle, type RunningOpencode } from "./opencode-server.ts";
-import { freePort } from "./ports.ts";
+import { steadyPort } from "./ports.ts";
 import { timeLeft, waitFor } from "./wait-for.ts";
 
 export const PLUGIN_TOKEN = "test-chatops-token-0123456789";
@@ -32,7 +32,7 @@ export async function startOpencodeFixture(options: OpencodeFixtureOptions = {})
   if (options.server && options.plugin) throw new Error("the plugin needs an OpenCode server of its own: it reads the bot's address from OpenCode's env");
   const llm: FakeLlm = await startFakeLlm();
   // With the plugin, OpenCode must know the bot's address before any bot knows OpenCode's.
-  const botPort = options.plugin ? await freePort() : undefined;
+  const botPort = options.plugin ? await steadyPort() : undefined;
   const permission = { bash: "ask", edit: "ask", webfetch: "ask" };
   const password = options.server ? options.server.password : options.opencodePassword;
   const plugin = {
