@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { stackPerTest } from "./support/stack-per-test.ts";
+import { sharedOpencode, stackPerTest } from "./support/stack-per-test.ts";
 import { alice, cardText, type Stack } from "./support/stack.ts";
 import { waitFor } from "./support/wait-for.ts";
 
@@ -20,9 +20,12 @@ const gateCard = (stack: Stack, sessionId: string) =>
 
 const requestIdOf = (card: { history: Array<{ blocks: unknown[] }> }) => /Request (gate_\S+) ·/.exec(JSON.stringify(card.history[0]!.blocks))![1]!;
 
-// Each describe has one OpenCode with the plugin, and each test its own bot on the port the plugin calls.
+// One OpenCode with the plugin for the file, and each test its own bot on the port the plugin calls.
+// Every test decides the calls it makes, so none is left retrying against the next test's bot.
+const opencode = sharedOpencode({ plugin: true });
+
 describe("the opencode-chatops plugin against the real OpenCode server", () => {
-  const stack = stackPerTest({ plugin: true });
+  const stack = stackPerTest({ plugin: true }, opencode);
   const file = (name: string) => join(stack.opencode.projectDir, name);
 
   it("an edited bash command is exactly the one that runs, with one card for the call", async () => {
@@ -118,9 +121,8 @@ describe("the opencode-chatops plugin against the real OpenCode server", () => {
   });
 });
 
-// A server of its own: a call still retrying against the port after an earlier test must not reach these bots.
 describe("the plugin when the bot goes away", () => {
-  const stack = stackPerTest({ plugin: true, process: true });
+  const stack = stackPerTest({ plugin: true, process: true }, opencode);
 
   it("the bot killed while the plugin waits, and started again: the same card decides the call", async () => {
     const session = await stack.prompt("RUN: echo after-restart > plugin-restart.txt");
