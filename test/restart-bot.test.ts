@@ -28,9 +28,9 @@ describeEachDatabase("restarts, with the bot on %s", (database) => {
   });
 
   it("killed after Slack showed a card but before the bot stored it: the restarted bot adopts that card", async () => {
-    // The thread and the card are posted, but Slack's answers come too late for the bot to store where they are.
+    // The thread's parent is answered as usual; the card is posted, but Slack's answer comes too late for the bot to store where it is.
     const lateMs = 2_500;
-    stack.slack.answerLate("chat.postMessage", 2, lateMs);
+    stack.slack.answerLate("chat.postMessage", 1, lateMs, 1);
     const session = await stack.prompt("RUN: echo adopted > adopted.txt");
     const [asked] = await stack.asked(session);
     const card = await stack.card(asked!.id);

@@ -87,7 +87,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}) {
   const triggers = new Map<string, { user: string; at: number; used: boolean; viewId?: string }>();
   const responseUrls = new Map<string, ResponseTarget>();
   const rateLimits = new Map<string, { times: number; retryAfterSec: number }>();
-  const slowAnswers = new Map<string, { times: number; ms: number }>();
+  const slowAnswers = new Map<string, { skip: number; times: number; ms: number }>();
   let tsSeq = 0;
   let viewSeq = 0;
 
@@ -338,7 +338,9 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}) {
     if (token !== (wantsApp ? appToken : botToken)) return reply(200, fail("invalid_auth"));
     if (body.__invalid_json) return reply(200, fail("invalid_json"));
     const slow = slowAnswers.get(method);
-    if (slow && slow.times > 0) {
+    if (slow && slow.skip > 0) {
+      slow.skip -= 1;
+    } else if (slow && slow.times > 0) {
       // Done at once, answered late: the caller cannot know yet what Slack already shows.
       slow.times -= 1;
       const response = run(body);
@@ -424,9 +426,9 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}) {
     rateLimit(method: string, times: number, retryAfterSec: number) {
       rateLimits.set(method, { times, retryAfterSec });
     },
-    /** The next `times` calls of `method` take effect at once but are answered `ms` later. */
-    answerLate(method: string, times: number, ms: number) {
-      slowAnswers.set(method, { times, ms });
+    /** After `skip` calls answered as usual, the next `times` calls of `method` take effect at once but are answered `ms` later. */
+    answerLate(method: string, times: number, ms: number, skip = 0) {
+      slowAnswers.set(method, { skip, times, ms });
     },
     /** Mints a trigger_id as Slack does for an interaction by `user` (inside modal `viewId`, if any). */
     issueTriggerId(user: string, viewId?: string) {
