@@ -14,7 +14,6 @@ export type ApprovalEvent =
   /** Closed without a chat decision: OpenCode answered it, dropped it, or its session stopped. */
   | { type: "approval.closed"; record: PermissionRecord };
 
-export type ApprovalEventType = ApprovalEvent["type"];
 type Handler = (event: ApprovalEvent) => void | Promise<void>;
 
 /**

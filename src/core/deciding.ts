@@ -20,8 +20,7 @@ export type DecisionRequest = {
 export type DecisionOutcome =
   | { kind: "decided"; record: PermissionRecord }
   | { kind: "already_decided"; record: PermissionRecord }
-  | { kind: "reply_failed"; record: PermissionRecord; error: string }
-  | { kind: "not_found" };
+  | { kind: "reply_failed"; record: PermissionRecord; error: string };
 
 /** The one message OpenCode gets for a decision, as data; replying.ts sends it. */
 export type ReplyPlan =

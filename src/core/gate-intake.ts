@@ -67,7 +67,7 @@ export function createGateIntake(deps: {
         { requestId: id, state: "approved_always", decider: botDecider, reason: "an “Always” rule given earlier in this directory covers it", at: deps.now() },
         { kind: "none" },
       );
-      return outcome.kind === "not_found" ? gateAnswer(record) : gateAnswer(outcome.record);
+      return gateAnswer(outcome.record);
     }
     logger.info({ requestId: id, sessionId: call.sessionId, tool: call.tool }, "tool call held by the plugin");
     deps.later(call.sessionId, () => bus.publish({ type: "approval.requested", record }));

@@ -125,7 +125,7 @@ export function createIntake(deps: {
       },
       { kind: "permission", reply: "once" },
     );
-    if (outcome.kind !== "not_found") await bus.publish({ type: "approval.requested", record: outcome.record });
+    await bus.publish({ type: "approval.requested", record: outcome.record });
     return true;
   }
 

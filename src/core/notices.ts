@@ -15,8 +15,6 @@ export function outcomeNotice(outcome: DecisionOutcome): string | undefined {
   switch (outcome.kind) {
     case "decided":
       return undefined;
-    case "not_found":
-      return notices.unknown;
     case "already_decided": {
       const by = outcome.record.decider ? ` by ${outcome.record.decider.name}` : "";
       return `This request was already decided${by} (${outcome.record.state.replaceAll("_", " ")}); your click changed nothing.`;
