@@ -1,5 +1,4 @@
 import type { PermissionRequest, QuestionRequest } from "@opencode-ai/sdk/v2";
-import type { AlwaysRules } from "./always-rules.ts";
 import type { ApprovalBus } from "./approval-events.ts";
 import type { Decide } from "./deciding.ts";
 import { matchesPreapproval } from "./edit-form.ts";
@@ -19,7 +18,6 @@ export function createIntake(deps: {
   opencode: OpencodeApi;
   bus: ApprovalBus;
   decider: Decide;
-  alwaysRules: AlwaysRules;
   /** Whether a pending request still lacks a card somewhere (its posting failed earlier). */
   missingCards: (record: PermissionRecord) => boolean;
   logger: Logger;
