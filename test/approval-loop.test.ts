@@ -1,12 +1,13 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { alice, cardText } from "./support/stack.ts";
-import { stackPerTest } from "./support/stack-per-test.ts";
-import { waitFor } from "./support/wait-for.ts";
+import { sharedOpencode, stackPerTest } from "./support/stack-per-test.ts";
+import { waitFor, waitForFile } from "./support/wait-for.ts";
 
 describe("the approval loop against the real OpenCode server", () => {
-  const stack = stackPerTest();
+  // "Always" adds allow rules to the whole directory in OpenCode: a project of its own keeps them from other files.
+  const stack = stackPerTest({}, sharedOpencode({ ownProject: true }));
 
   const file = (name: string) => join(stack.opencode.projectDir, name);
 
@@ -26,8 +27,7 @@ describe("the approval loop against the real OpenCode server", () => {
     for (const label of ["Approve once", "Always", "Reject", "Edit"]) expect(buttons).toContain(`"text":"${label}"`);
 
     expect((await stack.click(alice, card, "Approve once")).status).toBe(200);
-    await waitFor(() => existsSync(file("approved.txt")), { what: "approved.txt to be written by the command" });
-    expect(readFileSync(file("approved.txt"), "utf8")).toBe("approved\n");
+    await waitForFile(file("approved.txt"), "approved\n");
     const updated = await stack.cardSays(asked!.id, /Approved once by <@U0ALICE> after \d+ s/);
     expect(JSON.stringify(updated.blocks)).not.toContain("approval:once");
     await waitFor(() => stack.replies(asked!.id).length === 1, { what: "the one permission.replied" });

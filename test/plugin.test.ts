@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { sharedOpencode, stackPerTest } from "./support/stack-per-test.ts";
 import { alice, cardText, type Stack } from "./support/stack.ts";
-import { waitFor } from "./support/wait-for.ts";
+import { waitFor, waitForFile } from "./support/wait-for.ts";
 
 const cardsFor = (stack: Stack, sessionId: string) =>
   stack.slack.messages.filter((m) => JSON.stringify(m.history[0]?.blocks ?? []).includes(`session ${sessionId}`));
@@ -36,8 +36,7 @@ describe("the opencode-chatops plugin against the real OpenCode server", () => {
     const modal = await stack.modal(alice, "approval_edit");
     await stack.user.submitView({ user: alice, viewId: modal.id, values: { command: { value: "echo edited > plugin-edited.txt" } } });
 
-    await waitFor(() => existsSync(file("plugin-edited.txt")), { what: "the edited command's file", timeout: 20_000 });
-    expect(readFileSync(file("plugin-edited.txt"), "utf8")).toBe("edited\n");
+    await waitForFile(file("plugin-edited.txt"), "edited\n", { timeout: 20_000 });
     expect(existsSync(file("plugin-original.txt"))).toBe(false);
     const id = requestIdOf(card);
     const updated = await stack.cardSays(id, /Edited and approved by <@U0ALICE>/);
@@ -61,8 +60,7 @@ describe("the opencode-chatops plugin against the real OpenCode server", () => {
     await stack.click(alice, card, "Edit");
     const modal = await stack.modal(alice, "approval_edit");
     await stack.user.submitView({ user: alice, viewId: modal.id, values: { content: { value: "the approved plan\n" } } });
-    await waitFor(() => existsSync(file("notes/plan.txt")), { what: "notes/plan.txt", timeout: 20_000 });
-    expect(readFileSync(file("notes/plan.txt"), "utf8")).toBe("the approved plan\n");
+    await waitForFile(file("notes/plan.txt"), "the approved plan\n", { timeout: 20_000 });
     const audit = await stack.audit(requestIdOf(card));
     expect(audit[0]).toMatchObject({ decision: "edited", originalArgs: { content: "the original plan" }, editedArgs: { content: "the approved plan\n" } });
   });
@@ -134,7 +132,12 @@ describe("the plugin when the bot goes away", () => {
     expect(cardsFor(stack, session)).toHaveLength(1);
   });
 
-  it("the bot down: fail closed, nothing runs and the model is told", async () => {
+});
+
+describe("the plugin when the bot is down", () => {
+  const stack = stackPerTest({ plugin: true }, opencode);
+
+  it("fail closed: nothing runs and the model is told", async () => {
     await stack.bot.stop();
     // "Approve once lets the call run as asked" shows that this kind of command writes its file when allowed.
     const session = await stack.prompt("RUN: echo unguarded > plugin-down.txt");

@@ -68,8 +68,8 @@ export interface FakeLlm {
 const DEFAULT_USAGE: Usage = { prompt_tokens: 1000, completion_tokens: 100 };
 const EDIT_FALLBACK = /Run exactly this command instead[\s\S]*?(?:```[^\n]*\n([\s\S]*?)\n?```|`([^`\n]+)`)/;
 
-/** Starts the fake model on 127.0.0.1 with a free port. */
-export async function startFakeLlm(script: LlmScript = defaultScript): Promise<FakeLlm> {
+/** Starts the fake model on 127.0.0.1, on `port` or a free one. */
+export async function startFakeLlm(script: LlmScript = defaultScript, port = 0): Promise<FakeLlm> {
   let current = script;
   let callCount = 0;
   const requests: ChatRequest[] = [];
@@ -121,11 +121,11 @@ export async function startFakeLlm(script: LlmScript = defaultScript): Promise<F
 
   await new Promise<void>((ok, fail) => {
     server.once("error", fail);
-    server.listen(0, "127.0.0.1", () => ok());
+    server.listen(port, "127.0.0.1", () => ok());
   });
-  const { port } = server.address() as AddressInfo;
+  const listening = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}/v1`,
+    url: `http://127.0.0.1:${listening}/v1`,
     requests,
     setScript: (next) => {
       current = next;

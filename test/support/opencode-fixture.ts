@@ -4,7 +4,18 @@
  */
 import { createOpencodeClient, type GlobalEvent } from "@opencode-ai/sdk/v2";
 import { startFakeLlm, type FakeLlm } from "./fake-llm.ts";
-import { openProject, startOpencode, type OpencodeHandle, type RunningOpencode } from "./opencode-server.ts";
+import { readdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import {
+  keptProjectHandle,
+  openProject,
+  startOpencode,
+  TEST_PERMISSION,
+  warmUp,
+  type KeptProject,
+  type OpencodeHandle,
+  type RunningOpencode,
+} from "./opencode-server.ts";
 import { steadyPort } from "./ports.ts";
 import { timeLeft, waitFor } from "./wait-for.ts";
 
@@ -21,8 +32,12 @@ export type OpencodeFixtureOptions = {
    * or restart it. The plugin always gets one: it reads the bot's address from OpenCode's env.
    */
   ownServer?: boolean;
-  /** Work in a fresh project directory on this running server instead of starting one (plugin and password options do not apply). */
-  server?: RunningOpencode;
+  /**
+   * Work on this running server instead of starting one (plugin and password options do not
+   * apply): in its kept `project`, with the fake model on that project's port, or else in a fresh
+   * project directory.
+   */
+  server?: RunningOpencode & { project?: KeptProject };
 };
 
 export type OpencodeFixture = Awaited<ReturnType<typeof startOpencodeFixture>>;
@@ -30,10 +45,10 @@ export type OpencodeFixture = Awaited<ReturnType<typeof startOpencodeFixture>>;
 /** Starts the fake model and OpenCode; resolves once the event watcher is connected. */
 export async function startOpencodeFixture(options: OpencodeFixtureOptions = {}) {
   if (options.server && options.plugin) throw new Error("the plugin needs an OpenCode server of its own: it reads the bot's address from OpenCode's env");
-  const llm: FakeLlm = await startFakeLlm();
+  const kept = options.server?.project;
+  const llm: FakeLlm = await startFakeLlm(undefined, kept?.llmPort);
   // With the plugin, OpenCode must know the bot's address before any bot knows OpenCode's.
   const botPort = options.plugin ? await steadyPort() : undefined;
-  const permission = { bash: "ask", edit: "ask", webfetch: "ask" };
   const password = options.server ? options.server.password : options.opencodePassword;
   const plugin = {
     plugins: [PLUGIN_PATH],
@@ -45,9 +60,13 @@ export async function startOpencodeFixture(options: OpencodeFixtureOptions = {})
       CHATOPS_FIRST_CONTACT_SECONDS: "1",
     },
   };
-  const started: Promise<OpencodeHandle> = options.server
-    ? openProject(options.server, { llmUrl: llm.url, permission })
-    : startOpencode({ llmUrl: llm.url, permission, password, ...(options.plugin ? plugin : {}) });
+  const permission = TEST_PERMISSION;
+  const started: Promise<OpencodeHandle> =
+    options.server && kept
+      ? Promise.resolve(keptProjectHandle(options.server, kept))
+      : options.server
+        ? openProject(options.server, { llmUrl: llm.url, permission })
+        : startOpencode({ llmUrl: llm.url, permission, password, ...(options.plugin ? plugin : {}) });
   const opencode = await started.catch(async (error: unknown) => {
     await llm.close();
     throw error;
@@ -127,6 +146,13 @@ export async function startOpencodeFixture(options: OpencodeFixtureOptions = {})
       await Promise.all(busy.map(([sessionID]) => client.session.abort({ sessionID }, cleanup())));
     },
 
+    /** Removes what the tests wrote into the project (all but its dot-files and opencode.json), for the next test to start from nothing. */
+    async emptyProject(): Promise<void> {
+      const entries = await readdir(opencode.projectDir);
+      const written = entries.filter((name) => !name.startsWith(".") && name !== "opencode.json");
+      await Promise.all(written.map((name) => rm(join(opencode.projectDir, name), { recursive: true, force: true })));
+    },
+
     async stop(): Promise<void> {
       watching.abort();
       await opencode.stop();
@@ -134,18 +160,10 @@ export async function startOpencodeFixture(options: OpencodeFixtureOptions = {})
     },
   };
   await waitFor(() => events.some((e) => e.payload.type === "server.connected"), { what: "the test's OpenCode event watcher to connect" });
-  // A project's first prompt takes OpenCode 1–2 s of loading; done here, it overlaps the bot's start.
-  const warmedUp = client.session
-    .create({ title: "warm-up" }, { ...timed(10_000), throwOnError: true })
-    .then((created) =>
-      client.session.prompt(
-        { sessionID: created.data.id, parts: [{ type: "text", text: "warm up" }], model: { providerID: "fake", modelID: "fake-model" } },
-        { ...timed(30_000), throwOnError: true },
-      ),
-    )
-    .catch((error: Error) => {
-      throw new Error(`the warm-up prompt to OpenCode failed: ${error.message}`, { cause: error });
-    });
+  // A kept project was warmed up by whoever keeps it; a new one's warm-up overlaps the bot's start.
+  const warmedUp = (kept ? Promise.resolve() : warmUp(client)).catch((error: Error) => {
+    throw new Error(`the warm-up prompt to OpenCode failed: ${error.message}`, { cause: error });
+  });
   warmedUp.catch(() => undefined); // the first prompt() reports it
   return fixture;
 }

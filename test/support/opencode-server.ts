@@ -127,6 +127,12 @@ export interface RunningOpencode {
   password?: string;
 }
 
+/** A project directory kept on a running server by whoever started it; its model is at `llmPort`. */
+export interface KeptProject {
+  dir: string;
+  llmPort: number;
+}
+
 /**
  * A fresh project directory (git, its own opencode.json) on a running server, loaded once it
  * resolves. OpenCode reads each directory's opencode.json, so the project's model and permission
@@ -138,22 +144,48 @@ export async function openProject(server: RunningOpencode, opts: StartOpencodeOp
   const projectDir = join(root, "project");
   await mkdir(projectDir);
   await writeProject(projectDir, opts, opts.git !== false);
-  const headers = basicAuth(server.password);
-  await waitReady(server.url, projectDir, headers);
+  await waitReady(server.url, projectDir, basicAuth(server.password));
+  const handle = projectHandle(server, projectDir);
+  return {
+    ...handle,
+    stop: async () => {
+      // Ends the directory's instance (its sessions, watchers) on the server, which outlives it.
+      await handle.client.instance.dispose({}, { signal: AbortSignal.timeout(10_000) }).catch(() => undefined);
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The permission rules of every test project: each gated tool asks. */
+export const TEST_PERMISSION = { bash: "ask", edit: "ask", webfetch: "ask" };
+
+/**
+ * A project's first prompt: OpenCode spends seconds of CPU loading a directory's instance on it
+ * (done ahead, it overlaps other work, or is paid once for many files).
+ */
+export async function warmUp(client: OpencodeClient, timeoutMs = 30_000): Promise<void> {
+  const created = await client.session.create({ title: "warm-up" }, { signal: AbortSignal.timeout(timeLeft(10_000)), throwOnError: true });
+  await client.session.prompt(
+    { sessionID: created.data.id, parts: [{ type: "text", text: "warm up" }], model: { providerID: "fake", modelID: "fake-model" } },
+    { signal: AbortSignal.timeout(timeLeft(timeoutMs)), throwOnError: true },
+  );
+}
+
+/** A handle on a project kept on a running server by someone else: `stop()` leaves both as they are. */
+export function keptProjectHandle(server: RunningOpencode, project: KeptProject): OpencodeHandle {
+  return { ...projectHandle(server, project.dir), stop: async () => {} };
+}
+
+function projectHandle(server: RunningOpencode, projectDir: string): OpencodeHandle {
   const refuse = async () => {
     throw new Error("this project is on a shared OpenCode server, which a test may not kill or restart: give the test a server of its own");
   };
-  const client = createOpencodeClient({ baseUrl: server.url, directory: projectDir, headers });
   return {
     url: server.url,
     port: Number(new URL(server.url).port),
     projectDir,
-    client,
-    stop: async () => {
-      // Ends the directory's instance (its sessions, watchers) on the server, which outlives it.
-      await client.instance.dispose({}, { signal: AbortSignal.timeout(10_000) }).catch(() => undefined);
-      await rm(root, { recursive: true, force: true });
-    },
+    client: createOpencodeClient({ baseUrl: server.url, directory: projectDir, headers: basicAuth(server.password) }),
+    stop: refuse,
     running: () => true,
     kill: refuse,
     restart: refuse,

@@ -11,15 +11,18 @@ import { startStack, type Stack, type StackOptions } from "./stack.ts";
 
 /**
  * An OpenCode fixture for the tests of the enclosing file or describe, from before them to after
- * them: a fresh project on the worker's shared server (test/support/opencode-pool.ts, behind
- * SHARED_OPENCODE_PASSWORD), or a server of its own with `plugin` (it reads the bot's address from
- * OpenCode's env), `ownServer` (to kill or restart it) or another password.
+ * them: the worker's project on its shared server (test/support/opencode-pool.ts, behind
+ * SHARED_OPENCODE_PASSWORD), a fresh project there with `ownProject`, or a server of its own with
+ * `plugin` (it reads the bot's address from OpenCode's env), `ownServer` (to kill or restart it)
+ * or another password. Each stack leaves the project empty and with nothing pending.
  */
-export function sharedOpencode(options: OpencodeFixtureOptions = {}): () => OpencodeFixture {
+export function sharedOpencode(options: OpencodeFixtureOptions & { ownProject?: boolean } = {}): () => OpencodeFixture {
   let fixture: OpencodeFixture | undefined;
   const own = options.plugin || options.ownServer || (options.opencodePassword ?? SHARED_OPENCODE_PASSWORD) !== SHARED_OPENCODE_PASSWORD;
   beforeAll(async () => {
-    fixture = await startOpencodeFixture(own ? options : { ...options, server: workerOpencode() });
+    const worker = workerOpencode();
+    const server = options.ownProject ? { url: worker.url, password: worker.password } : worker;
+    fixture = await startOpencodeFixture(own ? options : { ...options, server });
   });
   afterAll(async () => {
     await fixture?.stop();

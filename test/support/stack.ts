@@ -81,8 +81,8 @@ export async function startStack(options: StackOptions = {}, shared?: OpencodeFi
     ...(opencodePassword ? { OPENCODE_SERVER_PASSWORD: opencodePassword } : {}),
   };
 
-  const launch = async (): Promise<BotRunner> =>
-    options.process ? spawnBot({ PORT: String(await freePort()), ...env }) : inProcessBot(env, options.silenceMs);
+  const launch = async (asProcess = options.process): Promise<BotRunner> =>
+    asProcess ? spawnBot({ PORT: String(await freePort()), ...env }) : inProcessBot(env, options.silenceMs);
   const sim = () =>
     options.socketMode
       ? createSlackUserSim({ fake: slack, transport: "socket" })
@@ -91,7 +91,9 @@ export async function startStack(options: StackOptions = {}, shared?: OpencodeFi
     await slack.close();
     await postgresDb?.drop();
     await rm(dataDir, { recursive: true, force: true });
-    await (shared ? shared.clearPending() : fixture.stop());
+    if (!shared) return fixture.stop();
+    await shared.clearPending();
+    await shared.emptyProject();
   };
   let bot: BotRunner = await launch().catch(async (error: unknown) => {
     await release();
@@ -173,8 +175,12 @@ export async function startStack(options: StackOptions = {}, shared?: OpencodeFi
       await bot.kill();
     },
 
+    /**
+     * Starts the bot again on the same data and port, in this process: the killed one was the
+     * `src/main.ts` process, and a second process would cost seconds of CPU to show nothing more.
+     */
     async startBotAgain() {
-      bot = await launch();
+      bot = await launch(false);
       user = sim();
     },
 

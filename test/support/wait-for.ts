@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from "node:fs";
+
 export interface WaitForOptions {
   /** Give up after this many milliseconds (default 10 000), or sooner when the test's limit comes first. */
   timeout?: number;
@@ -56,4 +58,21 @@ export async function waitFor<T>(
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Waits until the file at `path` holds exactly `expected` (a shell's `echo x > f` creates the file
+ * before it writes to it); on timeout the error says what the file held.
+ */
+export async function waitForFile(path: string, expected: string, opts: { timeout?: number } = {}): Promise<void> {
+  let held = "(no file)";
+  await waitFor(
+    () => {
+      held = existsSync(path) ? JSON.stringify(readFileSync(path, "utf8")) : "(no file)";
+      return held === JSON.stringify(expected);
+    },
+    { what: `${path} to hold ${JSON.stringify(expected)}`, ...opts },
+  ).catch((error: Error) => {
+    throw new Error(`${error.message}; it holds ${held}`);
+  });
 }
