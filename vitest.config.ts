@@ -26,5 +26,6 @@ export default defineConfig({
     // Integration tests start real OpenCode servers and bot processes; two cores, so keep it modest.
     maxWorkers: 2,
     fileParallelism: true,
+    isolate: false,
   },
 });
