@@ -110,6 +110,7 @@ export class OpencodeEventStream {
     let lastSeen = Date.now();
     let readyAt = 0;
     let error: unknown;
+    let resyncing: Promise<void> | undefined;
     const watchdog = setInterval(() => {
       const limit = readyAt ? silenceMs : connectTimeoutMs;
       if (Date.now() - lastSeen > limit) {
@@ -131,7 +132,8 @@ export class OpencodeEventStream {
           readyAt = Date.now();
           this.current = "ready";
           this.options.logger.info({ first, outage }, "connected to OpenCode's event stream");
-          this.options.onConnected({ first, outage }).catch((cause: unknown) => {
+          resyncing = this.options.onConnected({ first, outage }).catch((cause: unknown) => {
+            if (this.stopped) return; // stopping: what it read no longer matters
             this.options.logger.error({ err: cause }, "resync after connect failed; reconnecting to try again");
             error = cause;
             controller.abort();
@@ -144,6 +146,8 @@ export class OpencodeEventStream {
       error ??= cause;
     } finally {
       clearInterval(watchdog);
+      // A resync under way finishes before the next connection, or before stop() returns and the database closes.
+      await resyncing;
     }
     return { readyFor: readyAt ? Date.now() - readyAt : 0, error: error ?? new Error("OpenCode closed the event stream") };
   }
