@@ -15,6 +15,9 @@ describe("OpenCode restarts", () => {
     await stack.card(asked!.id);
 
     await stack.opencode.restart();
+    // What the bot relies on: a restarted OpenCode keeps its sessions and drops every pending request.
+    expect((await stack.opencode.client.permission.list({}, { throwOnError: true })).data).toEqual([]);
+    expect((await stack.opencode.client.session.list({}, { throwOnError: true })).data.map((s) => s.id)).toContain(session);
     await stack.cardSays(asked!.id, /Expired: OpenCode restarted/, 30_000);
 
     const again = await stack.prompt("RUN: echo fresh > fresh.txt");

@@ -74,6 +74,7 @@ async function untilConnected(port: number): Promise<void> {
       const health = (await res.json()) as { opencode?: string };
       return health.opencode === "ready";
     },
-    { what: `the bot on port ${port} to answer /healthz connected to OpenCode`, timeout: 30_000 },
+    // 60 s: with another suite running beside this one, a bot process has taken over 30 s to start.
+    { what: `the bot on port ${port} to answer /healthz connected to OpenCode`, timeout: 60_000 },
   );
 }

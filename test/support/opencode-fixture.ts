@@ -153,7 +153,12 @@ export async function startOpencodeFixture(options: OpencodeFixtureOptions = {})
       await Promise.all(written.map((name) => rm(join(opencode.projectDir, name), { recursive: true, force: true })));
     },
 
+    /** Stops what the fixture started; a kept project is left with nothing pending and empty, for the next file. */
     async stop(): Promise<void> {
+      if (kept) {
+        await fixture.clearPending();
+        await fixture.emptyProject();
+      }
       watching.abort();
       await opencode.stop();
       await llm.close();

@@ -314,7 +314,8 @@ async function waitReady(url: string, projectDir: string, headers: Record<string
       const res = await fetch(`${url}/global/health`, { headers, signal: AbortSignal.timeout(1_000) });
       return res.ok && ((await res.json()) as { healthy?: boolean }).healthy === true;
     },
-    { timeout: 20_000, interval: 50, what: `opencode /global/health at ${url}` },
+    // 60 s: a loaded machine (two suites side by side, each starting servers) has taken over 20 s.
+    { timeout: 60_000, interval: 50, what: `opencode /global/health at ${url}` },
   );
   const what = `opencode at ${url} to load ${projectDir} (GET /permission)`;
   const timeout = timeLeft(30_000);
