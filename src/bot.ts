@@ -1,6 +1,7 @@
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import pino from "pino";
+import { createDiscordAdapter } from "../adapters/discord/discord-adapter.ts";
 import { createSlackAdapter } from "../adapters/slack/slack-adapter.ts";
 import type { Config } from "./config.ts";
 import { createApprovalEngine } from "./core/approval-engine.ts";
@@ -8,6 +9,7 @@ import { createHttpServer, sendJson, type Route } from "./http-server.ts";
 import { createGateRoute } from "./gate-route.ts";
 import { createOpencodeConnector } from "./opencode/connector.ts";
 import { createOpencodeGateway } from "./opencode/opencode-api.ts";
+import type { ChatAdapter } from "./core/ports.ts";
 import type { ApprovalStore } from "./core/store-port.ts";
 import { createApprovalStore } from "./store/approval-store.ts";
 import { openDatabase } from "./store/database.ts";
@@ -26,8 +28,9 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
   const database = await openDatabase(config.database);
   const store = createApprovalStore(database);
   const gateway = createOpencodeGateway(config.opencode);
-  const slack = createSlackAdapter({ config: config.slack, logger: logger.child({ adapter: "slack" }) });
-  const adapters = [slack];
+  const slack = config.slack ? createSlackAdapter({ config: config.slack, logger: logger.child({ adapter: "slack" }) }) : undefined;
+  const discord = config.discord ? createDiscordAdapter({ config: config.discord, logger: logger.child({ adapter: "discord" }) }) : undefined;
+  const adapters: ChatAdapter[] = [slack, discord].filter((adapter) => adapter !== undefined);
   const engine = createApprovalEngine({ store, opencode: gateway, adapters, approvers: config.approvers, logger });
   const connector = createOpencodeConnector({
     server: config.opencode,
@@ -44,11 +47,13 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
         () => "ok",
         (error: unknown) => `error: ${(error as Error).message}`,
       );
-      const healthy = database === "ok";
-      sendJson(res, healthy ? 200 : 503, { status: healthy ? "ok" : "degraded", database, opencode: connector.state });
+      const chat = Object.fromEntries(adapters.map((adapter) => [adapter.platform, adapter.status()]));
+      // 200 only while the database answers and every chat platform is connected; OpenCode's state is reported beside.
+      const healthy = database === "ok" && Object.values(chat).every((status) => status === "ready");
+      sendJson(res, healthy ? 200 : 503, { status: healthy ? "ok" : "degraded", database, chat, opencode: connector.state });
     },
   };
-  if (slack.httpHandler) routes["POST /slack/events"] = slack.httpHandler;
+  if (slack?.httpHandler) routes["POST /slack/events"] = slack.httpHandler;
   routes["POST /opencode/gate"] = createGateRoute({ token: config.chatopsToken, engine, logger: logger.child({ component: "gate" }) });
   // Chat first: a click that arrives before Bolt has verified its token would find it unready.
   for (const adapter of adapters) await adapter.start(engine.decisions);
@@ -57,7 +62,8 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
   await once(server, "listening");
   connector.start();
   const port = (server.address() as AddressInfo).port;
-  logger.info({ port, database: database.kind, opencode: config.opencode.url }, "opencode-chatops started");
+  const platforms = adapters.map((adapter) => adapter.platform);
+  logger.info({ port, database: database.kind, opencode: config.opencode.url, platforms }, `opencode-chatops started on ${platforms.join(" and ")}`);
 
   return {
     port,

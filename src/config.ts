@@ -6,13 +6,20 @@ const optionalString = z
   .optional()
   .transform((value) => (value === undefined || value.trim() === "" ? undefined : value.trim()));
 
-const url = (name: string) =>
-  z.string().refine((value) => URL.canParse(value), { message: `${name} must be a URL` });
+// An empty value counts as unset (a .env line like `SLACK_API_URL=` keeps the default).
+const url = (name: string, fallback: string) =>
+  z.preprocess(
+    (value) => (typeof value === "string" && value.trim() === "" ? undefined : value),
+    z.string().refine((value) => URL.canParse(value), { message: `${name} must be a URL` }).default(fallback),
+  );
+
+const snowflake = (name: string) =>
+  optionalString.refine((value) => value === undefined || /^\d{15,21}$/.test(value), { message: `${name} must be a Discord id (digits)` });
 
 /** Every variable the bot reads, with its default. `.env.example` documents the same list. */
 const schema = z
   .object({
-    OPENCODE_URL: url("OPENCODE_URL").default("http://127.0.0.1:4096"),
+    OPENCODE_URL: url("OPENCODE_URL", "http://127.0.0.1:4096"),
     OPENCODE_SERVER_USERNAME: optionalString,
     OPENCODE_SERVER_PASSWORD: optionalString,
     DATABASE_URL: optionalString.refine((value) => value === undefined || /^postgres(ql)?:\/\//.test(value), {
@@ -21,23 +28,42 @@ const schema = z
     DATA_DIR: z.string().default("./data"),
     PORT: z.coerce.number({ message: "PORT must be a port number" }).int().min(0).max(65535).default(3000),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-    SLACK_BOT_TOKEN: z.string().startsWith("xoxb-", { message: "SLACK_BOT_TOKEN must be a bot token (xoxb-…)" }),
+    SLACK_BOT_TOKEN: optionalString.refine((value) => value === undefined || value.startsWith("xoxb-"), {
+      message: "SLACK_BOT_TOKEN must be a bot token (xoxb-…)",
+    }),
     SLACK_SIGNING_SECRET: optionalString,
     SLACK_APP_TOKEN: optionalString.refine((value) => value === undefined || value.startsWith("xapp-"), {
       message: "SLACK_APP_TOKEN must be an app-level token (xapp-…)",
     }),
-    SLACK_API_URL: url("SLACK_API_URL").default("https://slack.com/api/"),
-    SLACK_CHANNEL: z.string().min(1, { message: "SLACK_CHANNEL is required (a channel id like C0123456789)" }),
+    SLACK_API_URL: url("SLACK_API_URL", "https://slack.com/api/"),
+    SLACK_CHANNEL: optionalString,
     SLACK_APPROVERS: optionalString,
+    DISCORD_TOKEN: optionalString,
+    DISCORD_APPLICATION_ID: snowflake("DISCORD_APPLICATION_ID"),
+    DISCORD_CHANNEL: snowflake("DISCORD_CHANNEL"),
+    DISCORD_APPROVERS: optionalString.refine((value) => value === undefined || value.split(",").every((entry) => /^\s*(role:)?\d{15,21}\s*$|^\s*$/.test(entry)), {
+      message: "DISCORD_APPROVERS must list user ids and role:<id> entries, comma-separated",
+    }),
+    DISCORD_API_URL: url("DISCORD_API_URL", "https://discord.com/api"),
+    DISCORD_GUILD_ID: snowflake("DISCORD_GUILD_ID"),
     CHATOPS_TOKEN: optionalString,
   })
   .superRefine((env, ctx) => {
-    if (!env.SLACK_APP_TOKEN && !env.SLACK_SIGNING_SECRET) {
+    if (!env.SLACK_BOT_TOKEN && !env.DISCORD_TOKEN) {
+      ctx.addIssue({ code: "custom", path: ["SLACK_BOT_TOKEN"], message: "set SLACK_BOT_TOKEN (Slack) or DISCORD_TOKEN (Discord), or both" });
+    }
+    if (env.SLACK_BOT_TOKEN && !env.SLACK_CHANNEL) {
+      ctx.addIssue({ code: "custom", path: ["SLACK_CHANNEL"], message: "SLACK_CHANNEL is required with SLACK_BOT_TOKEN (a channel id like C0123456789)" });
+    }
+    if (env.SLACK_BOT_TOKEN && !env.SLACK_APP_TOKEN && !env.SLACK_SIGNING_SECRET) {
       ctx.addIssue({
         code: "custom",
         path: ["SLACK_SIGNING_SECRET"],
         message: "SLACK_SIGNING_SECRET is required unless SLACK_APP_TOKEN is set (Socket Mode)",
       });
+    }
+    if (env.DISCORD_TOKEN && !env.DISCORD_CHANNEL) {
+      ctx.addIssue({ code: "custom", path: ["DISCORD_CHANNEL"], message: "DISCORD_CHANNEL is required with DISCORD_TOKEN (the id of a text channel)" });
     }
   });
 
@@ -46,12 +72,22 @@ export type Config = {
   database: { url?: string; dataDir: string };
   port: number;
   logLevel: z.infer<typeof schema>["LOG_LEVEL"];
-  slack: {
+  /** Present when SLACK_BOT_TOKEN is set. */
+  slack?: {
     botToken: string;
     signingSecret?: string;
     appToken?: string;
     apiUrl: string;
     channel: string;
+  };
+  /** Present when DISCORD_TOKEN is set. */
+  discord?: {
+    token: string;
+    applicationId?: string;
+    channel: string;
+    /** The REST base without /v10, as discord.js's `rest.api` takes it. */
+    apiUrl: string;
+    guildId?: string;
   };
   /** Who may decide, per platform (SLACK_APPROVERS …); checked by the core. */
   approvers: ApproverLists;
@@ -76,20 +112,36 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`config: ${variable}: ${message}`);
   }
   const e = parsed.data;
-  const approvers = e.SLACK_APPROVERS?.split(",").map((id) => id.trim()).filter(Boolean);
   return {
     opencode: { url: e.OPENCODE_URL, username: e.OPENCODE_SERVER_USERNAME ?? "opencode", password: e.OPENCODE_SERVER_PASSWORD },
     database: { url: e.DATABASE_URL, dataDir: e.DATA_DIR },
     port: e.PORT,
     logLevel: e.LOG_LEVEL,
-    slack: {
-      botToken: e.SLACK_BOT_TOKEN,
-      signingSecret: e.SLACK_SIGNING_SECRET,
-      appToken: e.SLACK_APP_TOKEN,
-      apiUrl: e.SLACK_API_URL.endsWith("/") ? e.SLACK_API_URL : `${e.SLACK_API_URL}/`,
-      channel: e.SLACK_CHANNEL,
-    },
-    approvers: { slack: approvers && approvers.length > 0 ? approvers : undefined },
+    slack: e.SLACK_BOT_TOKEN
+      ? {
+          botToken: e.SLACK_BOT_TOKEN,
+          signingSecret: e.SLACK_SIGNING_SECRET,
+          appToken: e.SLACK_APP_TOKEN,
+          apiUrl: e.SLACK_API_URL.endsWith("/") ? e.SLACK_API_URL : `${e.SLACK_API_URL}/`,
+          channel: e.SLACK_CHANNEL!,
+        }
+      : undefined,
+    discord: e.DISCORD_TOKEN
+      ? {
+          token: e.DISCORD_TOKEN,
+          applicationId: e.DISCORD_APPLICATION_ID,
+          channel: e.DISCORD_CHANNEL!,
+          apiUrl: e.DISCORD_API_URL.replace(/\/+$/, ""),
+          guildId: e.DISCORD_GUILD_ID,
+        }
+      : undefined,
+    approvers: { slack: list(e.SLACK_APPROVERS), discord: list(e.DISCORD_APPROVERS) },
     chatopsToken: e.CHATOPS_TOKEN,
   };
+}
+
+/** A comma-separated list, or undefined when it names no one (no list = anyone may decide). */
+function list(value: string | undefined): string[] | undefined {
+  const entries = value?.split(",").map((entry) => entry.trim()).filter(Boolean);
+  return entries && entries.length > 0 ? entries : undefined;
 }

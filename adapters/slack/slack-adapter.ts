@@ -1,7 +1,7 @@
 import { App, HTTPReceiver, LogLevel, SocketModeReceiver } from "@slack/bolt";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "../../src/core/logger.ts";
-import type { ChatAdapter } from "../../src/core/ports.ts";
+import type { ChatAdapter, ChatStatus } from "../../src/core/ports.ts";
 import type { Config } from "../../src/config.ts";
 import { registerInteractions } from "./interactions.ts";
 import { slackLimits } from "./limits.ts";
@@ -9,7 +9,7 @@ import { createRateLimitedApi } from "./rate-limited-api.ts";
 import { decodeRef, encodeRef } from "./refs.ts";
 import { escapeMrkdwn, renderCard, renderThreadParent } from "./render.ts";
 
-export type SlackConfig = Config["slack"];
+export type SlackConfig = NonNullable<Config["slack"]>;
 
 export type SlackAdapter = ChatAdapter & {
   /** In HTTP mode, the handler for `POST /slack/events` (signature checked by Bolt); undefined in Socket Mode. */
@@ -29,6 +29,12 @@ export function createSlackAdapter(options: { config: SlackConfig; logger: Logge
   const app = new App({ token: config.botToken, receiver, clientOptions, deferInitialization: true, logLevel: LogLevel.WARN });
   const api = createRateLimitedApi(app.client, logger);
   const groups = new Map<string, { members: Set<string>; at: number }>();
+  let status: ChatStatus = "connecting";
+  if (receiver instanceof SocketModeReceiver) {
+    receiver.client.on("connected", () => void (status = "ready"));
+    receiver.client.on("reconnecting", () => void (status = "connecting"));
+    receiver.client.on("disconnected", () => void (status = status === "stopped" ? "stopped" : "connecting"));
+  }
 
   app.error(async (error) => {
     logger.error({ err: error }, "Slack handler failed");
@@ -38,15 +44,19 @@ export function createSlackAdapter(options: { config: SlackConfig; logger: Logge
     platform: "slack",
     limits: slackLimits,
     httpHandler: receiver instanceof HTTPReceiver ? receiver.requestListener : undefined,
+    status: () => status,
 
     async start(decisions) {
       registerInteractions(app, { config, logger, decisions, api });
       await app.init();
       if (receiver instanceof SocketModeReceiver) await app.start();
+      // HTTP mode: Slack calls us; the token was verified by init().
+      status = "ready";
       logger.info({ mode: receiver instanceof SocketModeReceiver ? "socket" : "http", channel: config.channel }, "Slack adapter ready");
     },
 
     async stop() {
+      status = "stopped";
       if (receiver instanceof SocketModeReceiver) await app.stop();
       await api.stop();
     },

@@ -14,6 +14,8 @@ export interface ChatAdapter {
   /** Connects (Socket Mode, gateway) or mounts its routes; resolves when it can post. Clicks go to `decisions`. */
   start(decisions: DecisionPort): Promise<void>;
   stop(): Promise<void>;
+  /** Whether the platform's connection is up now ("ready"), for /healthz. */
+  status(): ChatStatus;
   /** Posts the parent message of a session's thread; returns the thread later cards go into. */
   openThread(parent: ThreadParent): Promise<ChatRef>;
   /** Posts a card into a thread; returns the reference `updateCard` takes. */
@@ -28,6 +30,9 @@ export interface ChatAdapter {
   /** Whether `userId` belongs to the group `group` named in an approver list (a Slack user group). Optional. */
   isMember?(group: string, userId: string): Promise<boolean>;
 }
+
+/** A chat platform's connection: up, (re)connecting, or stopped. */
+export type ChatStatus = "ready" | "connecting" | "stopped";
 
 /** Who clicked or submitted, as the platform says. `roles` come with the interaction where the platform sends them. */
 export type Actor = { platform: ChatPlatform; userId: string; name: string; roles?: string[] };

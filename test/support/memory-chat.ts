@@ -16,6 +16,7 @@ export function createMemoryChat(platform: ChatPlatform, limits: PlatformLimits,
       decisions = port;
     },
     async stop() {},
+    status: () => "ready",
     async openThread(parent) {
       const ref = `${platform}-thread-${++next}`;
       threads.push({ ref, parent });

@@ -1,0 +1,99 @@
+import { once } from "node:events";
+import { Client, Events, GatewayIntentBits, type Message, type SendableChannels } from "discord.js";
+import type { Config } from "../../src/config.ts";
+import type { Logger } from "../../src/core/logger.ts";
+import type { ChatAdapter, ChatStatus } from "../../src/core/ports.ts";
+import { registerInteractions } from "./interactions.ts";
+import { discordLimits } from "./limits.ts";
+import { decodeRef, encodeRef } from "./refs.ts";
+import { renderCard, renderThreadParent } from "./render.ts";
+
+export type DiscordConfig = NonNullable<Config["discord"]>;
+
+/** How long login may take before start() gives up with a clear error. */
+const READY_TIMEOUT_MS = 30_000;
+
+/**
+ * The Discord side of the bot over the gateway (discord.js): renders the core's cards and forms, and
+ * hands clicks and submissions to the core. Intents: Guilds, GuildMessages and MessageContent (the
+ * one privileged intent, for thread replies as prompts); roles come with each interaction. REST rate
+ * limits are discord.js's own: it queues per route and waits out every 429.
+ */
+export function createDiscordAdapter(options: { config: DiscordConfig; logger: Logger; onReconnected?: () => void }): ChatAdapter {
+  const { config, logger } = options;
+  const client = new Client({
+    intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.MessageContent],
+    rest: { api: config.apiUrl, timeout: 10_000 },
+  });
+  let status: ChatStatus = "connecting";
+
+  client.on(Events.ShardReady, () => void (status = "ready"));
+  client.on(Events.ShardResume, () => {
+    status = "ready";
+    options.onReconnected?.();
+  });
+  client.on(Events.ShardDisconnect, () => void (status = "connecting"));
+  client.on(Events.ShardReconnecting, () => void (status = "connecting"));
+  client.on(Events.Error, (error) => logger.error({ err: error }, "Discord client error"));
+
+  async function sendable(channelId: string): Promise<SendableChannels> {
+    const channel = await client.channels.fetch(channelId);
+    if (!channel?.isSendable()) throw new Error(`Discord channel ${channelId} is not one the bot can post in`);
+    return channel;
+  }
+
+  return {
+    platform: "discord",
+    limits: discordLimits,
+    status: () => status,
+
+    async start(decisions) {
+      registerInteractions(client, { logger, decisions });
+      const ready = once(client, Events.ClientReady, { signal: AbortSignal.timeout(READY_TIMEOUT_MS) });
+      await client.login(config.token);
+      await ready.catch((error: Error) => {
+        throw new Error(`Discord did not get ready within ${READY_TIMEOUT_MS / 1000} s`, { cause: error });
+      });
+      status = "ready";
+      logger.info({ user: client.user?.tag, channel: config.channel }, "Discord adapter ready");
+    },
+
+    async stop() {
+      status = "stopped";
+      await client.destroy();
+    },
+
+    async openThread(parent) {
+      const rendered = renderThreadParent(parent);
+      const channel = await sendable(config.channel);
+      const starter: Message = await channel.send(rendered.payload);
+      const thread = await starter.startThread({ name: rendered.threadName });
+      return encodeRef({ channel: thread.id, message: starter.id });
+    },
+
+    async postCard(threadRef, card) {
+      const thread = await sendable(decodeRef(threadRef).channel);
+      const message = await thread.send(renderCard(card));
+      return encodeRef({ channel: thread.id, message: message.id });
+    },
+
+    async updateCard(ref, card) {
+      const { channel, message } = decodeRef(ref);
+      // Without files: the attachment of a cut body stays as it was posted.
+      await (await sendable(channel)).messages.edit(message, renderCard(card, { withFiles: false }));
+    },
+
+    async findCard(threadRef, reference) {
+      const thread = await sendable(decodeRef(threadRef).channel);
+      let before: string | undefined;
+      for (let page = 0; page < 10; page++) {
+        const messages = await thread.messages.fetch({ limit: 100, ...(before ? { before } : {}) });
+        const found = messages.find((message) => message.author.id === client.user?.id && message.embeds.some((embed) => embed.footer?.text === reference));
+        if (found) return encodeRef({ channel: thread.id, message: found.id });
+        if (messages.size < 100) return undefined;
+        before = messages.last()?.id;
+      }
+      return undefined;
+    },
+  };
+}
