@@ -1,0 +1,119 @@
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { inProcessBot, type BotRunner } from "./support/bot-runner.ts";
+import { copyPgliteTemplate } from "./support/database-template.ts";
+import { createDiscordUserSim, type DiscordUserSim } from "./support/discord-user-sim.ts";
+import { startFakeDiscord, type FakeDiscord, type FakeMessage } from "./support/fake-discord.ts";
+import { sharedOpencode } from "./support/stack-per-test.ts";
+import { waitFor, waitForFile } from "./support/wait-for.ts";
+
+// The approval loop on Discord alone (no Slack variables): real discord.js against the fake gateway
+// and REST API, the real OpenCode server, a fresh bot and fake Discord per test.
+const alice = { id: "200000000000000001", username: "alice" };
+const mallory = { id: "200000000000000002", username: "mallory" };
+const leads = { id: "300000000000000001", name: "leads" };
+
+const opencode = sharedOpencode();
+
+describe("the approval loop on Discord", () => {
+  let discord: FakeDiscord;
+  let user: DiscordUserSim;
+  let bot: BotRunner;
+  let dataDir: string;
+
+  beforeEach(async () => {
+    discord = await startFakeDiscord({ users: [alice, mallory], roles: [leads], members: [{ user: alice.id, roles: [leads.id] }, { user: mallory.id }] });
+    user = createDiscordUserSim(discord);
+    dataDir = await mkdtemp(join(tmpdir(), "chatops-discord-"));
+    await copyPgliteTemplate(join(dataDir, "pglite"));
+    const fixture = opencode();
+    bot = await inProcessBot({
+      OPENCODE_URL: fixture.opencode.url,
+      ...(fixture.password ? { OPENCODE_SERVER_PASSWORD: fixture.password } : {}),
+      DISCORD_TOKEN: discord.token,
+      DISCORD_APPLICATION_ID: discord.applicationId,
+      DISCORD_CHANNEL: discord.channelId,
+      DISCORD_API_URL: discord.apiUrl,
+      DISCORD_APPROVERS: `role:${leads.id}`,
+      DATA_DIR: dataDir,
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "warn",
+    });
+  });
+
+  afterEach(async () => {
+    await bot?.stop();
+    await discord?.close();
+    await opencode().clearPending();
+    await opencode().emptyProject();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  const file = (name: string) => join(opencode().opencode.projectDir, name);
+  const cardText = (message: FakeMessage) => JSON.stringify(message.embeds);
+  const card = (requestId: string) =>
+    waitFor(() => discord.messages.find((m) => m.via === "rest" && JSON.stringify(m.history[0]?.embeds ?? []).includes(`Request ${requestId} · `)), {
+      what: `a Discord card for ${requestId}`,
+    });
+  const cardSays = (requestId: string, pattern: RegExp) =>
+    waitFor(async () => {
+      const current = await card(requestId);
+      return pattern.test(cardText(current)) ? current : undefined;
+    }, { what: `the Discord card for ${requestId} to say ${pattern}`, timeout: 15_000 });
+
+  it("Approve once: a thread from a starter naming the project, a card with the four buttons, one reply, the card names the decider", async () => {
+    const session = await opencode().prompt("RUN: echo approved > discord-approved.txt", "deploy docs");
+    const [asked] = await opencode().asked(session);
+    const posted = await card(asked!.id);
+
+    const thread = discord.threads.find((t) => t.id === posted.channelId);
+    expect(thread).toBeDefined();
+    const starter = discord.messages.find((m) => m.id === posted.channelId)!;
+    expect(starter.channelId).toBe(discord.channelId);
+    expect(starter.content).toContain("deploy docs");
+    expect(starter.content).toContain(opencode().opencode.projectDir);
+    expect(cardText(posted)).toContain("echo approved > discord-approved.txt");
+    const labels = posted.components.flatMap((row) => (row.components as Array<{ label: string }>).map((button) => button.label));
+    expect(labels).toEqual(["Approve once", "Always", "Reject", "Edit"]);
+
+    const click = await user.clickButton({ user: alice.id, message: posted, customId: `approval:once:${asked!.id}` });
+    expect((await click.callback()).type).toBe(6);
+    await waitForFile(file("discord-approved.txt"), "approved\n");
+    const decided = await cardSays(asked!.id, /Approved once by <@200000000000000001> after \d+ s/);
+    expect(decided.components).toEqual([]);
+    await waitFor(() => opencode().replies(asked!.id).length === 1, { what: "the one permission.replied" });
+  });
+
+  it("Reject opens a modal with a reason; the model reads the reason and the card quotes it", async () => {
+    const session = await opencode().prompt("RUN: rm -rf discord-reject-me");
+    const [asked] = await opencode().asked(session);
+    const posted = await card(asked!.id);
+    const click = await user.clickButton({ user: alice.id, message: posted, customId: `approval:reject:${asked!.id}` });
+    expect((await click.callback()).type).toBe(9);
+    const modal = discord.modals.find((m) => m.interactionId === click.interactionId)!;
+    expect(modal.customId).toBe(`form:reject:${asked!.id}`);
+    await user.submitModal({ user: alice.id, customId: modal.customId, values: { reason: "use the staging bucket" } });
+    await cardSays(asked!.id, /Rejected by <@200000000000000001> after \d+ s: “use the staging bucket”/);
+    await waitFor(() => opencode().llm.requests.some((r) => JSON.stringify(r.messages).includes("use the staging bucket")), {
+      what: "the model to receive the rejection reason",
+    });
+  });
+
+  it("someone without an approver role is told so, ephemerally, and nothing is sent to OpenCode", async () => {
+    const session = await opencode().prompt("RUN: echo guarded > discord-guarded.txt");
+    const [asked] = await opencode().asked(session);
+    const posted = await card(asked!.id);
+    const click = await user.clickButton({ user: mallory.id, message: posted, customId: `approval:once:${asked!.id}` });
+    await click.callback();
+    const note = await waitFor(() => discord.messages.find((m) => m.visibleTo === mallory.id), { what: "an ephemeral note to mallory" });
+    expect(note.content).toMatch(/^You are not an approver for this/);
+    expect(note.flags & 64).toBe(64);
+    // Alice, who holds the role, still decides it: the refusal changed nothing.
+    await user.clickButton({ user: alice.id, message: posted, customId: `approval:once:${asked!.id}` });
+    await waitForFile(file("discord-guarded.txt"), "guarded\n");
+    await waitFor(() => opencode().replies(asked!.id).length === 1, { what: "the one permission.replied, alice's" });
+    await cardSays(asked!.id, /Approved once by <@200000000000000001>/);
+  });
+});
