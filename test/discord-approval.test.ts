@@ -54,7 +54,7 @@ describe("the approval loop on Discord", () => {
   const file = (name: string) => join(opencode().opencode.projectDir, name);
   const cardText = (message: FakeMessage) => JSON.stringify(message.embeds);
   const card = (requestId: string) =>
-    waitFor(() => discord.messages.find((m) => m.via === "rest" && JSON.stringify(m.history[0]?.embeds ?? []).includes(`Request ${requestId} · `)), {
+    waitFor(() => discord.messages.find((m) => m.via === "rest" && JSON.stringify(m.history[0]?.embeds ?? []).includes(` ${requestId} · session`)), {
       what: `a Discord card for ${requestId}`,
     });
   const cardSays = (requestId: string, pattern: RegExp) =>
@@ -98,6 +98,49 @@ describe("the approval loop on Discord", () => {
     await cardSays(asked!.id, /Rejected by <@200000000000000001> after \d+ s: “use the staging bucket”/);
     await waitFor(() => opencode().llm.requests.some((r) => JSON.stringify(r.messages).includes("use the staging bucket")), {
       what: "the model to receive the rejection reason",
+    });
+  });
+
+  it("Edit opens a modal pre-filled with the command; the edited command is the one that runs", async () => {
+    const session = await opencode().prompt("RUN: echo original > discord-edit-original.txt");
+    const [asked] = await opencode().asked(session);
+    const posted = await card(asked!.id);
+    const click = await user.clickButton({ user: alice.id, message: posted, customId: `approval:edit:${asked!.id}` });
+    expect((await click.callback()).type).toBe(9);
+    const modal = discord.modals.find((m) => m.interactionId === click.interactionId)!;
+    expect(JSON.stringify(modal.components)).toContain("echo original > discord-edit-original.txt");
+    await user.submitModal({ user: alice.id, customId: modal.customId, values: { command: "echo edited > discord-edit-edited.txt" } });
+    await waitForFile(file("discord-edit-edited.txt"), "edited\n", { timeout: 20_000 });
+    expect(existsSync(file("discord-edit-original.txt"))).toBe(false);
+    await cardSays(asked!.id, /Edited by <@200000000000000001>/);
+  });
+
+  it("20 concurrent clicks: every one acknowledged within Discord's 3 s, exactly one reply to OpenCode", async () => {
+    const session = await opencode().prompt("RUN: echo once > discord-concurrent.txt");
+    const [asked] = await opencode().asked(session);
+    const posted = await card(asked!.id);
+    const clicks = await Promise.all(
+      Array.from({ length: 20 }, () => user.clickButton({ user: alice.id, message: posted, customId: `approval:once:${asked!.id}` })),
+    );
+    const answers = await Promise.all(clicks.map((click) => click.callback()));
+    expect(answers.every((answer) => answer.status < 300)).toBe(true);
+    await waitForFile(file("discord-concurrent.txt"), "once\n");
+    await waitFor(() => opencode().replies(asked!.id).length === 1, { what: "the one permission.replied" });
+    expect(opencode().replies(asked!.id)).toHaveLength(1);
+  });
+
+  it("a question's choice answered with one button reaches the model", async () => {
+    const session = await opencode().prompt("ASK: Which colour? ;; red | blue");
+    const asked = await waitFor(
+      () => opencode().events.flatMap((e) => (e.payload.type === "question.asked" && e.payload.properties.sessionID === session ? [e.payload.properties] : []))[0],
+      { what: `question.asked for ${session}`, timeout: 20_000 },
+    );
+    const posted = await card(asked.id);
+    expect(cardText(posted)).toContain("Which colour?");
+    await user.clickButton({ user: alice.id, message: posted, customId: `question:option:1:${asked.id}` });
+    await cardSays(asked.id, /Answered by <@200000000000000001> after \d+ s: “blue”/);
+    await waitFor(() => opencode().llm.requests.some((r) => JSON.stringify(r.messages).includes('\\"Which colour?\\"=\\"blue\\"')), {
+      what: "the model to receive the answer",
     });
   });
 
