@@ -12,6 +12,8 @@ import { openDatabase } from "../../src/store/database.ts";
 import { inProcessBot, spawnBot, type BotRunner } from "./bot-runner.ts";
 import { copyPgliteTemplate } from "./database-template.ts";
 import { createPostgresDatabase } from "./databases.ts";
+import { createDiscordUserSim } from "./discord-user-sim.ts";
+import { startFakeDiscord, type FakeDiscordOptions } from "./fake-discord.ts";
 import { startFakeSlack, type FakeMessage, type FakeSlack, type FakeSlackOptions } from "./fake-slack.ts";
 import { PLUGIN_TOKEN, startOpencodeFixture, type OpencodeFixture, type OpencodeFixtureOptions } from "./opencode-fixture.ts";
 import { freePort } from "./ports.ts";
@@ -39,6 +41,8 @@ export type StackOptions = OpencodeFixtureOptions & {
   socketMode?: boolean;
   /** "postgres": a fresh database on TEST_DATABASE_URL's server instead of the embedded default. */
   database?: "pglite" | "postgres";
+  /** Discord beside Slack: a fake Discord with these people, and the bot configured for both. */
+  discord?: FakeDiscordOptions;
 };
 
 /**
@@ -64,6 +68,7 @@ export async function startStack(options: StackOptions = {}, shared?: OpencodeFi
     }),
     options.database === "postgres" ? createPostgresDatabase() : undefined,
   ]);
+  const discord = options.discord ? await startFakeDiscord(options.discord) : undefined;
   const { llm, opencode, events } = fixture;
   const { plugin } = fixture.options;
   const opencodePassword = fixture.password;
@@ -79,6 +84,9 @@ export async function startStack(options: StackOptions = {}, shared?: OpencodeFi
     ...(postgresDb?.url ? { DATABASE_URL: postgresDb.url } : {}),
     ...(plugin ? { CHATOPS_TOKEN: PLUGIN_TOKEN, PORT: String(fixture.botPort) } : {}),
     ...(opencodePassword ? { OPENCODE_SERVER_PASSWORD: opencodePassword } : {}),
+    ...(discord
+      ? { DISCORD_TOKEN: discord.token, DISCORD_APPLICATION_ID: discord.applicationId, DISCORD_CHANNEL: discord.channelId, DISCORD_API_URL: discord.apiUrl }
+      : {}),
   };
 
   const launch = async (asProcess = options.process): Promise<BotRunner> =>
@@ -89,6 +97,7 @@ export async function startStack(options: StackOptions = {}, shared?: OpencodeFi
       : createSlackUserSim({ fake: slack, botEventsUrl: `http://127.0.0.1:${bot.port}/slack/events`, signingSecret: SIGNING_SECRET });
   const release = async () => {
     await slack.close();
+    await discord?.close();
     await postgresDb?.drop();
     await rm(dataDir, { recursive: true, force: true });
     if (!shared) return fixture.stop();
@@ -105,6 +114,9 @@ export async function startStack(options: StackOptions = {}, shared?: OpencodeFi
     llm,
     opencode,
     slack,
+    /** The fake Discord, with `options.discord`; `discordUser` acts in it. */
+    discord,
+    discordUser: discord ? createDiscordUserSim(discord) : undefined,
     events,
     env,
     get bot() {
