@@ -144,6 +144,21 @@ describe("the approval loop on Discord", () => {
     });
   });
 
+  it("a command too long for the card is cut there and attached whole; too long for a modal, Edit says why instead", async () => {
+    const long = `echo ${"x".repeat(4100)} > discord-long.txt`;
+    const session = await opencode().prompt(`RUN: ${long}`);
+    const [asked] = await opencode().asked(session);
+    const posted = await card(asked!.id);
+    expect(cardText(posted).length).toBeLessThan(long.length);
+    expect(posted.attachments.map((a) => [a.filename, a.text])).toEqual([[`${asked!.id}.txt`, long]]);
+
+    const click = await user.clickButton({ user: alice.id, message: posted, customId: `approval:edit:${asked!.id}` });
+    expect((await click.callback()).type).toBe(4);
+    const note = await waitFor(() => discord.messages.find((m) => m.visibleTo === alice.id), { what: "an ephemeral note to alice" });
+    expect(note.content).toMatch(/longer than Discord lets a dialog hold \(4000 characters\)/);
+    expect(discord.modals).toHaveLength(0);
+  });
+
   it("someone without an approver role is told so, ephemerally, and nothing is sent to OpenCode", async () => {
     const session = await opencode().prompt("RUN: echo guarded > discord-guarded.txt");
     const [asked] = await opencode().asked(session);
