@@ -159,6 +159,23 @@ describe("the approval loop on Discord", () => {
     expect(discord.modals).toHaveLength(0);
   });
 
+  it("the gateway lost and resumed by discord.js: /healthz is back to ready and cards and clicks work as before", async () => {
+    discord.dropGateway(4000);
+    await waitFor(() => discord.gatewayConnections.some((connection) => connection.resumed), { what: "discord.js to resume the gateway session" });
+    await waitFor(
+      async () => {
+        const health = (await (await fetch(`http://127.0.0.1:${bot.port}/healthz`)).json()) as { chat: Record<string, string> };
+        return health.chat.discord === "ready";
+      },
+      { what: "/healthz to say Discord is ready again" },
+    );
+    const session = await opencode().prompt("RUN: echo resumed > discord-resumed.txt");
+    const [asked] = await opencode().asked(session);
+    const posted = await card(asked!.id);
+    await user.clickButton({ user: alice.id, message: posted, customId: `approval:once:${asked!.id}` });
+    await waitForFile(file("discord-resumed.txt"), "resumed\n");
+  });
+
   it("someone without an approver role is told so, ephemerally, and nothing is sent to OpenCode", async () => {
     const session = await opencode().prompt("RUN: echo guarded > discord-guarded.txt");
     const [asked] = await opencode().asked(session);

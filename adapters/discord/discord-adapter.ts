@@ -27,11 +27,15 @@ export function createDiscordAdapter(options: { config: DiscordConfig; logger: L
   });
   let status: ChatStatus = "connecting";
 
-  client.on(Events.ShardReady, () => void (status = "ready"));
-  client.on(Events.ShardResume, () => {
+  let connectedBefore = false;
+  // A resume, or a new session after a lost one: either way events may have been missed meanwhile.
+  const connected = () => {
     status = "ready";
-    options.onReconnected?.();
-  });
+    if (connectedBefore) options.onReconnected?.();
+    connectedBefore = true;
+  };
+  client.on(Events.ShardReady, connected);
+  client.on(Events.ShardResume, connected);
   client.on(Events.ShardDisconnect, () => void (status = "connecting"));
   client.on(Events.ShardReconnecting, () => void (status = "connecting"));
   client.on(Events.Error, (error) => logger.error({ err: error }, "Discord client error"));

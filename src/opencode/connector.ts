@@ -78,10 +78,11 @@ export function createOpencodeConnector(deps: {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   const periodic = () => {
-    if (stream.state !== "ready" || running) return;
+    if (stream.state !== "ready" || running) return running;
     running = resync({ first: false, outage: false, periodic: true })
       .catch((error: unknown) => logger.warn({ err: error }, "periodic resync failed; the next one tries again"))
       .finally(() => (running = undefined));
+    return running;
   };
 
   return {
@@ -94,6 +95,10 @@ export function createOpencodeConnector(deps: {
       clearInterval(timer);
       await stream.stop();
       await running;
+    },
+    /** Re-reads what is pending now (a chat platform reconnected, and may have missed card updates). */
+    async resyncNow(): Promise<void> {
+      await periodic();
     },
     get state() {
       return stream.state;
