@@ -23,6 +23,7 @@ describe("the approval loop on Discord", () => {
   let user: DiscordUserSim;
   let bot: BotRunner;
   let dataDir: string;
+  let env: Record<string, string>;
 
   beforeEach(async () => {
     discord = await startFakeDiscord({ users: [alice, mallory], roles: [leads], members: [{ user: alice.id, roles: [leads.id] }, { user: mallory.id }] });
@@ -30,7 +31,7 @@ describe("the approval loop on Discord", () => {
     dataDir = await mkdtemp(join(tmpdir(), "chatops-discord-"));
     await copyPgliteTemplate(join(dataDir, "pglite"));
     const fixture = opencode();
-    bot = await inProcessBot({
+    env = {
       OPENCODE_URL: fixture.opencode.url,
       ...(fixture.password ? { OPENCODE_SERVER_PASSWORD: fixture.password } : {}),
       DISCORD_TOKEN: discord.token,
@@ -40,7 +41,8 @@ describe("the approval loop on Discord", () => {
       DISCORD_APPROVERS: `role:${leads.id}`,
       DATA_DIR: dataDir,
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "warn",
-    });
+    };
+    bot = await inProcessBot(env);
   });
 
   afterEach(async () => {
@@ -174,6 +176,28 @@ describe("the approval loop on Discord", () => {
     const posted = await card(asked!.id);
     await user.clickButton({ user: alice.id, message: posted, customId: `approval:once:${asked!.id}` });
     await waitForFile(file("discord-resumed.txt"), "resumed\n");
+  });
+
+  it("a decision made in OpenCode itself closes the Discord card", async () => {
+    const session = await opencode().prompt("RUN: echo from-tui > discord-tui.txt");
+    const [asked] = await opencode().asked(session);
+    await card(asked!.id);
+    await opencode().opencode.client.permission.reply({ requestID: asked!.id, reply: "once" });
+    await waitForFile(file("discord-tui.txt"), "from-tui\n");
+    const closed = await cardSays(asked!.id, /Approved once in OpenCode/);
+    expect(closed.components).toEqual([]);
+  });
+
+  it("the bot restarted on the same data: the card posted before still decides, and no second card appears", async () => {
+    const session = await opencode().prompt("RUN: echo survived > discord-survived.txt");
+    const [asked] = await opencode().asked(session);
+    const posted = await card(asked!.id);
+    await bot.stop();
+    bot = await inProcessBot(env);
+    await user.clickButton({ user: alice.id, message: posted, customId: `approval:once:${asked!.id}` });
+    await waitForFile(file("discord-survived.txt"), "survived\n");
+    await cardSays(asked!.id, /Approved once by <@200000000000000001>/);
+    expect(discord.messages.filter((m) => m.via === "rest" && JSON.stringify(m.history[0]?.embeds ?? []).includes(` ${asked!.id} · session`))).toHaveLength(1);
   });
 
   it("someone without an approver role is told so, ephemerally, and nothing is sent to OpenCode", async () => {
