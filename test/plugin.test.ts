@@ -147,3 +147,30 @@ describe("the plugin when the bot is down", () => {
     expect(stack.events.some((e) => e.payload.type === "permission.asked" && e.payload.properties.sessionID === session)).toBe(false);
   });
 });
+
+describe("the plugin's exact edits decided on Discord", () => {
+  const dana = { id: "200000000000000004", username: "dana" };
+  const stack = stackPerTest({ plugin: true, discord: { users: [dana] } }, opencode);
+
+  it("an edited bash command from a Discord modal is exactly the one that runs, and the audit names the Discord user", async () => {
+    const session = await stack.prompt("RUN: echo original > plugin-discord-original.txt");
+    const discord = stack.discord!;
+    const card = await waitFor(
+      () => discord.messages.find((m) => m.via === "rest" && JSON.stringify(m.history[0]?.embeds ?? []).includes(`session ${session}`) && JSON.stringify(m.embeds).includes("exact edit available")),
+      { what: `the Discord gate card of ${session}`, timeout: 20_000 },
+    );
+    const requestId = /Request (gate_\S+) ·/.exec(JSON.stringify(card.embeds))![1]!;
+    const click = await stack.discordUser!.clickButton({ user: dana.id, message: card, customId: `approval:edit:${requestId}` });
+    expect((await click.callback()).type).toBe(9);
+    await stack.discordUser!.submitModal({ user: dana.id, customId: `form:edit:${requestId}`, values: { command: "echo edited > plugin-discord-edited.txt" } });
+
+    await waitForFile(join(stack.opencode.projectDir, "plugin-discord-edited.txt"), "edited\n", { timeout: 20_000 });
+    expect(existsSync(join(stack.opencode.projectDir, "plugin-discord-original.txt"))).toBe(false);
+    await waitFor(() => /Edited and approved by <@200000000000000004>/.test(JSON.stringify(discord.messages.find((m) => m.id === card.id)!.embeds)), {
+      what: "the Discord card to name dana",
+    });
+    const audit = await stack.audit(requestId);
+    expect(audit[0]).toMatchObject({ decision: "edited", decider: { platform: "discord", userId: dana.id, name: "dana" } });
+    expect(audit[0]!.editedArgs).toMatchObject({ command: "echo edited > plugin-discord-edited.txt" });
+  });
+});
