@@ -16,7 +16,8 @@ const alice = { id: "200000000000000001", username: "alice" };
 const mallory = { id: "200000000000000002", username: "mallory" };
 const leads = { id: "300000000000000001", name: "leads" };
 
-const opencode = sharedOpencode();
+// "Always" adds allow rules to the whole directory in OpenCode: a project of its own keeps them from other files.
+const opencode = sharedOpencode({ ownProject: true });
 
 describe("the approval loop on Discord", () => {
   let discord: FakeDiscord;
@@ -214,5 +215,19 @@ describe("the approval loop on Discord", () => {
     await waitForFile(file("discord-guarded.txt"), "guarded\n");
     await waitFor(() => opencode().replies(asked!.id).length === 1, { what: "the one permission.replied, alice's" });
     await cardSays(asked!.id, /Approved once by <@200000000000000001>/);
+  });
+
+  // Last: the rule it adds holds for the whole directory until OpenCode restarts.
+  it("Always: the card says what it allows, and OpenCode runs the next matching command without asking", async () => {
+    const session = await opencode().prompt("RUN: touch discord-always-1.txt");
+    const [asked] = await opencode().asked(session);
+    const posted = await card(asked!.id);
+    expect(cardText(posted)).toContain("touch \\\\*");
+    await user.clickButton({ user: alice.id, message: posted, customId: `approval:always:${asked!.id}` });
+    await waitFor(() => existsSync(file("discord-always-1.txt")), { what: "discord-always-1.txt" });
+    await cardSays(asked!.id, /Always approved by <@200000000000000001> .*touch/);
+    const second = await opencode().prompt("RUN: touch discord-always-2.txt");
+    await waitFor(() => existsSync(file("discord-always-2.txt")), { what: "discord-always-2.txt, run without asking" });
+    expect(opencode().events.some((e) => e.payload.type === "permission.asked" && e.payload.properties.sessionID === second)).toBe(false);
   });
 });
