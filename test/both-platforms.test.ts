@@ -7,16 +7,18 @@ import { waitFor, waitForFile } from "./support/wait-for.ts";
 // Slack and Discord in one bot process: a session started outside chat gets a thread and a card on
 // each; the first decision on either wins, and both cards show it.
 const carol = { id: "200000000000000003", username: "carol" };
+const erin = { id: "200000000000000005", username: "erin" };
 
 describe("Slack and Discord in one process", () => {
-  const stack = stackPerTest({ discord: { users: [carol] } });
+  // Carol is a Discord approver by user id; erin is not.
+  const stack = stackPerTest({ discord: { users: [carol, erin] }, discordApprovers: carol.id });
 
   const discordCard = (requestId: string) =>
     waitFor(() => stack.discord!.messages.find((m) => m.via === "rest" && JSON.stringify(m.history[0]?.embeds ?? []).includes(` ${requestId} · session`)), {
       what: `a Discord card for ${requestId}`,
     });
 
-  it("a card on each platform; a click on Discord decides, both cards say so, and a later Slack click changes nothing", async () => {
+  it("a card on each platform; a Discord user not listed is refused, a listed one decides, both cards say so, and a later Slack click changes nothing", async () => {
     const health = (await (await fetch(`http://127.0.0.1:${stack.bot.port}/healthz`)).json()) as { chat: Record<string, string> };
     expect(health.chat).toEqual({ slack: "ready", discord: "ready" });
 
@@ -26,6 +28,9 @@ describe("Slack and Discord in one process", () => {
     const onDiscord = await discordCard(asked!.id);
     expect(stack.discord!.messages.find((m) => m.id === onDiscord.channelId)?.content).toContain("two platforms");
 
+    await stack.discordUser!.clickButton({ user: erin.id, message: onDiscord, customId: `approval:once:${asked!.id}` });
+    const refused = await waitFor(() => stack.discord!.messages.find((m) => m.visibleTo === erin.id), { what: "an ephemeral note to erin" });
+    expect(refused.content).toMatch(/^You are not an approver for this/);
     await stack.discordUser!.clickButton({ user: carol.id, message: onDiscord, customId: `approval:once:${asked!.id}` });
     await waitForFile(join(stack.opencode.projectDir, "both.txt"), "both\n");
     await waitFor(() => /Approved once by <@200000000000000003>/.test(JSON.stringify(stack.discord!.messages.find((m) => m.id === onDiscord.id)!.embeds)), {

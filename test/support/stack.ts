@@ -43,6 +43,8 @@ export type StackOptions = OpencodeFixtureOptions & {
   database?: "pglite" | "postgres";
   /** Discord beside Slack: a fake Discord with these people, and the bot configured for both. */
   discord?: FakeDiscordOptions;
+  /** DISCORD_APPROVERS, with `discord`. */
+  discordApprovers?: string;
 };
 
 /**
@@ -87,6 +89,7 @@ export async function startStack(options: StackOptions = {}, shared?: OpencodeFi
     ...(discord
       ? { DISCORD_TOKEN: discord.token, DISCORD_APPLICATION_ID: discord.applicationId, DISCORD_CHANNEL: discord.channelId, DISCORD_API_URL: discord.apiUrl }
       : {}),
+    ...(discord && options.discordApprovers ? { DISCORD_APPROVERS: options.discordApprovers } : {}),
   };
 
   const launch = async (asProcess = options.process): Promise<BotRunner> =>
