@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { describeEachDatabase } from "./support/database-variants.ts";
 import { sharedOpencode, stackPerTest } from "./support/stack-per-test.ts";
 import { alice } from "./support/stack.ts";
@@ -43,5 +43,29 @@ describeEachDatabase("restarts, with the bot on %s", (database) => {
     await waitFor(() => existsSync(join(stack.opencode.projectDir, "adopted.txt")), { what: "adopted.txt", timeout: 20_000 });
     await stack.cardSays(asked!.id, /Approved once by <@U0ALICE>/);
     expect(stack.slack.messages.filter((m) => JSON.stringify(m.history[0]?.blocks).includes(`Request ${asked!.id} · `))).toHaveLength(1);
+  });
+});
+
+describe("restarts, with the card on Discord", () => {
+  const frank = { id: "200000000000000006", username: "frank" };
+  const stack = stackPerTest({ process: true, discord: { users: [frank] } }, opencode);
+
+  it("the bot killed with SIGKILL and started again: the Discord card posted before still decides, once", async () => {
+    const session = await stack.prompt("RUN: echo survived > discord-survived.txt");
+    const [asked] = await stack.asked(session);
+    const discord = stack.discord!;
+    const isCard = (m: { via: string; history: Array<{ embeds: unknown[] }> }) =>
+      m.via === "rest" && JSON.stringify(m.history[0]?.embeds ?? []).includes(` ${asked!.id} · session`);
+    const card = await waitFor(() => discord.messages.find(isCard), { what: `a Discord card for ${asked!.id}` });
+
+    await stack.killBot();
+    await stack.startBotAgain();
+    await stack.discordUser!.clickButton({ user: frank.id, message: card, customId: `approval:once:${asked!.id}` });
+    await waitFor(() => existsSync(join(stack.opencode.projectDir, "discord-survived.txt")), { what: "discord-survived.txt", timeout: 20_000 });
+    await waitFor(() => /Approved once by <@200000000000000006>/.test(JSON.stringify(discord.messages.find((m) => m.id === card.id)!.embeds)), {
+      what: "the Discord card to name frank",
+    });
+    expect(discord.messages.filter(isCard)).toHaveLength(1);
+    await waitFor(() => stack.replies(asked!.id).length === 1, { what: "the one permission.replied" });
   });
 });
