@@ -1,3 +1,4 @@
+import { GatewayIntentBits } from "discord.js";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -71,6 +72,8 @@ describe("the approval loop on Discord", () => {
     const [asked] = await opencode().asked(session);
     const posted = await card(asked!.id);
 
+    // Guilds, GuildMessages and MessageContent, the one privileged intent; no GuildMembers, no Presences.
+    expect(discord.identifies.map((identify) => identify.intents)).toEqual([GatewayIntentBits.Guilds | GatewayIntentBits.GuildMessages | GatewayIntentBits.MessageContent]);
     const thread = discord.threads.find((t) => t.id === posted.channelId);
     expect(thread).toBeDefined();
     const starter = discord.messages.find((m) => m.id === posted.channelId)!;
