@@ -204,6 +204,26 @@ describe("the approval loop on Discord", () => {
     expect(discord.messages.filter((m) => m.via === "rest" && JSON.stringify(m.history[0]?.embeds ?? []).includes(` ${asked!.id} · session`))).toHaveLength(1);
   });
 
+  it("rejecting one of two sibling requests closes the other as OpenCode's cascade; an aborted session closes its card", async () => {
+    const session = await opencode().prompt("RUN2: echo a > discord-sibling-a.txt ;; echo b > discord-sibling-b.txt");
+    const [first, second] = await opencode().asked(session, 2);
+    const posted = await card(first!.id);
+    await card(second!.id);
+    await user.clickButton({ user: alice.id, message: posted, customId: `approval:reject:${first!.id}` });
+    await waitFor(() => discord.modals.find((m) => m.customId === `form:reject:${first!.id}` && m.open), { what: "the reject modal" });
+    await user.submitModal({ user: alice.id, customId: `form:reject:${first!.id}`, values: { reason: "not both" } });
+    await cardSays(first!.id, /Rejected by <@200000000000000001>/);
+    await cardSays(second!.id, /Rejected by OpenCode's cascade: alice rejected request/);
+    expect(existsSync(file("discord-sibling-a.txt")) || existsSync(file("discord-sibling-b.txt"))).toBe(false);
+
+    const aborted = await opencode().prompt("RUN: echo never > discord-aborted.txt");
+    const [asked] = await opencode().asked(aborted);
+    await card(asked!.id);
+    await opencode().opencode.client.session.abort({ sessionID: aborted });
+    const closed = await cardSays(asked!.id, /Cancelled: the session was stopped/);
+    expect(closed.components).toEqual([]);
+  });
+
   it("someone without an approver role is told so, ephemerally, and nothing is sent to OpenCode", async () => {
     const session = await opencode().prompt("RUN: echo guarded > discord-guarded.txt");
     const [asked] = await opencode().asked(session);
