@@ -49,7 +49,7 @@ describe("the approval loop on Discord", () => {
 
   afterEach(async () => {
     await bot?.stop();
-    await discord?.close();
+    await discord?.close().catch(() => undefined); // one test closes it itself
     await opencode().clearPending();
     await opencode().emptyProject();
     await rm(dataDir, { recursive: true, force: true });
@@ -222,6 +222,21 @@ describe("the approval loop on Discord", () => {
     await opencode().opencode.client.session.abort({ sessionID: aborted });
     const closed = await cardSays(asked!.id, /Cancelled: the session was stopped/);
     expect(closed.components).toEqual([]);
+  });
+
+  it("/healthz answers 503 while Discord is unreachable", async () => {
+    const health = async () => {
+      const res = await fetch(`http://127.0.0.1:${bot.port}/healthz`);
+      return { status: res.status, body: (await res.json()) as { chat: Record<string, string> } };
+    };
+    expect(await health()).toMatchObject({ status: 200, body: { chat: { discord: "ready" } } });
+    discord.dropGateway("destroy");
+    await discord.close();
+    const down = await waitFor(async () => {
+      const now = await health();
+      return now.status === 503 ? now : undefined;
+    }, { what: "/healthz to answer 503 with Discord gone" });
+    expect(down.body.chat.discord).toBe("connecting");
   });
 
   it("someone without an approver role is told so, ephemerally, and nothing is sent to OpenCode", async () => {
