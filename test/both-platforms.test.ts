@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { alice, cardText } from "./support/stack.ts";
 import { stackPerTest } from "./support/stack-per-test.ts";
+import { discordCard, discordCardSays } from "./support/discord-cards.ts";
 import { waitFor, waitForFile } from "./support/wait-for.ts";
 
 // Slack and Discord in one bot process: a session started outside chat gets a thread and a card on
@@ -13,11 +14,6 @@ describe("Slack and Discord in one process", () => {
   // Carol is a Discord approver by user id; erin is not.
   const stack = stackPerTest({ discord: { users: [carol, erin] }, discordApprovers: carol.id });
 
-  const discordCard = (requestId: string) =>
-    waitFor(() => stack.discord!.messages.find((m) => m.via === "rest" && JSON.stringify(m.history[0]?.embeds ?? []).includes(` ${requestId} · session`)), {
-      what: `a Discord card for ${requestId}`,
-    });
-
   it("a card on each platform; a Discord user not listed is refused, a listed one decides, both cards say so, and a later Slack click changes nothing", async () => {
     const health = (await (await fetch(`http://127.0.0.1:${stack.bot.port}/healthz`)).json()) as { chat: Record<string, string> };
     expect(health.chat).toEqual({ slack: "ready", discord: "ready" });
@@ -25,7 +21,7 @@ describe("Slack and Discord in one process", () => {
     const session = await stack.prompt("RUN: echo both > both.txt", "two platforms");
     const [asked] = await stack.asked(session);
     const slackCard = await stack.card(asked!.id);
-    const onDiscord = await discordCard(asked!.id);
+    const onDiscord = await discordCard(stack.discord!, asked!.id);
     expect(stack.discord!.messages.find((m) => m.id === onDiscord.channelId)?.content).toContain("two platforms");
 
     await stack.discordUser!.clickButton({ user: erin.id, message: onDiscord, customId: `approval:once:${asked!.id}` });
@@ -33,9 +29,7 @@ describe("Slack and Discord in one process", () => {
     expect(refused.content).toMatch(/^You are not an approver for this/);
     await stack.discordUser!.clickButton({ user: carol.id, message: onDiscord, customId: `approval:once:${asked!.id}` });
     await waitForFile(join(stack.opencode.projectDir, "both.txt"), "both\n");
-    await waitFor(() => /Approved once by <@200000000000000003>/.test(JSON.stringify(stack.discord!.messages.find((m) => m.id === onDiscord.id)!.embeds)), {
-      what: "the Discord card to name carol",
-    });
+    await discordCardSays(stack.discord!, asked!.id, /Approved once by <@200000000000000003>/);
     // On Slack a Discord decider is named, not mentioned.
     await stack.cardSays(asked!.id, /Approved once by carol/);
 

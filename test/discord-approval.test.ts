@@ -9,6 +9,7 @@ import { copyPgliteTemplate } from "./support/database-template.ts";
 import { createDiscordUserSim, type DiscordUserSim } from "./support/discord-user-sim.ts";
 import { startFakeDiscord, type FakeDiscord, type FakeMessage } from "./support/fake-discord.ts";
 import { sharedOpencode } from "./support/stack-per-test.ts";
+import { discordCard, discordCardSays, isDiscordCard } from "./support/discord-cards.ts";
 import { waitFor, waitForFile } from "./support/wait-for.ts";
 
 // The approval loop on Discord alone (no Slack variables): real discord.js against the fake gateway
@@ -57,15 +58,8 @@ describe("the approval loop on Discord", () => {
 
   const file = (name: string) => join(opencode().opencode.projectDir, name);
   const cardText = (message: FakeMessage) => JSON.stringify(message.embeds);
-  const card = (requestId: string) =>
-    waitFor(() => discord.messages.find((m) => m.via === "rest" && JSON.stringify(m.history[0]?.embeds ?? []).includes(` ${requestId} · session`)), {
-      what: `a Discord card for ${requestId}`,
-    });
-  const cardSays = (requestId: string, pattern: RegExp) =>
-    waitFor(async () => {
-      const current = await card(requestId);
-      return pattern.test(cardText(current)) ? current : undefined;
-    }, { what: `the Discord card for ${requestId} to say ${pattern}`, timeout: 15_000 });
+  const card = (requestId: string) => discordCard(discord, requestId);
+  const cardSays = (requestId: string, pattern: RegExp) => discordCardSays(discord, requestId, pattern);
 
   it("Approve once: a thread from a starter naming the project, a card with the four buttons, one reply, the card names the decider", async () => {
     const session = await opencode().prompt("RUN: echo approved > discord-approved.txt", "deploy docs");
@@ -201,7 +195,7 @@ describe("the approval loop on Discord", () => {
     await user.clickButton({ user: alice.id, message: posted, customId: `approval:once:${asked!.id}` });
     await waitForFile(file("discord-survived.txt"), "survived\n");
     await cardSays(asked!.id, /Approved once by <@200000000000000001>/);
-    expect(discord.messages.filter((m) => m.via === "rest" && JSON.stringify(m.history[0]?.embeds ?? []).includes(` ${asked!.id} · session`))).toHaveLength(1);
+    expect(discord.messages.filter((m) => isDiscordCard(m, asked!.id))).toHaveLength(1);
   });
 
   it("rejecting one of two sibling requests closes the other as OpenCode's cascade; an aborted session closes its card", async () => {

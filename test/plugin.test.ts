@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { sharedOpencode, stackPerTest } from "./support/stack-per-test.ts";
 import { alice, cardText, type Stack } from "./support/stack.ts";
+import { discordCardSays } from "./support/discord-cards.ts";
 import { waitFor, waitForFile } from "./support/wait-for.ts";
 
 const cardsFor = (stack: Stack, sessionId: string) =>
@@ -166,9 +167,7 @@ describe("the plugin's exact edits decided on Discord", () => {
 
     await waitForFile(join(stack.opencode.projectDir, "plugin-discord-edited.txt"), "edited\n", { timeout: 20_000 });
     expect(existsSync(join(stack.opencode.projectDir, "plugin-discord-original.txt"))).toBe(false);
-    await waitFor(() => /Edited and approved by <@200000000000000004>/.test(JSON.stringify(discord.messages.find((m) => m.id === card.id)!.embeds)), {
-      what: "the Discord card to name dana",
-    });
+    await discordCardSays(discord, requestId, /Edited and approved by <@200000000000000004>/);
     const audit = await stack.audit(requestId);
     expect(audit[0]).toMatchObject({ decision: "edited", decider: { platform: "discord", userId: dana.id, name: "dana" } });
     expect(audit[0]!.editedArgs).toMatchObject({ command: "echo edited > plugin-discord-edited.txt" });

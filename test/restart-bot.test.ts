@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { describeEachDatabase } from "./support/database-variants.ts";
 import { sharedOpencode, stackPerTest } from "./support/stack-per-test.ts";
 import { alice } from "./support/stack.ts";
+import { discordCard, discordCardSays, isDiscordCard } from "./support/discord-cards.ts";
 import { waitFor } from "./support/wait-for.ts";
 
 // The bot restarts here, OpenCode does not: one server for the file, a bot and a database per test.
@@ -54,18 +55,14 @@ describe("restarts, with the card on Discord", () => {
     const session = await stack.prompt("RUN: echo survived > discord-survived.txt");
     const [asked] = await stack.asked(session);
     const discord = stack.discord!;
-    const isCard = (m: { via: string; history: Array<{ embeds: unknown[] }> }) =>
-      m.via === "rest" && JSON.stringify(m.history[0]?.embeds ?? []).includes(` ${asked!.id} · session`);
-    const card = await waitFor(() => discord.messages.find(isCard), { what: `a Discord card for ${asked!.id}` });
+    const card = await discordCard(discord, asked!.id);
 
     await stack.killBot();
     await stack.startBotAgain();
     await stack.discordUser!.clickButton({ user: frank.id, message: card, customId: `approval:once:${asked!.id}` });
     await waitFor(() => existsSync(join(stack.opencode.projectDir, "discord-survived.txt")), { what: "discord-survived.txt", timeout: 20_000 });
-    await waitFor(() => /Approved once by <@200000000000000006>/.test(JSON.stringify(discord.messages.find((m) => m.id === card.id)!.embeds)), {
-      what: "the Discord card to name frank",
-    });
-    expect(discord.messages.filter(isCard)).toHaveLength(1);
+    await discordCardSays(discord, asked!.id, /Approved once by <@200000000000000006>/);
+    expect(discord.messages.filter((m) => isDiscordCard(m, asked!.id))).toHaveLength(1);
     await waitFor(() => stack.replies(asked!.id).length === 1, { what: "the one permission.replied" });
   });
 });
