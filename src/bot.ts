@@ -29,12 +29,14 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
   const store = createApprovalStore(database);
   const gateway = createOpencodeGateway(config.opencode);
   const slack = config.slack ? createSlackAdapter({ config: config.slack, logger: logger.child({ adapter: "slack" }) }) : undefined;
-  const discord = config.discord ? createDiscordAdapter({
+  const discord = config.discord
+    ? createDiscordAdapter({
         config: config.discord,
         logger: logger.child({ adapter: "discord" }),
         // After a gateway resume, as after an OpenCode reconnect: re-read what is pending and refresh its cards.
         onReconnected: () => void connector.resyncNow(),
-      }) : undefined;
+      })
+    : undefined;
   const adapters: ChatAdapter[] = [slack, discord].filter((adapter) => adapter !== undefined);
   const engine = createApprovalEngine({ store, opencode: gateway, adapters, approvers: config.approvers, logger });
   const connector = createOpencodeConnector({

@@ -25,12 +25,8 @@ export function registerInteractions(client: Client, deps: { logger: Logger; dec
   async function clicked(interaction: ButtonInteraction): Promise<void> {
     const parsed = parseButtonId(interaction.customId);
     if (!parsed) return;
-    const click = { actor: actor(interaction), requestId: parsed.requestId, action: parsed.action, via: via(interaction) };
-    if (typeof parsed.action === "string" && mayOpenForm.has(parsed.action)) {
-      return render(interaction, await decisions.click(click));
-    }
-    await interaction.deferUpdate();
-    await render(interaction, await decisions.click(click));
+    if (typeof parsed.action !== "string" || !mayOpenForm.has(parsed.action)) await interaction.deferUpdate();
+    await render(interaction, await decisions.click({ actor: actor(interaction), requestId: parsed.requestId, action: parsed.action, via: via(interaction) }));
   }
 
   async function submitted(interaction: ModalSubmitInteraction): Promise<void> {

@@ -150,7 +150,7 @@ function labelled(field: FormField) {
 
 /** The form kind and request a modal's custom_id names; undefined for a modal not ours. */
 export function parseFormId(customId: string): { form: FormKind; requestId: string } | undefined {
-  const match = /^form:(reject|edit|answer):(.+)$/.exec(customId);
+  const match = /^(reject|edit|answer):(.+)$/.exec(customId.startsWith(formPrefix) ? customId.slice(formPrefix.length) : "");
   return match ? { form: match[1] as FormKind, requestId: match[2]! } : undefined;
 }
 
