@@ -17,7 +17,7 @@ import { startFakeDiscord, type FakeDiscordOptions } from "./fake-discord.ts";
 import { startFakeSlack, type FakeMessage, type FakeSlack, type FakeSlackOptions } from "./fake-slack.ts";
 import { PLUGIN_TOKEN, startOpencodeFixture, type OpencodeFixture, type OpencodeFixtureOptions } from "./opencode-fixture.ts";
 import { freePort } from "./ports.ts";
-import { createSlackUserSim, type SlackUserSim } from "./slack-client-sim.ts";
+import { createSlackUserSim, type SimUser, type SlackUserSim } from "./slack-client-sim.ts";
 import { waitFor } from "./wait-for.ts";
 
 export { PLUGIN_PATH, PLUGIN_TOKEN } from "./opencode-fixture.ts";
@@ -30,7 +30,24 @@ export const alice = { id: "U0ALICE", username: "alice", name: "alice" };
 export const bob = { id: "U0BOB", username: "bob", name: "bob" };
 export const mallory = { id: "U0MALLORY", username: "mallory", name: "mallory" };
 
+export type Platform = "slack" | "discord";
+
+/** The Discord twins of alice, bob and mallory (Discord ids are snowflakes); `leads` is a role alice holds. */
+export const discordPeople = {
+  alice: { id: "200000000000000001", username: "alice" },
+  bob: { id: "200000000000000004", username: "bob" },
+  mallory: { id: "200000000000000002", username: "mallory" },
+  leads: { id: "300000000000000001", name: "leads" },
+};
+const defaultFakeDiscord: FakeDiscordOptions = {
+  users: [discordPeople.alice, discordPeople.bob, discordPeople.mallory],
+  roles: [discordPeople.leads],
+  members: [{ user: discordPeople.alice.id, roles: [discordPeople.leads.id] }, { user: discordPeople.bob.id }, { user: discordPeople.mallory.id }],
+};
+
 export type StackOptions = OpencodeFixtureOptions & {
+  /** The chat platforms the bot is configured for: by default Slack, and Discord too with `discord`. */
+  platforms?: Platform[];
   approvers?: string;
   slack?: FakeSlackOptions;
   /** Run the bot as a `node src/main.ts` process instead of in-process. */
@@ -41,7 +58,7 @@ export type StackOptions = OpencodeFixtureOptions & {
   socketMode?: boolean;
   /** "postgres": a fresh database on TEST_DATABASE_URL's server instead of the embedded default. */
   database?: "pglite" | "postgres";
-  /** Discord beside Slack: a fake Discord with these people, and the bot configured for both. */
+  /** The fake Discord's people, roles and members (default: `discordPeople`); alone, it adds Discord to the platforms. */
   discord?: FakeDiscordOptions;
   /** DISCORD_APPROVERS, with `discord`. */
   discordApprovers?: string;
@@ -54,32 +71,41 @@ export type StackOptions = OpencodeFixtureOptions & {
  * pending.
  */
 export async function startStack(options: StackOptions = {}, shared?: OpencodeFixture) {
-  const [fixture, slack, dataDir, postgresDb] = await Promise.all([
+  const platforms: Platform[] = options.platforms ?? (options.discord ? ["slack", "discord"] : ["slack"]);
+  const [fixture, fakeSlack, dataDir, postgresDb, discord] = await Promise.all([
     shared ?? startOpencodeFixture(options),
-    startFakeSlack({
+    platforms.includes("slack") ? startFakeSlack({
       users: [
         { id: alice.id, name: "alice" },
         { id: bob.id, name: "bob" },
         { id: mallory.id, name: "mallory" },
       ],
       ...options.slack,
-    }),
+    }) : undefined,
     mkdtemp(join(tmpdir(), "chatops-data-")).then(async (dir) => {
       if (options.database !== "postgres") await copyPgliteTemplate(join(dir, "pglite"));
       return dir;
     }),
     options.database === "postgres" ? createPostgresDatabase() : undefined,
+    platforms.includes("discord") ? startFakeDiscord(options.discord ?? defaultFakeDiscord) : undefined,
   ]);
-  const discord = options.discord ? await startFakeDiscord(options.discord) : undefined;
+  const slack = (): FakeSlack => {
+    if (!fakeSlack) throw new Error("this stack runs without Slack (platforms: " + platforms.join(", ") + ")");
+    return fakeSlack;
+  };
   const { llm, opencode, events } = fixture;
   const { plugin } = fixture.options;
   const opencodePassword = fixture.password;
   const env: Record<string, string> = {
     OPENCODE_URL: opencode.url,
-    SLACK_BOT_TOKEN: slack.botToken,
-    ...(options.socketMode ? { SLACK_APP_TOKEN: slack.appToken } : { SLACK_SIGNING_SECRET: SIGNING_SECRET }),
-    SLACK_API_URL: slack.apiUrl,
-    SLACK_CHANNEL: CHANNEL,
+    ...(fakeSlack
+      ? {
+          SLACK_BOT_TOKEN: fakeSlack.botToken,
+          ...(options.socketMode ? { SLACK_APP_TOKEN: fakeSlack.appToken } : { SLACK_SIGNING_SECRET: SIGNING_SECRET }),
+          SLACK_API_URL: fakeSlack.apiUrl,
+          SLACK_CHANNEL: CHANNEL,
+        }
+      : {}),
     DATA_DIR: dataDir,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "warn",
     ...(options.approvers ? { SLACK_APPROVERS: options.approvers } : {}),
@@ -96,11 +122,12 @@ export async function startStack(options: StackOptions = {}, shared?: OpencodeFi
     asProcess ? spawnBot({ PORT: String(await freePort()), ...env }) : inProcessBot(env, options.silenceMs);
   const sim = () =>
     options.socketMode
-      ? createSlackUserSim({ fake: slack, transport: "socket" })
-      : createSlackUserSim({ fake: slack, botEventsUrl: `http://127.0.0.1:${bot.port}/slack/events`, signingSecret: SIGNING_SECRET });
+      ? createSlackUserSim({ fake: slack(), transport: "socket" })
+      : createSlackUserSim({ fake: slack(), botEventsUrl: `http://127.0.0.1:${bot.port}/slack/events`, signingSecret: SIGNING_SECRET });
   const release = async () => {
-    await slack.close();
-    await discord?.close();
+    await fakeSlack?.close();
+    await discord?.close().catch(() => undefined); // a test may have closed it
+
     await postgresDb?.drop();
     await rm(dataDir, { recursive: true, force: true });
     if (!shared) return fixture.stop();
@@ -111,13 +138,17 @@ export async function startStack(options: StackOptions = {}, shared?: OpencodeFi
     await release();
     throw error;
   });
-  let user: SlackUserSim = sim();
+  let slackUser: SlackUserSim | undefined;
 
   const stack = {
     llm,
     opencode,
-    slack,
-    /** The fake Discord, with `options.discord`; `discordUser` acts in it. */
+    platforms,
+    /** The fake Slack; throws in a stack without Slack. */
+    get slack() {
+      return slack();
+    },
+    /** The fake Discord, with Discord among the platforms; `discordUser` acts in it. */
     discord,
     discordUser: discord ? createDiscordUserSim(discord) : undefined,
     events,
@@ -125,8 +156,10 @@ export async function startStack(options: StackOptions = {}, shared?: OpencodeFi
     get bot() {
       return bot;
     },
+    /** Acts in the fake Slack. */
     get user() {
-      return user;
+      slackUser ??= sim();
+      return slackUser;
     },
     prompt: fixture.prompt,
     asked: fixture.asked,
@@ -134,7 +167,7 @@ export async function startStack(options: StackOptions = {}, shared?: OpencodeFi
 
     /** The card message for a request: the message whose first version names the request. */
     async card(requestId: string, timeout = 10_000): Promise<FakeMessage> {
-      return waitFor(() => slack.messages.find((m) => JSON.stringify(m.history[0]?.blocks ?? []).includes(` ${requestId} · session`)), {
+      return waitFor(() => slack().messages.find((m) => JSON.stringify(m.history[0]?.blocks ?? []).includes(` ${requestId} · session`)), {
         what: `a card for ${requestId}`,
         timeout,
       });
@@ -143,6 +176,7 @@ export async function startStack(options: StackOptions = {}, shared?: OpencodeFi
     /** Waits until the card's current text matches. */
     async cardSays(requestId: string, pattern: RegExp, timeout = 15_000): Promise<FakeMessage> {
       const card = await stack.card(requestId);
+      const slack = stack.slack;
       return waitFor(() => (pattern.test(cardText(slack.message(card.channel, card.ts)!)) ? slack.message(card.channel, card.ts)! : undefined), {
         what: `card ${requestId} to say ${pattern}`,
         timeout,
@@ -156,14 +190,14 @@ export async function startStack(options: StackOptions = {}, shared?: OpencodeFi
       });
     },
 
-    click(who: typeof alice, card: FakeMessage, label: "Approve once" | "Always" | "Reject" | "Edit") {
+    click(who: SimUser, card: FakeMessage, label: "Approve once" | "Always" | "Reject" | "Edit") {
       const actionId = { "Approve once": "approval:once", Always: "approval:always", Reject: "approval:reject", Edit: "approval:edit" }[label];
-      return user.clickButton({ user: who, channel: card.channel, messageTs: card.ts, actionId });
+      return stack.user.clickButton({ user: who, channel: card.channel, messageTs: card.ts, actionId });
     },
 
     /** The newest modal opened for `who`. */
     async modal(who: typeof alice, callbackId: string) {
-      return waitFor(() => [...slack.views].reverse().find((v) => v.user === who.id && v.view.callback_id === callbackId && v.open), {
+      return waitFor(() => [...slack().views].reverse().find((v) => v.user === who.id && v.view.callback_id === callbackId && v.open), {
         what: `a ${callbackId} modal for ${who.id}`,
       });
     },
@@ -182,7 +216,7 @@ export async function startStack(options: StackOptions = {}, shared?: OpencodeFi
     async restartBot() {
       await bot.stop();
       bot = await launch();
-      user = sim();
+      slackUser = undefined;
     },
 
     async killBot() {
@@ -196,7 +230,7 @@ export async function startStack(options: StackOptions = {}, shared?: OpencodeFi
      */
     async startBotAgain() {
       bot = await launch(false);
-      user = sim();
+      slackUser = undefined;
     },
 
     async stop() {

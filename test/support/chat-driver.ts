@@ -1,0 +1,172 @@
+/**
+ * One way for a test to act as people in either chat platform, so an end-to-end case is written once
+ * and run on Slack and on Discord (`describe.each(PLATFORMS)`). Each driver works through its fake
+ * and its user simulator, the wire the bot really speaks; it only hides which buttons and dialogs
+ * that platform uses.
+ */
+import { discordCard, discordCardSays } from "./discord-cards.ts";
+import type { FakeMessage as DiscordMessage } from "./fake-discord.ts";
+import type { FakeMessage as SlackMessage } from "./fake-slack.ts";
+import { alice, bob, cardText, discordPeople, mallory, type Platform, type Stack, type StackOptions } from "./stack.ts";
+import { waitFor } from "./wait-for.ts";
+
+export const PLATFORMS: Platform[] = ["slack", "discord"];
+
+/**
+ * A stack on `platform` alone whose approvers are the driver's alice and bob (on Discord alice by
+ * her role, bob by id) and not mallory.
+ */
+export function onePlatform(platform: Platform, options: StackOptions = {}): StackOptions {
+  return platform === "slack"
+    ? { ...options, approvers: `${alice.id},${bob.id}` }
+    : { ...options, platforms: ["discord"], discordApprovers: `role:${discordPeople.leads.id},${discordPeople.bob.id}` };
+}
+
+export type Person = { id: string; name: string };
+export type Label = "Approve once" | "Always" | "Reject" | "Edit";
+/** What a person sees: the card's words (markup unescaped) and its buttons' labels. */
+export type CardView = { text: string; buttons: string[] };
+
+export type ChatDriver = {
+  platform: Platform;
+  /** Two approvers (with `onePlatform`'s options) and someone who is not one. */
+  people: { alice: Person; bob: Person; mallory: Person };
+  /** How a decided card names a decider from this platform. */
+  mention(person: Person): string;
+  /** The card for a request once posted, and the starter of the thread it is in. */
+  card(requestId: string): Promise<CardView & { thread: string }>;
+  /** The card once its words match. */
+  cardSays(requestId: string, pattern: RegExp): Promise<CardView>;
+  click(person: Person, requestId: string, label: Label): Promise<void>;
+  /** Clicks Reject or Edit, waits for the dialog (returning what it shows), and submits `values` by field. */
+  fillForm(person: Person, requestId: string, label: "Reject" | "Edit", values: Record<string, string>): Promise<string>;
+  /** The words of the newest note only `person` sees, once there is one matching `pattern`. */
+  noticeTo(person: Person, pattern: RegExp): Promise<string>;
+  /** The notes only `person` sees that match `pattern`, as of now. */
+  notices(person: Person, pattern: RegExp): string[];
+};
+
+const unescapeSlack = (text: string) => text.replace(/&gt;/g, ">").replace(/&lt;/g, "<").replace(/&amp;/g, "&");
+const unescapeMarkdown = (text: string) => text.replace(/\\([*_`~|>\\])/g, "$1");
+
+/** A driver for one platform of `stack` (which must have it among its platforms). */
+export function chatDriver(stack: Stack, platform: Platform): ChatDriver {
+  return platform === "slack" ? slackDriver(stack) : discordDriver(stack);
+}
+
+function slackDriver(stack: Stack): ChatDriver {
+  const view = (m: SlackMessage): CardView => ({
+    text: unescapeSlack(cardText(m)),
+    buttons: labelsOf(m.blocks),
+  });
+  const formIds = { Reject: "approval_reject", Edit: "approval_edit" } as const;
+  return {
+    platform: "slack",
+    people: { alice: { id: alice.id, name: alice.name }, bob: { id: bob.id, name: bob.name }, mallory: { id: mallory.id, name: mallory.name } },
+    mention: (person) => `<@${person.id}>`,
+    async card(requestId) {
+      const card = await stack.card(requestId);
+      const parent = stack.slack.messages.find((m) => m.ts === card.thread_ts);
+      return { ...view(card), thread: parent ? unescapeSlack(cardText(parent)) : "" };
+    },
+    async cardSays(requestId, pattern) {
+      await stack.card(requestId);
+      const card = await waitFor(
+        async () => {
+          const m = await stack.card(requestId);
+          const current = stack.slack.message(m.channel, m.ts)!;
+          return pattern.test(view(current).text) ? current : undefined;
+        },
+        { what: `the Slack card for ${requestId} to say ${pattern}`, timeout: 15_000 },
+      );
+      return view(card);
+    },
+    async click(person, requestId, label) {
+      const card = await stack.card(requestId);
+      const response = await stack.click(person, stack.slack.message(card.channel, card.ts)!, label);
+      if (response.status !== 200) throw new Error(`the click on ${label} got HTTP ${response.status}`);
+    },
+    async fillForm(person, requestId, label, values) {
+      const before = new Set(stack.slack.views.map((v) => v.id));
+      await this.click(person, requestId, label);
+      const modal = await waitFor(() => stack.slack.views.find((v) => !before.has(v.id) && v.user === person.id && v.view.callback_id === formIds[label] && v.open), {
+        what: `a ${formIds[label]} dialog for ${person.id}`,
+      });
+      const shown = JSON.stringify(modal.view);
+      const fields = Object.fromEntries(Object.entries(values).map(([field, value]) => [field, { value }]));
+      const response = await stack.user.submitView({ user: person, viewId: modal.id, values: fields });
+      if (response.status !== 200) throw new Error(`submitting ${formIds[label]} got HTTP ${response.status}`);
+      return shown;
+    },
+    async noticeTo(person, pattern) {
+      const note = await waitFor(() => this.notices(person, pattern).at(-1), { what: `a note to ${person.id} matching ${pattern}` });
+      return note;
+    },
+    notices: (person, pattern) => stack.slack.ephemerals.filter((e) => e.user === person.id && pattern.test(e.text)).map((e) => e.text),
+  };
+}
+
+function discordDriver(stack: Stack): ChatDriver {
+  const discord = stack.discord;
+  const user = stack.discordUser;
+  if (!discord || !user) throw new Error("this stack runs without Discord");
+  const actions = { "Approve once": "once", Always: "always", Reject: "reject", Edit: "edit" } as const;
+  const view = (m: DiscordMessage): CardView => ({
+    text: unescapeMarkdown(embedText(m)),
+    buttons: m.components.flatMap((row) => (Array.isArray(row.components) ? (row.components as Array<{ label?: string }>) : []).flatMap((b) => (b.label ? [b.label] : []))),
+  });
+  const person = (p: { id: string; username: string }): Person => ({ id: p.id, name: p.username });
+  return {
+    platform: "discord",
+    people: { alice: person(discordPeople.alice), bob: person(discordPeople.bob), mallory: person(discordPeople.mallory) },
+    mention: (p) => `<@${p.id}>`,
+    async card(requestId) {
+      const card = await discordCard(discord, requestId);
+      const starter = discord.messages.find((m) => m.id === card.channelId);
+      return { ...view(card), thread: starter?.content ?? "" };
+    },
+    async cardSays(requestId, pattern) {
+      const card = await discordCard(discord, requestId);
+      await waitFor(() => pattern.test(view(card).text), { what: `the Discord card for ${requestId} to say ${pattern}`, timeout: 15_000 });
+      return view(card);
+    },
+    async click(p, requestId, label) {
+      const card = await discordCard(discord, requestId);
+      const click = await user.clickButton({ user: p.id, message: card, customId: `approval:${actions[label]}:${requestId}` });
+      await click.callback();
+    },
+    async fillForm(p, requestId, label, values) {
+      const card = await discordCard(discord, requestId);
+      const click = await user.clickButton({ user: p.id, message: card, customId: `approval:${actions[label]}:${requestId}` });
+      const answer = await click.callback();
+      if (answer.type !== 9) throw new Error(`${label} was answered with type ${String(answer.type)}, not a modal: ${JSON.stringify(answer.data)}`);
+      const modal = discord.modals.find((m) => m.interactionId === click.interactionId)!;
+      await user.submitModal({ user: p.id, customId: modal.customId, values });
+      return JSON.stringify(modal.components);
+    },
+    async noticeTo(p, pattern) {
+      return waitFor(() => this.notices(p, pattern).at(-1), { what: `an ephemeral note to ${p.id} matching ${pattern}` });
+    },
+    notices: (p, pattern) => discord.messages.filter((m) => m.visibleTo === p.id && pattern.test(m.content)).map((m) => m.content),
+  };
+}
+
+/** Every label of a Slack card's buttons. */
+function labelsOf(blocks: unknown[]): string[] {
+  const labels: string[] = [];
+  JSON.stringify(blocks, (_key, value: unknown) => {
+    const button = value as { type?: string; text?: { text?: string } };
+    if (button && button.type === "button" && typeof button.text?.text === "string") labels.push(button.text.text);
+    return value;
+  });
+  return labels;
+}
+
+/** An embed's words as a person reads them: title, description, fields and footer, and the content. */
+function embedText(m: DiscordMessage): string {
+  const parts: string[] = [m.content];
+  for (const embed of m.embeds as Array<{ title?: string; description?: string; fields?: Array<{ name: string; value: string }>; footer?: { text?: string } }>) {
+    parts.push(embed.title ?? "", embed.description ?? "", ...(embed.fields ?? []).flatMap((f) => [f.name, f.value]), embed.footer?.text ?? "");
+  }
+  return parts.join("\n");
+}
