@@ -6,8 +6,10 @@
 import { readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join, resolve } from "node:path";
+import { startOpencodeFixture, type OpencodeFixture } from "../test/support/opencode-fixture.ts";
 import { startStack, type Stack } from "../test/support/stack.ts";
 import { replyDirectly, runBurst } from "./burst.ts";
+import { discordBenchStack, sampleDiscordLatencies } from "./discord-latency.ts";
 import { startEventClock, type EventClock } from "./event-clock.ts";
 import { BASELINE_CHANNEL, checkOneReplyEach, sampleLatencies } from "./latency.ts";
 import { formatRows, formatRss, row, toJson, writeJson } from "./report.ts";
@@ -40,22 +42,32 @@ async function main(): Promise<number> {
   const rss = { before: process.memoryUsage().rss, started: 0, after: 0, peak: 0 };
   const sampler = setInterval(() => (rss.peak = Math.max(rss.peak, process.memoryUsage().rss)), 100);
   log(`opencode-chatops bench · opencode-ai ${opencodeAiVersion} · node ${process.version} · ${cpus().length} CPUs`);
+  let fixture: OpencodeFixture | undefined;
   let stack: Stack | undefined;
   let clock: EventClock | undefined;
   let serverVersion: string | undefined;
   let measured: Awaited<ReturnType<typeof measure>>;
+  let discordSamples: Awaited<ReturnType<typeof sampleDiscordLatencies>>;
   try {
-    stack = await startStack();
+    fixture = await startOpencodeFixture();
+    stack = await startStack({}, fixture);
     clock = await startEventClock(stack.opencode.url);
     serverVersion = (await stack.opencode.client.global.health()).data?.version;
     rss.started = process.memoryUsage().rss;
     log(`stack up in ${elapsed(began)} (OpenCode server ${serverVersion ?? "?"} at ${stack.opencode.url})`);
     measured = await measure(stack, clock);
+    await stack.stop();
+    stack = undefined;
+
+    log(`\nDiscord alone: ${SAMPLES} sequential samples, each a fresh session, over the fake gateway and REST API:`);
+    stack = await startStack(discordBenchStack, fixture);
+    discordSamples = await sampleDiscordLatencies(stack, clock, SAMPLES, log);
     rss.after = process.memoryUsage().rss;
   } finally {
     clearInterval(sampler);
     await clock?.stop();
     await stack?.stop();
+    await fixture?.stop();
   }
   const { samples, burst, sdkReplies } = measured;
 
@@ -67,12 +79,15 @@ async function main(): Promise<number> {
     row("  of which parent→card", samples.map((s) => s.parentToCardMs), { label: "direct chat.postMessage", samples: directPost }),
     row("click→reply", samples.map((s) => s.clickToReplyMs), { label: "SDK permission.reply", samples: sdkReplies }),
     row("ask→card under the burst", burst.askToCardMs, { label: "ask→card unqueued", samples: askToCard }),
+    row("Discord ask→card (fresh session)", discordSamples.map((s) => s.askToCardMs), { label: "direct REST post", samples: discordSamples.map((s) => s.directPostMs) }),
+    row("  of which ask→thread starter", discordSamples.map((s) => s.askToStarterMs), { label: "direct REST post", samples: discordSamples.map((s) => s.directPostMs) }),
+    row("Discord click→reply", discordSamples.map((s) => s.clickToReplyMs), { label: "SDK permission.reply", samples: sdkReplies }),
   ];
   const floorS = Math.max(0, burst.channelPosts - 5);
   log(`\nresults (ms; p95 of 20 is the 19th smallest):\n${formatRows(rows)}`);
   log(
     `baselines: a direct chat.postMessage of the same card, fetch → response (to the fake's receipt: p50 ${summarize(samples.map((s) => s.direct.toReceiptMs)).p50} ms); ` +
-      `an SDK permission.reply → permission.replied at the same subscriber`,
+      `an SDK permission.reply → permission.replied at the same subscriber; on Discord a direct POST /channels/{id}/messages of the same card, fetch → response`,
   );
   log(
     `burst: ${burst.requests} requests in ${burst.sessions} sessions, all ${burst.requests} cards posted ${(burst.firstAskToLastCardMs / 1000).toFixed(1)} s after the first ask = ${burst.cardsPerSecond.toFixed(2)} cards/s. ` +
@@ -80,7 +95,7 @@ async function main(): Promise<number> {
   );
   log(formatRss(rss));
 
-  const problems = checkOneReplyEach(clock!, [...samples.map((s) => s.requestId), ...burst.asked.map((a) => a.requestId)]);
+  const problems = checkOneReplyEach(clock!, [...samples.map((s) => s.requestId), ...burst.asked.map((a) => a.requestId), ...discordSamples.map((s) => s.requestId)]);
   await writeJson(RESULTS, {
     date: new Date().toISOString(),
     opencodeAiVersion,
@@ -91,6 +106,7 @@ async function main(): Promise<number> {
     latencies: rows.map(toJson),
     burst: { ...burst, askToCard: summarize(burst.askToCardMs), limiterFloorS: floorS },
     samples,
+    discordSamples,
     sdkReplyMs: sdkReplies,
     harnessRssBytes: { ...rss, note: "one process: bench, in-process bot, fake Slack, fake LLM; OpenCode not counted" },
     totalRuntimeS: (Date.now() - began) / 1000,

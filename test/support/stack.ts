@@ -39,7 +39,8 @@ export const discordPeople = {
   mallory: { id: "200000000000000002", username: "mallory" },
   leads: { id: "300000000000000001", name: "leads" },
 };
-const defaultFakeDiscord: FakeDiscordOptions = {
+/** The fake Discord a stack gets unless told otherwise: `discordPeople`, alice holding `leads`. */
+export const discordFakeDefaults: FakeDiscordOptions = {
   users: [discordPeople.alice, discordPeople.bob, discordPeople.mallory],
   roles: [discordPeople.leads],
   members: [{ user: discordPeople.alice.id, roles: [discordPeople.leads.id] }, { user: discordPeople.bob.id }, { user: discordPeople.mallory.id }],
@@ -87,7 +88,7 @@ export async function startStack(options: StackOptions = {}, shared?: OpencodeFi
       return dir;
     }),
     options.database === "postgres" ? createPostgresDatabase() : undefined,
-    platforms.includes("discord") ? startFakeDiscord(options.discord ?? defaultFakeDiscord) : undefined,
+    platforms.includes("discord") ? startFakeDiscord(options.discord ?? discordFakeDefaults) : undefined,
   ]);
   const slack = (): FakeSlack => {
     if (!fakeSlack) throw new Error("this stack runs without Slack (platforms: " + platforms.join(", ") + ")");
