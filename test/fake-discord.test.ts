@@ -8,12 +8,16 @@ import {
   Events,
   GatewayIntentBits,
   LabelBuilder,
+  MessageFlags,
   ModalBuilder,
   REST,
   Routes,
+  SlashCommandBuilder,
   TextInputBuilder,
   TextInputStyle,
+  type AutocompleteInteraction,
   type ButtonInteraction,
+  type ChatInputCommandInteraction,
   type Interaction,
   type Message,
   type ModalSubmitInteraction,
@@ -75,6 +79,30 @@ const editModal = (customId: string) =>
     .addLabelComponents(new LabelBuilder().setLabel("Command").setTextInputComponent(new TextInputBuilder().setCustomId("command").setStyle(TextInputStyle.Short)));
 
 const apiCode = (error: unknown) => (error instanceof DiscordAPIError ? error.code : error);
+
+/** `/opencode project add|remove …`, `/opencode status` and `/opencode edit`: a group, subcommands and every option kind the bot uses. */
+const opencodeCommand = () =>
+  new SlashCommandBuilder()
+    .setName("opencode")
+    .setDescription("Drive OpenCode from Discord")
+    .addSubcommandGroup((group) =>
+      group
+        .setName("project")
+        .setDescription("Projects the bot may open sessions in")
+        .addSubcommand((sub) =>
+          sub
+            .setName("add")
+            .setDescription("Add a project")
+            .addStringOption((o) => o.setName("name").setDescription("Its name").setRequired(true).setAutocomplete(true))
+            .addStringOption((o) => o.setName("mode").setDescription("Agent mode").addChoices({ name: "Plan", value: "plan" }, { name: "Build", value: "build" }))
+            .addIntegerOption((o) => o.setName("limit").setDescription("Sessions at once").setMinValue(1))
+            .addUserOption((o) => o.setName("owner").setDescription("Who owns it"))
+            .addAttachmentOption((o) => o.setName("config").setDescription("An opencode.json")),
+        )
+        .addSubcommand((sub) => sub.setName("remove").setDescription("Remove a project").addStringOption((o) => o.setName("name").setDescription("Its name").setRequired(true))),
+    )
+    .addSubcommand((sub) => sub.setName("status").setDescription("What is running"))
+    .addSubcommand((sub) => sub.setName("edit").setDescription("Edit settings in a form"));
 
 describe("fake Discord with discord.js", () => {
   it("logs in, caches the guild and channel, records the IDENTIFY and acks heartbeats", async () => {
@@ -235,6 +263,191 @@ describe("fake Discord with discord.js", () => {
     expect(failures).toEqual([]);
   });
 
+  it("registers commands with commands.set, REST PUT and POST, and refuses an invalid body with 50035", async () => {
+    const fake = await fakeDiscord();
+    const { client } = await readyClient(fake);
+    const rest = new REST({ api: fake.apiUrl }).setToken(fake.token);
+
+    const set = await client.application!.commands.set([opencodeCommand()], fake.guildId);
+    const stored = fake.guildCommands[0]!;
+    expect(fake.guildCommands).toHaveLength(1);
+    expect(stored).toMatchObject({ application_id: fake.applicationId, guild_id: fake.guildId, type: 1, name: "opencode", default_member_permissions: null, nsfw: false, contexts: null, integration_types: null });
+    expect(stored.options?.[0]).toMatchObject({ type: 2, name: "project", options: [{ type: 1, name: "add" }, { type: 1, name: "remove" }] });
+    expect(stored.options?.[0]?.options?.[0]?.options?.[0]).toEqual({ type: 3, name: "name", description: "Its name", required: true, autocomplete: true });
+    expect(set.first()).toMatchObject({ id: stored.id, guildId: fake.guildId, name: "opencode" });
+
+    // Bulk overwrite by REST: a command of the same name keeps its id; one left out is gone.
+    const body = [opencodeCommand().setDescription("Drive OpenCode").toJSON(), { name: "approve", description: "Approve the pending request" }];
+    const put = (await rest.put(Routes.applicationGuildCommands(fake.applicationId, fake.guildId), { body })) as Array<{ id: string; name: string; version: string }>;
+    expect(put.map((c) => c.name)).toEqual(["opencode", "approve"]);
+    expect(put[0]).toMatchObject({ id: stored.id, description: "Drive OpenCode" });
+    expect(put[0]!.version).not.toBe(stored.version);
+    expect(fake.guildCommands.map((c) => c.name)).toEqual(["opencode", "approve"]);
+    const fetched = await client.application!.commands.fetch({ guildId: fake.guildId });
+    expect([...fetched.values()].map((c) => c.name)).toEqual(["opencode", "approve"]);
+
+    // POST creates (201) or replaces by name (200); global commands are a list of their own.
+    await client.application!.commands.create({ name: "digest", description: "Today's summary", defaultMemberPermissions: "0" });
+    await rest.post(Routes.applicationCommands(fake.applicationId), { body: { name: "digest", description: "Yesterday's summary" } });
+    expect(fake.commands).toEqual([expect.objectContaining({ name: "digest", description: "Yesterday's summary", default_member_permissions: null })]);
+    expect(fake.commands[0]).not.toHaveProperty("guild_id");
+    expect(fake.calls.filter((c) => c.route === "POST /applications/:app/commands").map((c) => c.status)).toEqual([201, 200]);
+
+    const invalid = [
+      { name: "Approve", description: "Uppercase" },
+      { name: "long", description: "x".repeat(101) },
+      { name: "late", description: "Required after optional", options: [{ type: 3, name: "a", description: "a" }, { type: 3, name: "b", description: "b", required: true }] },
+      { name: "deep", description: "A group in a subcommand", options: [{ type: 1, name: "sub", description: "s", options: [{ type: 2, name: "group", description: "g" }] }] },
+      { name: "many", description: "Too many options", options: Array.from({ length: 26 }, (_, i) => ({ type: 3, name: `o${i}`, description: "o" })) },
+    ];
+    const refused = await rest.put(Routes.applicationGuildCommands(fake.applicationId, fake.guildId), { body: invalid }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(DiscordAPIError);
+    expect(refused).toMatchObject({ code: 50035, status: 400, message: expect.stringContaining("Invalid Form Body") });
+    expect((refused as DiscordAPIError).rawError).toMatchObject({
+      errors: {
+        "0": { name: { _errors: [{ code: "APPLICATION_COMMAND_INVALID_NAME" }] } },
+        "1": { description: { _errors: [{ code: "BASE_TYPE_BAD_LENGTH" }] } },
+        "2": { options: { "1": { _errors: [{ code: "APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID" }] } } },
+        "3": { options: { "0": { options: { "0": { _errors: [{ code: "APPLICATION_COMMAND_OPTIONS_TYPE_INVALID" }] } } } } },
+        "4": { options: { _errors: [{ code: "BASE_TYPE_MAX_LENGTH", message: "Must be 25 or fewer in length." }] } },
+      },
+    });
+    await expect(client.application!.commands.create({ name: "nodescription" } as never, fake.guildId)).rejects.toMatchObject({ code: 50035 });
+    expect(fake.guildCommands.map((c) => c.name)).toEqual(["opencode", "approve"]);
+  });
+
+  it("delivers a slash command as a ChatInputCommandInteraction, answered by an ephemeral defer and edit, a reply, a follow-up or a modal", async () => {
+    const fake = await fakeDiscord();
+    const { client, channel } = await readyClient(fake);
+    const sim = createDiscordUserSim(fake);
+    await client.application!.commands.set([opencodeCommand()], fake.guildId);
+    const read: unknown[] = [];
+    const failures: unknown[] = [];
+    const answer = async (i: ChatInputCommandInteraction) => {
+      const sub = i.options.getSubcommand();
+      if (sub === "add") {
+        read.push({ command: i.command?.name, guild: i.commandGuildId, group: i.options.getSubcommandGroup(), sub, name: i.options.getString("name"), mode: i.options.getString("mode"), limit: i.options.getInteger("limit"), owner: i.options.getUser("owner")?.username, config: i.options.getAttachment("config")?.name, url: i.options.getAttachment("config")?.url, roles: i.member && "roles" in i.member && !Array.isArray(i.member.roles) ? i.member.roles.cache.has(approvers.id) : null });
+        await i.deferReply({ flags: MessageFlags.Ephemeral });
+        await i.editReply(`Added ${i.options.getString("name", true)}`);
+      } else if (sub === "status") {
+        read.push({ group: i.options.getSubcommandGroup(), sub, channel: i.channelId, text: i.toString() });
+        await i.reply("Nothing is running");
+        await i.followUp({ content: "Ask again later", flags: MessageFlags.Ephemeral });
+      } else {
+        // A command has no message to update: Discord refuses 6 (and 7), and the interaction stays unanswered.
+        await client.rest.post(Routes.interactionCallback(i.id, i.token), { body: { type: 6 }, auth: false }).catch((e: unknown) => read.push(apiCode(e)));
+        await i.showModal(editModal("settings-modal"));
+      }
+    };
+    client.on(Events.InteractionCreate, (i) => {
+      if (i.isChatInputCommand()) answer(i).catch((error: unknown) => failures.push(error));
+    });
+
+    const add = await sim.runCommand({ user: alice.id, name: "opencode", group: "project", subcommand: "add", options: { name: "web", mode: "build", limit: 2, owner: alice.id }, attachments: { config: { filename: "opencode.json", data: '{"model":"x"}' } } });
+    expect(add.interaction.payload).toMatchObject({ type: 2, data: { name: "opencode", type: 1, guild_id: fake.guildId, options: [{ type: 2, name: "project", options: [{ type: 1, name: "add", options: [{ type: 3, name: "name", value: "web" }, { type: 3, name: "mode", value: "build" }, { type: 4, name: "limit", value: 2 }, { type: 6, name: "owner", value: alice.id }, { type: 11, name: "config" }] }] }] } });
+    expect(await add.callback()).toMatchObject({ type: 5, data: { flags: 64 } });
+    const added = await fake.waitForMessage((m) => m.interactionId === add.interactionId && m.content === "Added web");
+    expect(added).toMatchObject({ channelId: fake.channelId, flags: 64, visibleTo: alice.id, via: "callback" });
+    expect(added.history.map((v) => [v.content, v.flags])).toEqual([["", 64 | 128], ["Added web", 64]]);
+    expect(fake.messages.filter((m) => m.interactionId === add.interactionId)).toHaveLength(1);
+    await waitFor(() => read.length === 1, { what: "the add command to be read", timeout: 2_000 });
+    const { url, ...options } = read[0] as { url: string };
+    expect(options).toEqual({ command: "opencode", guild: fake.guildId, group: "project", sub: "add", name: "web", mode: "build", limit: 2, owner: "alice", config: "opencode.json", roles: true });
+    expect(await (await fetch(url)).text()).toBe('{"model":"x"}');
+
+    const thread = await (await channel.send("session ses_1")).startThread({ name: "session ses_1" });
+    const status = await sim.runCommand({ user: alice.id, channelId: thread.id, name: "opencode", subcommand: "status" });
+    expect(await status.callback()).toMatchObject({ type: 4, data: { content: "Nothing is running" } });
+    const reply = await fake.waitForMessage((m) => m.interactionId === status.interactionId && m.via === "callback");
+    expect(reply).toMatchObject({ channelId: thread.id, content: "Nothing is running", flags: 0, visibleTo: undefined });
+    expect(fake.json.message(reply)).toMatchObject({ type: 20, interaction: { name: "opencode status" }, interaction_metadata: { type: 2 } });
+    const followUp = await fake.waitForMessage((m) => m.interactionId === status.interactionId && m.via === "followup");
+    expect(followUp).toMatchObject({ channelId: thread.id, content: "Ask again later", flags: 64, visibleTo: alice.id });
+    expect(read[1]).toEqual({ group: null, sub: "status", channel: thread.id, text: "/opencode status" });
+
+    const edit = await sim.runCommand({ user: alice.id, name: "opencode", subcommand: "edit" });
+    expect(await edit.callback()).toMatchObject({ type: 9, data: { custom_id: "settings-modal" } });
+    expect(fake.modals.at(-1)).toMatchObject({ interactionId: edit.interactionId, userId: alice.id, open: true });
+    expect(edit.callbacks().map((c) => [c.type, c.status])).toEqual([[6, 400], [9, 204]]);
+    expect(read[2]).toBe(50035);
+    expect(failures).toEqual([]);
+  });
+
+  it("sends autocompletes with the focused option, records respond()'s choices, and refuses more than 25", async () => {
+    const fake = await fakeDiscord();
+    const { client } = await readyClient(fake);
+    const sim = createDiscordUserSim(fake);
+    await client.application!.commands.set([opencodeCommand()], fake.guildId);
+    const focused: unknown[] = [];
+    const refusals: unknown[] = [];
+    const suggest = async (i: AutocompleteInteraction) => {
+      const typed = i.options.getFocused(true);
+      focused.push({ name: typed.name, value: typed.value, mode: i.options.getString("mode"), sub: i.options.getSubcommand() });
+      // An autocomplete is answered with choices (type 8) only, never with a message.
+      if (typed.value === "message") await client.rest.post(Routes.interactionCallback(i.id, i.token), { body: { type: 4, data: { content: "hi" } }, auth: false }).catch((e: unknown) => refusals.push(apiCode(e)));
+      const count = typed.value === "many" ? 26 : 2;
+      await i.respond(Array.from({ length: count }, (_, n) => ({ name: `${typed.value}-${n}`, value: `${typed.value}-${n}` })));
+    };
+    client.on(Events.InteractionCreate, (i) => {
+      if (i.isAutocomplete()) suggest(i).catch((e: unknown) => refusals.push(apiCode(e)));
+    });
+
+    const typing = await sim.autocomplete({ user: alice.id, name: "opencode", group: "project", subcommand: "add", options: { name: "we", mode: "plan" }, focused: "name" });
+    expect(typing.interaction.payload).toMatchObject({ type: 4, data: { options: [{ type: 2, options: [{ type: 1, options: [{ type: 3, name: "name", value: "we", focused: true }, { type: 3, name: "mode", value: "plan" }] }] }] } });
+    expect(await typing.callback()).toMatchObject({ type: 8, data: { choices: [{ name: "we-0", value: "we-0" }, { name: "we-1", value: "we-1" }] } });
+    expect(typing.interaction.choices).toEqual([expect.objectContaining({ name: "we-0", value: "we-0" }), expect.objectContaining({ name: "we-1" })]);
+    expect(focused).toEqual([{ name: "name", value: "we", mode: "plan", sub: "add" }]);
+
+    const many = await sim.autocomplete({ user: alice.id, name: "opencode", group: "project", subcommand: "add", options: { name: "many" }, focused: "name" });
+    await waitFor(() => refusals.length === 1, { what: "26 choices to be refused", timeout: 2_000 });
+    expect(refusals).toEqual([50035]);
+    expect(many.callbacks()).toEqual([expect.objectContaining({ type: 8, status: 400, code: 50035 })]);
+    const message = await sim.autocomplete({ user: alice.id, name: "opencode", group: "project", subcommand: "add", options: { name: "message" }, focused: "name" });
+    expect(await message.callback()).toMatchObject({ type: 8 });
+    expect(message.callbacks().map((c) => [c.type, c.status])).toEqual([[4, 400], [8, 204]]);
+    expect(fake.messages.filter((m) => m.interactionId === message.interactionId)).toEqual([]);
+    await expect(sim.autocomplete({ user: alice.id, name: "opencode", group: "project", subcommand: "remove", focused: "name" })).rejects.toThrow(/has no autocomplete/);
+  });
+
+  it("refuses, like the client, commands that are not registered and options the schema does not take", async () => {
+    const fake = await fakeDiscord();
+    const { client } = await readyClient(fake);
+    const sim = createDiscordUserSim(fake);
+    const run = (input: Partial<Parameters<typeof sim.runCommand>[0]>) => sim.runCommand({ user: alice.id, name: "opencode", group: "project", subcommand: "add", ...input });
+
+    await expect(run({ options: { name: "web" } })).rejects.toThrow(/no slash command \/opencode is registered/);
+    await client.application!.commands.set([opencodeCommand(), { name: "admin", description: "Administrators only", defaultMemberPermissions: "0" }], fake.guildId);
+    await expect(run({ options: {} })).rejects.toThrow(/\/opencode project add needs option name/);
+    await expect(run({ options: { name: "web", colour: "red" } })).rejects.toThrow(/has no option colour/);
+    await expect(run({ options: { name: "web", limit: "2" } })).rejects.toThrow(/option limit of \/opencode project add takes an integer/);
+    await expect(run({ options: { name: "web", limit: 0 } })).rejects.toThrow(/at least 1/);
+    await expect(run({ options: { name: "web", mode: "yolo" } })).rejects.toThrow(/takes one of "plan", "build", not "yolo"/);
+    await expect(run({ options: { name: "web", owner: "404" } })).rejects.toThrow(/takes the id of a user/);
+    await expect(run({ subcommand: "rename", options: {} })).rejects.toThrow(/\/opencode project has no subcommand rename/);
+    await expect(run({ group: undefined, subcommand: undefined })).rejects.toThrow(/\/opencode needs one of project, status, edit/);
+    await expect(run({ name: "admin", group: undefined, subcommand: undefined })).rejects.toThrow(/may not use \/admin/);
+    expect(fake.interactions.size).toBe(0);
+  });
+
+  it("delivers a user's message with attachments whose url serves the bytes without a token", async () => {
+    const fake = await fakeDiscord();
+    const { client } = await readyClient(fake);
+    const sim = createDiscordUserSim(fake);
+    const created: Message[] = [];
+    client.on(Events.MessageCreate, (m) => created.push(m));
+
+    const said = sim.say({ user: alice.id, content: "the failing log", attachments: [{ filename: "run.txt", data: "exit 1\n" }, { filename: "shot.png", contentType: "image/png", data: Buffer.from([0x89, 0x50]) }] });
+    expect(said.attachments.map((a) => [a.filename, a.contentType, a.size])).toEqual([["run.txt", "text/plain; charset=utf-8", 7], ["shot.png", "image/png", 2]]);
+    const seen = await waitFor(() => created.find((m) => m.id === said.id), { what: "MESSAGE_CREATE with the attachments", timeout: 2_000 });
+    const log = seen.attachments.first()!;
+    expect(log).toMatchObject({ name: "run.txt", size: 7, contentType: "text/plain; charset=utf-8", proxyURL: log.url });
+    const response = await fetch(log.url);
+    expect(await response.text()).toBe("exit 1\n");
+    expect(response.headers.get("content-type")).toBe("text/plain; charset=utf-8");
+    expect(Buffer.from(await (await fetch(seen.attachments.last()!.url)).arrayBuffer())).toEqual(Buffer.from([0x89, 0x50]));
+    expect(fake.calls).not.toContainEqual(expect.objectContaining({ path: expect.stringContaining("attachments") }));
+  });
+
   it("answers 429 with Retry-After, which discord.js waits out and retries", async () => {
     const fake = await fakeDiscord();
     const { client, channel } = await readyClient(fake);
@@ -282,10 +495,13 @@ describe("fake Discord with discord.js", () => {
     client.on(Events.MessageCreate, (m) => seen.push(m.content));
     const sim = createDiscordUserSim(fake);
 
-    sim.say({ user: alice.id, content: "approve it" });
+    const files: number[] = [];
+    client.on(Events.MessageCreate, (m) => files.push(m.attachments.size));
+    sim.say({ user: alice.id, content: "approve it", attachments: [{ filename: "why.txt", data: "because" }] });
     sim.say({ user: alice.id, content: `<@${fake.applicationId}> approve it` });
     await waitFor(() => seen.length === 2, { what: "two MESSAGE_CREATE", timeout: 2_000 });
     expect(seen).toEqual(["", `<@${fake.applicationId}> approve it`]);
+    expect(files).toEqual([0, 0]);
   });
 
   it("answers routes it lacks with 404 and records them", async () => {

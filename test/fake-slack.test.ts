@@ -1,9 +1,10 @@
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
-import { App, LogLevel, webApi, type BlockAction, type ButtonAction } from "@slack/bolt";
+import { App, LogLevel, webApi, type AppOptions, type BlockAction, type ButtonAction, type KnownEventFromType } from "@slack/bolt";
 import { afterEach, describe, expect, it } from "vitest";
-import { startFakeSlack, type FakeSlack } from "./support/fake-slack.ts";
+import { startFakeSlack, VERIFICATION_TOKEN, type FakeSlack, type Json } from "./support/fake-slack.ts";
 import { createSlackUserSim } from "./support/slack-client-sim.ts";
+import { waitFor } from "./support/wait-for.ts";
 
 const signingSecret = "test-signing-secret";
 // WebClient logs Slack's error messages; the tests provoke them on purpose.
@@ -252,5 +253,326 @@ describe("fake Slack Web API", () => {
 
     expect(parent).toMatchObject({ ok: true, channel, ts: "1700000000.000100", message: { text: "card", bot_id: fake.bot.botId } });
     expect(fake.message(channel, reply.ts)).toMatchObject({ thread_ts: parent.ts, text: "decided" });
+  });
+});
+
+describe("fake Slack file uploads with the real WebClient", () => {
+  // No retries: a failed step should fail the test now, not be retried for half an hour.
+  const webClient = (fake: FakeSlack) => new webApi.WebClient(fake.botToken, { slackApiUrl: fake.apiUrl, logger: quiet, retryConfig: { retries: 0 } });
+  const errorOf = (p: Promise<unknown>) => p.then(() => "ok", (e: { data?: { error?: string } }) => e.data?.error ?? String(e));
+  const bearer = (fake: FakeSlack) => ({ authorization: `Bearer ${fake.botToken}` });
+  const uploadedIds = (result: { files: Array<{ files?: Array<{ id?: string }> }> }) => result.files.flatMap((c) => (c.files ?? []).map((f) => f.id!));
+
+  it("shares filesUploadV2's file in the thread as one bot message whose url_private serves the bytes", async () => {
+    const fake = await fakeSlack();
+    const client = webClient(fake);
+    const parent = await client.chat.postMessage({ channel, text: "Permission requested" });
+    const diff = Buffer.concat([Buffer.from("--- a/build.sh\n+++ b/build.sh\n"), Buffer.from([0xff, 0xfe, 0x00, 0x0a])]);
+
+    const result = await client.filesUploadV2({ channel_id: channel, thread_ts: parent.ts!, file: diff, filename: "change.diff", title: "The change", initial_comment: "Here is the diff" });
+
+    const [id] = uploadedIds(result);
+    // Step by step: one URL, the bytes as multipart/form-data with the bot token, one completion.
+    expect(fake.calls.map((c) => c.method)).toEqual(["chat.postMessage", "files.getUploadURLExternal", "files.completeUploadExternal"]);
+    expect(fake.calls[1]!.body).toMatchObject({ filename: "change.diff", length: String(diff.length) });
+    expect(fake.uploads).toMatchObject([{ fileId: id, filename: "change.diff", length: diff.length, state: "completed", received: { encoding: "multipart", token: fake.botToken } }]);
+    expect(fake.uploads[0]!.uploadUrl).toMatch(new RegExp(`^${fake.url}/upload/v1/`));
+    // Slack shares after answering: the answer shows the file not yet shared, files.info shows where.
+    expect(result.files[0]?.files?.[0]).toMatchObject({ id, name: "change.diff", title: "The change", user: fake.bot.userId, size: diff.length, is_public: false, shares: {} });
+    const shared = fake.messages.filter((m) => m.files);
+    expect(shared).toHaveLength(1);
+    expect(shared[0]).toMatchObject({ channel, thread_ts: parent.ts, user: fake.bot.userId, text: "Here is the diff", files: [{ id, title: "The change", via: "upload" }] });
+    const ts = shared[0]!.ts;
+    expect(fake.file(id!)?.shares).toEqual([{ channel, ts, thread_ts: parent.ts }]);
+    expect(fake.fileText(id!)).toBe(diff.toString("utf8"));
+    const info = await client.files.info({ file: id! });
+    expect(info.file).toMatchObject({ id, is_public: true, channels: [channel], shares: { public: { [channel]: [{ ts, thread_ts: parent.ts }] } } });
+
+    const thread = await client.conversations.replies({ channel, ts: parent.ts! });
+    const reply = thread.messages?.[1];
+    expect(reply).toMatchObject({ ts, user: fake.bot.userId, bot_id: fake.bot.botId, text: "Here is the diff", upload: true, files: [{ id, name: "change.diff", mimetype: "text/plain", filetype: "diff" }] });
+    const served = await fetch(reply!.files![0]!.url_private!, { headers: bearer(fake) });
+    expect([served.status, Buffer.from(await served.arrayBuffer())]).toEqual([200, diff]);
+  });
+
+  it("puts both files of one file_uploads call on one message", async () => {
+    const fake = await fakeSlack();
+    const client = webClient(fake);
+    fake.echoBotMessages = true;
+
+    const result = await client.filesUploadV2({
+      channel_id: channel,
+      initial_comment: "Two logs",
+      file_uploads: [
+        { file: Buffer.from("first\n"), filename: "one.log" },
+        { content: "second\n", filename: "two.log", title: "Second log" },
+      ],
+    });
+
+    const ids = uploadedIds(result);
+    expect(ids).toHaveLength(2);
+    expect(fake.calls.filter((c) => c.method === "files.completeUploadExternal")).toHaveLength(1);
+    const history = await client.conversations.history({ channel });
+    expect(history.messages).toMatchObject([{ text: "Two logs", files: [{ id: ids[0], title: "one.log" }, { id: ids[1], title: "Second log" }] }]);
+    expect(ids.map((id) => fake.fileText(id))).toEqual(["first\n", "second\n"]);
+    // The bot's own share comes back as a file_share message.
+    expect(fake.sentEvents.map((e) => e.event)).toMatchObject([{ type: "message", subtype: "file_share", user: fake.bot.userId, upload: true, files: [{ id: ids[0] }, { id: ids[1] }] }]);
+  });
+
+  it("keeps a file uploaded without channel_id private: stored, served to the bot, on no message", async () => {
+    const fake = await fakeSlack();
+    const client = webClient(fake);
+
+    const result = await client.filesUploadV2({ file: Buffer.from("just for me"), filename: "notes.txt" });
+
+    const [id] = uploadedIds(result);
+    expect(fake.messages).toEqual([]);
+    expect(fake.file(id!)).toMatchObject({ name: "notes.txt", title: "notes.txt", user: fake.bot.userId, via: "upload", isPublic: false, shares: [] });
+    const info = await client.files.info({ file: id! });
+    expect(info.file).toMatchObject({ channels: [], groups: [], ims: [], shares: {} });
+    const served = await fetch(String(info.file?.url_private), { headers: bearer(fake) });
+    expect(await served.text()).toBe("just for me");
+  });
+
+  it("refuses what Slack refuses at each step", async () => {
+    const fake = await fakeSlack();
+    const client = webClient(fake);
+    const complete = (id: string) => client.files.completeUploadExternal({ files: [{ id }], channel_id: channel });
+
+    expect(await errorOf(client.apiCall("files.getUploadURLExternal", { length: 3 }))).toBe("invalid_arguments");
+    expect(await errorOf(client.apiCall("files.getUploadURLExternal", { filename: "a.txt" }))).toBe("invalid_arguments");
+    expect(await errorOf(client.files.getUploadURLExternal({ filename: "a.txt", length: 0 }))).toBe("missing_argument");
+    expect(await errorOf(complete("F0NEVERSEEN"))).toBe("file_not_found");
+
+    // Raw bytes are accepted too; the answer is "OK - <bytes>".
+    const raw = await client.files.getUploadURLExternal({ filename: "raw.txt", length: 5 });
+    const posted = await fetch(raw.upload_url!, { method: "POST", headers: { "content-type": "application/octet-stream" }, body: "hello" });
+    expect([posted.status, await posted.text()]).toEqual([200, "OK - 5"]);
+    expect(await errorOf(complete(raw.file_id!))).toBe("ok");
+    expect(fake.uploads.at(-1)?.received?.encoding).toBe("raw");
+    expect(await errorOf(complete(raw.file_id!))).toBe("file_not_found");
+
+    const unsent = await client.files.getUploadURLExternal({ filename: "unsent.txt", length: 5 });
+    expect(await errorOf(complete(unsent.file_id!))).toBe("file_not_found");
+    const short = await client.files.getUploadURLExternal({ filename: "short.txt", length: 10 });
+    await fetch(short.upload_url!, { method: "POST", body: "hello" });
+    const refused = await client.files.completeUploadExternal({ files: [{ id: short.file_id! }], channel_id: channel }).catch((e: { data: Json }) => e.data);
+    expect(refused).toMatchObject({ ok: false, error: "invalid_arguments", response_metadata: { messages: [expect.stringMatching(/5 bytes were uploaded, 10 announced/)] } });
+    expect(await errorOf(client.files.completeUploadExternal({ files: [{ id: unsent.file_id! }], channel_id: "#approvals" }))).toBe("channel_not_found");
+    expect(fake.messages.filter((m) => m.files).map((m) => m.files?.[0]?.name)).toEqual(["raw.txt"]);
+  });
+});
+
+type Transport = "http" | "socket";
+type SeenEvent = KnownEventFromType<"app_mention"> | KnownEventFromType<"message">;
+/** What one of Bolt's listeners was handed. */
+type Seen = { listener: "app_mention" | "message"; event: SeenEvent; eventId: string; retryNum?: number; retryReason?: string };
+
+async function eventsApp(fake: FakeSlack, transport: Transport, options: Partial<AppOptions> = {}) {
+  const common = { token: fake.botToken, logLevel: LogLevel.ERROR, clientOptions: { slackApiUrl: fake.apiUrl }, ...options };
+  if (transport === "socket") {
+    const app = new App({ ...common, appToken: fake.appToken, socketMode: true });
+    await app.start();
+    cleanups.push(() => app.stop());
+    return { app, sim: createSlackUserSim({ fake, transport: "socket" }) };
+  }
+  const app = new App({ ...common, signingSecret });
+  const server = (await app.start(0)) as Server;
+  cleanups.push(() => app.stop());
+  return { app, sim: createSlackUserSim({ fake, botEventsUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/slack/events`, signingSecret }) };
+}
+
+/** Records what `app.event("app_mention")` and `app.message()` receive, with the retry Bolt puts in context. */
+function listen(app: App): Seen[] {
+  const seen: Seen[] = [];
+  app.event("app_mention", async ({ event, body, context }) => {
+    seen.push({ listener: "app_mention", event, eventId: body.event_id, retryNum: context.retryNum, retryReason: context.retryReason });
+  });
+  app.message(async ({ message, body, context }) => {
+    seen.push({ listener: "message", event: message, eventId: body.event_id, retryNum: context.retryNum, retryReason: context.retryReason });
+  });
+  return seen;
+}
+
+const textOf = (event: SeenEvent) => ("text" in event ? event.text : undefined);
+const subtypeOf = (event: SeenEvent) => ("subtype" in event ? event.subtype : undefined);
+const acked = { status: 200, body: undefined };
+
+describe.each<Transport>(["http", "socket"])("fake Slack Events API with Bolt over %s", (transport) => {
+  it("delivers a mention as a message event and an app_mention, each with its own event_id", async () => {
+    const fake = await fakeSlack();
+    const { app, sim } = await eventsApp(fake, transport);
+    const seen = listen(app);
+    const text = `<@${fake.bot.userId}> deploy the branch`;
+
+    const posted = await sim.postMessage({ user: alice, channel, text });
+
+    expect(posted.responses).toEqual([acked, acked]);
+    const [messageId, mentionId] = posted.eventIds;
+    expect(messageId).toMatch(/^Ev[0-9A-Z]{8,}$/);
+    expect(mentionId).toMatch(/^Ev[0-9A-Z]{8,}$/);
+    expect(mentionId).not.toBe(messageId);
+    await waitFor(() => seen.length === 2, { what: "the message and app_mention listeners" });
+    const ts = posted.message.ts;
+    const blocks = [{ type: "rich_text", elements: [{ type: "rich_text_section", elements: [{ type: "user", user_id: fake.bot.userId }, { type: "text", text: " deploy the branch" }] }] }];
+    expect(seen.find((s) => s.listener === "message")).toMatchObject({ eventId: messageId, event: { type: "message", channel, user: alice.id, text, ts, event_ts: ts, channel_type: "channel", blocks } });
+    expect(seen.find((s) => s.listener === "app_mention")).toMatchObject({ eventId: mentionId, event: { type: "app_mention", channel, user: alice.id, text, ts, event_ts: ts, blocks } });
+    expect(fake.sentEvent(mentionId!)?.envelope).toMatchObject({
+      token: VERIFICATION_TOKEN,
+      team_id: fake.team.id,
+      api_app_id: fake.bot.appId,
+      type: "event_callback",
+      event_id: mentionId,
+      event_time: expect.any(Number),
+      authorizations: [{ team_id: fake.team.id, user_id: fake.bot.userId, is_bot: true, is_enterprise_install: false }],
+      is_ext_shared_channel: false,
+      event_context: expect.stringMatching(/^4-/),
+    });
+    const history = await app.client.conversations.history({ channel });
+    expect(history.messages).toMatchObject([{ type: "message", user: alice.id, text, ts, blocks }]);
+  });
+
+  it("hands a thread reply over with thread_ts, and conversations.replies lists the whole thread", async () => {
+    const fake = await fakeSlack();
+    const { app, sim } = await eventsApp(fake, transport);
+    const seen = listen(app);
+    const card = await postCard(app);
+
+    const top = await sim.postMessage({ user: alice, channel, text: "who approves builds?" });
+    const answer = await app.client.chat.postMessage({ channel, thread_ts: top.message.ts, text: "approvers do" });
+    const reply = await sim.postMessage({ user: alice, channel, text: "thanks", thread_ts: top.message.ts });
+
+    await waitFor(() => seen.length === 2, { what: "both messages at app.message()" });
+    expect(seen[1]).toMatchObject({ listener: "message", eventId: reply.eventIds[0], event: { text: "thanks", ts: reply.message.ts, thread_ts: top.message.ts, parent_user_id: alice.id } });
+    expect(seen[0]!.event).not.toHaveProperty("thread_ts");
+    const thread = await app.client.conversations.replies({ channel, ts: top.message.ts });
+    expect(thread.messages).toMatchObject([
+      { user: alice.id, ts: top.message.ts, thread_ts: top.message.ts, reply_count: 2, reply_users: [fake.bot.userId, alice.id], latest_reply: reply.message.ts },
+      { user: fake.bot.userId, bot_id: fake.bot.botId, ts: answer.ts, thread_ts: top.message.ts, parent_user_id: alice.id },
+      { user: alice.id, text: "thanks", ts: reply.message.ts, thread_ts: top.message.ts },
+    ]);
+    const history = await app.client.conversations.history({ channel });
+    expect(history.messages?.map((m) => m.ts)).toEqual([top.message.ts, card]);
+    const page = await app.client.conversations.history({ channel, limit: 1 });
+    const rest = await app.client.conversations.history({ channel, limit: 1, cursor: page.response_metadata?.next_cursor });
+    expect([page.messages?.[0]?.ts, page.has_more, rest.messages?.[0]?.ts, rest.has_more]).toEqual([top.message.ts, true, card, false]);
+    await expect(sim.postMessage({ user: alice, channel, text: "nested", thread_ts: reply.message.ts })).rejects.toThrow(/no top-level message/);
+  });
+
+  it("redelivers an event with its event_id and the retry number and reason Bolt puts in context", async () => {
+    const fake = await fakeSlack();
+    const { app, sim } = await eventsApp(fake, transport);
+    const seen = listen(app);
+    const posted = await sim.postMessage({ user: alice, channel, text: "run the tests" });
+    const id = posted.eventIds[0]!;
+    await waitFor(() => seen.length === 1, { what: "the first delivery at app.message()" });
+
+    const again = await sim.redeliver(id, { retryNum: 1, reason: "http_timeout" });
+
+    expect(again).toEqual(acked);
+    await waitFor(() => seen.length === 2, { what: "the retry at app.message()" });
+    // Over HTTP a first delivery has no retry headers; over Socket Mode it says retry_attempt 0, retry_reason "".
+    const first = transport === "http" ? [undefined, undefined] : [0, ""];
+    expect(seen.map((s) => [s.eventId, s.retryNum, s.retryReason])).toEqual([[id, ...first], [id, 1, "http_timeout"]]);
+    expect(fake.sentEvent(id)?.attempts.map((a) => a.retry?.retryNum)).toEqual([undefined, 1]);
+    await expect(sim.redeliver(id, { retryNum: 4, reason: "http_error" })).rejects.toThrow(/at most 3 times/);
+  });
+
+  it("echoes the bot's own messages only when asked, and Bolt's ignoreSelf drops them but not its edits", async () => {
+    const fake = await fakeSlack();
+    const { app, sim } = await eventsApp(fake, transport);
+    const seen = listen(app);
+    await postCard(app);
+    expect(fake.sentEvents).toEqual([]);
+
+    fake.echoBotMessages = true;
+    const modern = await app.client.chat.postMessage({ channel, text: "card one" });
+    const modernEcho = await fake.waitForDelivery((e) => e.event.ts === modern.ts);
+    fake.echoBotMessages = "bot_message";
+    const classic = await app.client.chat.postMessage({ channel, text: "card two" });
+    const classicEcho = await fake.waitForDelivery((e) => e.event.ts === classic.ts);
+    await app.client.chat.update({ channel, ts: classic.ts!, text: "card two, decided" });
+    const editEcho = await fake.waitForDelivery((e) => e.event.subtype === "message_changed");
+    await sim.postMessage({ user: alice, channel, text: "sentinel" });
+    await waitFor(() => seen.some((s) => textOf(s.event) === "sentinel"), { what: "the sentinel message at app.message()" });
+
+    expect(modernEcho.event).toMatchObject({ type: "message", user: fake.bot.userId, bot_id: fake.bot.botId, bot_profile: { id: fake.bot.botId }, channel_type: "channel" });
+    expect(modernEcho.event).not.toHaveProperty("subtype");
+    expect(classicEcho.event).toMatchObject({ type: "message", subtype: "bot_message", bot_id: fake.bot.botId, username: fake.bot.name });
+    expect(classicEcho.event).not.toHaveProperty("user");
+    expect(editEcho.event).toMatchObject({ message: { subtype: "bot_message", text: "card two, decided" }, previous_message: { text: "card two" } });
+    expect([modernEcho, classicEcho, editEcho].map((e) => e.attempts[0]?.ack)).toEqual([acked, acked, acked]);
+    // Both shapes of the bot's own message stop at ignoreSelf; a message_changed has no top-level user or bot_id and passes.
+    expect(seen.map((s) => subtypeOf(s.event) ?? textOf(s.event)).sort()).toEqual(["message_changed", "sentinel"]);
+  });
+
+  it("hands the echoed message to app.message() when ignoreSelf is off", async () => {
+    const fake = await startFakeSlack({ channels: [{ id: channel, name: "approvals" }], echoBotMessages: true });
+    cleanups.push(() => fake.close());
+    const { app } = await eventsApp(fake, transport, { ignoreSelf: false });
+    const seen = listen(app);
+
+    const posted = await app.client.chat.postMessage({ channel, text: "card" });
+
+    await waitFor(() => seen[0], { what: "the echo at app.message()" });
+    expect(seen).toMatchObject([{ listener: "message", event: { user: fake.bot.userId, bot_id: fake.bot.botId, ts: posted.ts, text: "card" } }]);
+  });
+
+  it("shares files as a file_share message whose url_private serves the bytes to the bot token alone", async () => {
+    const fake = await fakeSlack();
+    const { app, sim } = await eventsApp(fake, transport);
+    const seen = listen(app);
+    const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+    await sim.postMessage({ user: alice, channel, text: "the failing build", files: [{ name: "build.log", content: "error: exit 2\n" }, { name: "shot.png", content: png }] });
+
+    const shared = (await waitFor(() => seen[0], { what: "the file_share at app.message()" })).event;
+    if (shared.type !== "message" || shared.subtype !== "file_share") throw new Error(`expected a file_share message, got ${JSON.stringify(shared)}`);
+    expect(shared).toMatchObject({ user: alice.id, text: "the failing build", upload: false });
+    const [log, shot] = shared.files ?? [];
+    expect(log).toMatchObject({ id: expect.stringMatching(/^F[0-9A-Z]+$/), name: "build.log", title: "build.log", mimetype: "text/plain", filetype: "text", size: 14, user: alice.id });
+    expect(shot).toMatchObject({ name: "shot.png", mimetype: "image/png", filetype: "png", size: png.length });
+    const bearer = { authorization: `Bearer ${fake.botToken}` };
+
+    const text = await fetch(log!.url_private!, { headers: bearer });
+    expect([text.status, text.headers.get("content-type"), await text.text()]).toEqual([200, "text/plain", "error: exit 2\n"]);
+    const image = await fetch(shot!.url_private_download!, { headers: bearer });
+    expect(image.headers.get("content-disposition")).toBe('attachment; filename="shot.png"');
+    expect(Buffer.from(await image.arrayBuffer())).toEqual(png);
+    const anonymous = await fetch(log!.url_private!, { redirect: "manual" });
+    const wrongToken = await fetch(log!.url_private!, { headers: { authorization: "Bearer xoxb-wrong" }, redirect: "manual" });
+    expect([anonymous.status, wrongToken.status]).toEqual([302, 302]);
+    expect(anonymous.headers.get("location")).toMatch(/\/\?redir=%2Ffiles-pri%2F/);
+    // Followed, the redirect ends in a 200 sign-in page: a download that checks only res.ok gets HTML.
+    const followed = await fetch(log!.url_private!);
+    expect([followed.status, followed.redirected, followed.headers.get("content-type")]).toEqual([200, true, "text/html; charset=utf-8"]);
+    expect(await followed.text()).not.toContain("exit 2");
+  });
+
+  it("turns a person's edit into message_changed, and will not let the bot edit their message", async () => {
+    const fake = await fakeSlack();
+    const { app, sim } = await eventsApp(fake, transport);
+    const seen = listen(app);
+    const posted = await sim.postMessage({ user: alice, channel, text: "deploy main" });
+    const ts = posted.message.ts;
+
+    const edit = await sim.editMessage({ user: alice, channel, ts, text: "deploy staging" });
+
+    expect(edit.responses).toEqual([acked]);
+    await waitFor(() => seen.length === 2, { what: "the edit at app.message()" });
+    expect(seen[1]!.event).toMatchObject({
+      type: "message",
+      subtype: "message_changed",
+      hidden: true,
+      channel,
+      message: { user: alice.id, text: "deploy staging", ts, edited: { user: alice.id } },
+      previous_message: { user: alice.id, text: "deploy main", ts },
+    });
+    expect(fake.message(channel, ts)?.history.map((v) => v.text)).toEqual(["deploy main", "deploy staging"]);
+    const refused = await app.client.chat.update({ channel, ts, text: "hijacked" }).then(
+      () => "ok",
+      (e: { data?: { error?: string } }) => e.data?.error,
+    );
+    expect(refused).toBe("cant_update_message");
   });
 });

@@ -7,7 +7,8 @@
  * Pointing discord.js at it: `new Client({ intents, rest: { api: fake.apiUrl } })` and
  * `client.login(fake.token)`; the gateway URL comes from GET /gateway/bot. Destroy the client before
  * `fake.close()`: a client whose connection drops resumes.
- * Users act through test/support/discord-user-sim.ts (clicks, modal submits, messages).
+ * Users act through test/support/discord-user-sim.ts (clicks, modal submits, slash commands, messages).
+ * Application commands registered over REST are kept in `commands` and `guildCommands`.
  */
 import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
@@ -59,15 +60,20 @@ export type FakeMessage = {
 export type FakeInteraction = {
   id: string;
   token: string;
-  /** 3 message component, 5 modal submit. */
-  type: 3 | 5;
+  /** 2 application command, 3 message component, 4 command autocomplete, 5 modal submit. */
+  type: 2 | 3 | 4 | 5;
   userId: string;
   channelId: string;
+  /** The component's or modal's custom_id; empty for commands. */
   customId: string;
+  /** For commands and autocompletes: the registered command that was run. */
+  command?: { id: string; name: string; group?: string; subcommand?: string };
   messageId?: string;
   createdAt: number;
-  /** The type of the accepted initial answer (4, 5, 6, 7 or 9). */
+  /** The type of the accepted initial answer (4, 5, 6, 7, 8 or 9). */
   answeredWith?: number;
+  /** For autocompletes: the choices the bot answered with (callback type 8). */
+  choices?: Json[];
   /** What `@original` means for this interaction's webhook. */
   originalId?: string;
   payload: Json;
@@ -75,6 +81,38 @@ export type FakeInteraction = {
 /** Every interaction callback received, accepted (status 200/204) or refused (`code`). */
 export type FakeCallback = { interactionId: string; type: unknown; data: Json | undefined; status: number; code?: number; withResponse: boolean; at: number };
 export type FakeModal = { interactionId: string; userId: string; customId: string; title: string; components: Json[]; channelId: string; messageId?: string; open: boolean; at: number };
+/** An option of a CHAT_INPUT command as the fake stores it (`required` only when true). */
+export type FakeCommandOption = {
+  type: number;
+  name: string;
+  description: string;
+  required?: true;
+  choices?: Array<{ name: string; value: string | number }>;
+  options?: FakeCommandOption[];
+  autocomplete?: boolean;
+  channel_types?: number[];
+  min_value?: number;
+  max_value?: number;
+  min_length?: number;
+  max_length?: number;
+};
+/** An application command as Discord returns it; `guild_id` only on guild commands. */
+export type FakeCommand = {
+  id: string;
+  application_id: string;
+  version: string;
+  type: number;
+  name: string;
+  description: string;
+  options?: FakeCommandOption[];
+  default_member_permissions: string | null;
+  nsfw: boolean;
+  contexts: number[] | null;
+  integration_types: number[] | null;
+  guild_id?: string;
+};
+/** A file a user uploads in the client (a message attachment, an attachment option). */
+export type UserFile = { filename: string; contentType?: string; data: Buffer | string };
 export type FakeCall = { method: string; path: string; route: string | null; query: string; status: number; body: unknown; files: string[]; at: number };
 
 export type FakeDiscordOptions = {
@@ -105,7 +143,7 @@ class ApiError extends Error {
     super(message);
   }
 }
-const unknown = (what: "Channel" | "Message" | "Member" | "User" | "Webhook", code: number) => new ApiError(404, code, `Unknown ${what}`);
+const unknown = (what: "Channel" | "Message" | "Member" | "User" | "Webhook" | "Application" | "Guild", code: number) => new ApiError(404, code, `Unknown ${what}`);
 
 const DISCORD_EPOCH = 1_420_070_400_000n;
 const GUILD_FIELDS = {
@@ -121,6 +159,8 @@ const APP_PERMISSIONS = "2248473465835073";
 const EPHEMERAL = 64;
 const LOADING = 128;
 const HAS_THREAD = 32;
+/** The callback types Discord accepts as the first answer, by interaction type. */
+const FIRST_ANSWERS: Record<FakeInteraction["type"], number[]> = { 2: [4, 5, 9], 3: [4, 5, 6, 7, 9], 4: [8], 5: [4, 5, 6, 7] };
 
 /** Starts the fake on 127.0.0.1 with a free port. */
 export async function startFakeDiscord(opts: FakeDiscordOptions = {}) {
@@ -152,6 +192,10 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}) {
   const interactions = new Map<string, FakeInteraction>();
   const callbacks: FakeCallback[] = [];
   const modals: FakeModal[] = [];
+  const commands: FakeCommand[] = [];
+  const guildCommands: FakeCommand[] = [];
+  /** Files users attached to command options: served like message attachments, on no message. */
+  const looseFiles: FakeAttachment[] = [];
   const calls: FakeCall[] = [];
   const faults = new Map<string, { times: number; reply: () => { status: number; body: Json; headers: Record<string, string> } }>();
   const slow = new Map<string, { times: number; ms: number }>();
@@ -199,9 +243,11 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}) {
   const messageJson = (m: FakeMessage, version?: MessageVersion): Json => {
     const shown = version ?? m;
     const interaction = m.interactionId ? interactions.get(m.interactionId) : undefined;
+    const command = interaction?.command;
     return {
       id: m.id,
-      type: 0,
+      // CHAT_INPUT_COMMAND: the answer to a slash command.
+      type: command ? 20 : 0,
       channel_id: m.channelId,
       author: userJson(m.authorId),
       content: shown.content,
@@ -219,6 +265,9 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}) {
       ...(m.via === "callback" || m.via === "followup" ? { webhook_id: applicationId, application_id: applicationId } : {}),
       ...(interaction
         ? { interaction_metadata: { id: interaction.id, type: interaction.type, user: userJson(interaction.userId), authorizing_integration_owners: { "0": guildId }, ...(interaction.messageId ? { interacted_message_id: interaction.messageId } : {}) } }
+        : {}),
+      ...(interaction && command
+        ? { interaction: { id: interaction.id, type: 2, name: [command.name, command.group, command.subcommand].filter(Boolean).join(" "), user: userJson(interaction.userId), member: memberJson(interaction.userId, false) } }
         : {}),
       ...(m.threadId && channels.has(m.threadId) ? { thread: channelJson(channels.get(m.threadId)!) } : {}),
     };
@@ -351,7 +400,8 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}) {
   // ── interactions ─────────────────────────────────────────────────────────────────────────────────
   const interactionByToken = (app: string | undefined, tok: string | undefined) => {
     const found = [...interactions.values()].find((i) => i.token === tok);
-    if (!found || app !== applicationId || found.answeredWith === undefined) throw unknown("Webhook", 10015);
+    // An autocomplete answer (type 8) leaves no message to edit or follow up.
+    if (!found || app !== applicationId || found.answeredWith === undefined || found.answeredWith === 8) throw unknown("Webhook", 10015);
     return found;
   };
   function callback(c: Ctx): Reply {
@@ -367,7 +417,12 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}) {
       const clicked = messages.find((x) => x.id === i.messageId && !x.deleted);
       let message: FakeMessage | undefined;
       const type = c.body.type;
-      if (type === 4 || type === 5) {
+      if (typeof type !== "number" || !FIRST_ANSWERS[i.type].includes(type)) {
+        throw formError(["type"], "INTERACTION_RESPONSE_TYPE_INVALID", `Value ${String(type)} is not a valid response type for an interaction of type ${i.type}.`);
+      }
+      if (type === 8) {
+        i.choices = choicesOf(data);
+      } else if (type === 4 || type === 5) {
         const flags = type === 5 ? LOADING | (Number(data.flags ?? 0) & EPHEMERAL) : 0;
         message = createMessage(channel, bot.id, type === 5 ? {} : data, c.uploads, { via: "callback", interactionId: i.id, flags, visibleTo: Number(data.flags ?? 0) & EPHEMERAL ? i.userId : undefined });
         i.originalId = message.id;
@@ -377,7 +432,6 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}) {
         message = clicked;
         i.originalId = clicked.id;
       } else if (type === 9) {
-        if (i.type === 5) throw formError(["type"], "INTERACTION_RESPONSE_TYPE_INVALID", "A modal cannot answer a modal submit.");
         modalProblems(data);
         modals.push({ interactionId: i.id, userId: i.userId, customId: String(data.custom_id), title: String(data.title), components: numberComponents((data.components as Json[]) ?? []), channelId: i.channelId, messageId: i.messageId, open: true, at: Date.now() });
       } else {
@@ -402,6 +456,65 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}) {
     if (!m) throw unknown("Message", 10008);
     return m;
   };
+
+  // ── application commands ─────────────────────────────────────────────────────────────────────────
+  /** The global list, or the guild's with `:guild`; only this app and this guild exist. */
+  const commandList = (c: Ctx): FakeCommand[] => {
+    if (c.params.app !== applicationId) throw unknown("Application", 10002);
+    if (c.params.guild === undefined) return commands;
+    if (c.params.guild !== guildId) throw unknown("Guild", 10004);
+    return guildCommands;
+  };
+  const findCommand = (c: Ctx) => {
+    const list = commandList(c);
+    const found = list.find((x) => x.id === c.params.command);
+    if (!found) throw new ApiError(404, 10063, "Unknown application command");
+    return { list, found };
+  };
+  /** The stored form of `body` (already checked); replacing `old` keeps its id, and its version if nothing changed. */
+  const storeCommand = (body: Json, old: FakeCommand | undefined, guild: boolean): FakeCommand => {
+    const stored = commandFrom(body, { id: old?.id ?? snowflake(), application_id: applicationId, version: old?.version ?? "", ...(guild ? { guild_id: guildId } : {}) });
+    const same = old && JSON.stringify({ ...old, version: "" }) === JSON.stringify({ ...stored, version: "" });
+    return { ...stored, version: same ? old.version : snowflake() };
+  };
+  const sameCommand = (body: Json) => (x: FakeCommand) => (typeof body.id === "string" ? x.id === body.id : x.name === body.name && x.type === (body.type ?? 1));
+  function overwriteCommands(c: Ctx): Reply {
+    const list = commandList(c);
+    const body: unknown = c.body;
+    if (!Array.isArray(body)) throw formErrors([{ path: [], code: "LIST_TYPE_CONVERT", message: "Only iterables may be used in a ListType" }]);
+    const problems = body.flatMap((cmd: unknown, i) => commandProblems(cmd, [String(i)]));
+    const seen = new Set<string>();
+    body.forEach((cmd: unknown, i) => {
+      const key = isObj(cmd) ? `${String(cmd.type ?? 1)}:${String(cmd.name)}` : "";
+      if (seen.has(key)) problems.push({ path: [String(i)], code: "APPLICATION_COMMANDS_DUPLICATE_NAME", message: "Application command names must be unique" });
+      seen.add(key);
+    });
+    if (problems.length) throw formErrors(problems);
+    const next = (body as Json[]).map((cmd) => storeCommand(cmd, list.find(sameCommand(cmd)), list === guildCommands));
+    list.splice(0, list.length, ...next);
+    return ok(next);
+  }
+  function createCommand(c: Ctx): Reply {
+    const list = commandList(c);
+    const problems = commandProblems(c.body, []);
+    if (problems.length) throw formErrors(problems);
+    const old = list.find((x) => x.name === c.body.name && x.type === (c.body.type ?? 1));
+    const stored = storeCommand(c.body, old, list === guildCommands);
+    if (old) list[list.indexOf(old)] = stored;
+    else list.push(stored);
+    // 201 for a new command, 200 when one of the same name was replaced.
+    return { status: old ? 200 : 201, body: stored };
+  }
+  function editCommand(c: Ctx): Reply {
+    const { list, found } = findCommand(c);
+    const { id: _id, application_id: _app, version: _version, guild_id: _guild, ...fields } = found;
+    const merged: Json = { ...fields, ...c.body };
+    const problems = commandProblems(merged, []);
+    if (problems.length) throw formErrors(problems);
+    const stored = storeCommand(merged, found, list === guildCommands);
+    list[list.indexOf(found)] = stored;
+    return ok(stored);
+  }
 
   // ── REST routes (under /api/v10) ─────────────────────────────────────────────────────────────────
   const routes: Route[] = [];
@@ -455,6 +568,18 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}) {
     if (c.params.guild !== guildId) throw new ApiError(404, 10004, "Unknown Guild");
     return ok(memberJson(c.params.user ?? ""));
   });
+  for (const base of ["/applications/:app/commands", "/applications/:app/guilds/:guild/commands"]) {
+    route("GET", base, true, (c) => ok(commandList(c)));
+    route("PUT", base, true, overwriteCommands);
+    route("POST", base, true, createCommand);
+    route("GET", `${base}/:command`, true, (c) => ok(findCommand(c).found));
+    route("PATCH", `${base}/:command`, true, editCommand);
+    route("DELETE", `${base}/:command`, true, (c) => {
+      const { list, found } = findCommand(c);
+      list.splice(list.indexOf(found), 1);
+      return { status: 204 };
+    });
+  }
   route("POST", "/interactions/:interaction/:token/callback", false, callback);
   route("POST", "/webhooks/:app/:token", false, (c) => {
     const i = interactionByToken(c.params.app, c.params.token);
@@ -470,8 +595,9 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}) {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const target = new URL(req.url ?? "/", url);
     const raw = await readBody(req);
-    const file = /^\/attachments\/[^/]+\/([^/]+)\//.exec(target.pathname);
-    const attachment = file ? messages.flatMap((m) => m.attachments).find((a) => a.id === file[1]) : undefined;
+    // CDN paths: /attachments/{channel}/{id}/{name} for messages, /ephemeral-attachments/{app}/{id}/{name} for command options.
+    const file = /^\/(?:ephemeral-)?attachments\/[^/]+\/([^/]+)\//.exec(target.pathname);
+    const attachment = file ? [...messages.flatMap((m) => m.attachments), ...looseFiles].find((a) => a.id === file[1]) : undefined;
     if (attachment) return void res.writeHead(200, { "content-type": attachment.contentType }).end(attachment.data);
     const path = target.pathname.replace(/^\/api\/v10/, "");
     const method = req.method ?? "GET";
@@ -539,6 +665,10 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}) {
     interactions,
     callbacks,
     modals,
+    /** Global application commands, as last registered. */
+    commands,
+    /** The guild's application commands, as last registered. */
+    guildCommands,
     calls,
     /** IDENTIFY payloads (token, intents, properties…), oldest first. */
     identifies: gateway.identifies,
@@ -559,7 +689,25 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}) {
       return gateway.openSockets;
     },
     events,
-    json: { user: userJson, member: memberJson, channel: (id: string) => channelJson(textChannel(id)), message: messageJson, permissionsOf, appPermissions: APP_PERMISSIONS },
+    json: {
+      user: userJson,
+      member: memberJson,
+      channel: (id: string) => channelJson(textChannel(id)),
+      /** Any channel, text or not (a category, say), as Discord shows it. */
+      anyChannel: (id: string) => {
+        const c = channels.get(id);
+        if (!c) throw unknown("Channel", 10003);
+        return channelJson(c);
+      },
+      role: (id: string): Json | undefined => {
+        const r = roles.find((x) => x.id === id);
+        return r && { ...ROLE_FIELDS, id: r.id, name: r.name, position: r.position, permissions: r.permissions };
+      },
+      message: messageJson,
+      attachment: attachmentJson,
+      permissionsOf,
+      appPermissions: APP_PERMISSIONS,
+    },
     message: (id: string) => messages.find((m) => m.id === id),
     snowflake,
     /** Registers an interaction Discord is about to send; the simulator builds and dispatches its payload. */
@@ -569,9 +717,18 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}) {
       interactions.set(id, record);
       return record;
     },
-    /** Posts a message as `authorId` (a user typing in the client) and dispatches MESSAGE_CREATE. */
-    postAsUser(authorId: string, channel: string, content: string): FakeMessage {
-      return createMessage(textChannel(channel), authorId, { content }, new Map(), { via: "user" });
+    /** Posts a message as `authorId` (a user typing in the client, with `files` attached) and dispatches MESSAGE_CREATE. */
+    postAsUser(authorId: string, channel: string, content: string, files: UserFile[] = []): FakeMessage {
+      const uploads = new Map(files.map((f, i) => [String(i), uploadOf(f)] as const));
+      return createMessage(textChannel(channel), authorId, { content }, uploads, { via: "user" });
+    },
+    /** Stores a file a user attached to a command option; its `url` serves the bytes, as Discord's CDN does without a token. */
+    storeUserFile(file: UserFile): FakeAttachment {
+      const up = uploadOf(file);
+      const id = snowflake();
+      const stored: FakeAttachment = { id, filename: up.filename, contentType: up.contentType, size: up.data.length, data: up.data, text: up.data.toString("utf8"), url: `${url}/ephemeral-attachments/${applicationId}/${id}/${encodeURIComponent(up.filename)}` };
+      looseFiles.push(stored);
+      return stored;
     },
     /** Marks the modal a submit answers as closed. */
     closeModal(m: FakeModal) {
@@ -717,4 +874,158 @@ function modalProblems(data: Json): void {
     if (max > 4000) throw formError(["data", "components", String(i), "max_length"], "NUMBER_TYPE_MAX", "int value should be less than or equal to 4000.");
     if (typeof input.value === "string" && input.value.length > max) throw formError(["data", "components", String(i), "value"], "BASE_TYPE_MAX_LENGTH", `Must be ${max} or fewer in length.`);
   });
+}
+
+// ── application commands (Discord's checks on registration) ───────────────────────────────────────
+type Problem = { path: string[]; code: string; message: string };
+// Discord's CHAT_INPUT naming rule (unicode flag); letters that have a lowercase form must use it.
+const COMMAND_NAME = /^[-_'\p{L}\p{N}\p{sc=Deva}\p{sc=Thai}]{1,32}$/u;
+const NOT_A_MODEL = "Only dictionaries may be used in a ModelType";
+const REQUIRED = "This field is required";
+
+/** A 50035 "Invalid Form Body" listing every problem at its path, as Discord reports them all at once. */
+function formErrors(problems: Problem[]): ApiError {
+  const errors: Json = {};
+  for (const p of problems) {
+    let node = errors;
+    for (const key of p.path) {
+      if (!isObj(node[key])) node[key] = {};
+      node = node[key] as Json;
+    }
+    const list = Array.isArray(node._errors) ? (node._errors as Json[]) : [];
+    node._errors = [...list, { code: p.code, message: p.message }];
+  }
+  return new ApiError(400, 50035, "Invalid Form Body", errors);
+}
+
+/** What Discord refuses in one command of a create, edit or bulk overwrite; `at` is its path in the body. */
+function commandProblems(body: unknown, at: string[]): Problem[] {
+  if (!isObj(body)) return [{ path: at, code: "MODEL_TYPE_CONVERT", message: NOT_A_MODEL }];
+  const type = body.type ?? 1;
+  if (type !== 1 && type !== 2 && type !== 3 && type !== 4) return [{ path: [...at, "type"], code: "BASE_TYPE_CHOICES", message: "Value must be one of (1, 2, 3, 4)." }];
+  const problems = nameProblems(body.name, at, type === 1);
+  // USER and MESSAGE commands have no description or options.
+  if (type === 1) problems.push(...descriptionProblems(body.description, at), ...optionProblems(body.options, at, "command"));
+  return problems;
+}
+
+function nameProblems(name: unknown, at: string[], chatInput: boolean): Problem[] {
+  const path = [...at, "name"];
+  if (typeof name !== "string") return [{ path, code: "BASE_TYPE_REQUIRED", message: REQUIRED }];
+  const length = [...name].length;
+  if (length < 1 || length > 32) return [{ path, code: "BASE_TYPE_BAD_LENGTH", message: "Must be between 1 and 32 in length." }];
+  if (!chatInput) return [];
+  const invalid = { path, code: "APPLICATION_COMMAND_INVALID_NAME", message: "Command name is invalid" };
+  if (!COMMAND_NAME.test(name)) return [{ path, code: "STRING_TYPE_REGEX", message: "String value did not match validation regex." }, invalid];
+  return name === name.toLowerCase() ? [] : [invalid];
+}
+
+function descriptionProblems(description: unknown, at: string[]): Problem[] {
+  const path = [...at, "description"];
+  if (typeof description !== "string") return [{ path, code: "BASE_TYPE_REQUIRED", message: REQUIRED }];
+  const length = [...description].length;
+  return length < 1 || length > 100 ? [{ path, code: "BASE_TYPE_BAD_LENGTH", message: "Must be between 1 and 100 in length." }] : [];
+}
+
+/**
+ * The options of a command, a subcommand group or a subcommand. Only command → group → subcommand →
+ * value options nests; a level holds either subcommands/groups or value options, never both. The codes
+ * are Discord's; the wording for a group or subcommand nested too deep is ours.
+ */
+function optionProblems(options: unknown, at: string[], level: "command" | "group" | "subcommand"): Problem[] {
+  if (options === undefined || options === null) return [];
+  const path = [...at, "options"];
+  if (!Array.isArray(options)) return [{ path, code: "LIST_TYPE_CONVERT", message: "Only iterables may be used in a ListType" }];
+  const problems: Problem[] = [];
+  if (options.length > 25) problems.push({ path, code: "BASE_TYPE_MAX_LENGTH", message: "Must be 25 or fewer in length." });
+  const nests = (o: unknown) => isObj(o) && (o.type === 1 || o.type === 2);
+  const firstNests = nests(options[0]);
+  let optionalSeen = false;
+  options.forEach((o: unknown, i) => {
+    const here = [...path, String(i)];
+    if (!isObj(o)) return void problems.push({ path: here, code: "MODEL_TYPE_CONVERT", message: NOT_A_MODEL });
+    if (typeof o.type !== "number" || !Number.isInteger(o.type) || o.type < 1 || o.type > 11) {
+      const missing = o.type === undefined;
+      return void problems.push({ path: [...here, "type"], code: missing ? "BASE_TYPE_REQUIRED" : "BASE_TYPE_CHOICES", message: missing ? REQUIRED : "Value must be one of (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)." });
+    }
+    problems.push(...nameProblems(o.name, here, true), ...descriptionProblems(o.description, here));
+    const invalid = (message: string) => problems.push({ path: here, code: "APPLICATION_COMMAND_OPTIONS_TYPE_INVALID", message });
+    if (level === "subcommand" && nests(o)) invalid("A sub-command cannot contain sub-commands or sub-command groups");
+    else if (level === "group" && o.type !== 1) invalid("A sub-command group can only contain sub-commands");
+    else if (level === "command" && nests(o) !== firstNests) invalid("Sub-command and sub-command group option types are mutually exclusive to all other types");
+    if (nests(o)) return void problems.push(...optionProblems(o.options, here, o.type === 2 ? "group" : "subcommand"));
+    if (o.required === true && optionalSeen) problems.push({ path: here, code: "APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID", message: "Required options must be placed before non-required options" });
+    if (o.required !== true) optionalSeen = true;
+    if (o.choices !== undefined) problems.push(...choiceProblems(o.choices, [...here, "choices"]));
+  });
+  return problems;
+}
+
+/** Choices of an option or of an autocomplete answer: at most 25, names 1-100, string values up to 100. */
+function choiceProblems(choices: unknown, path: string[]): Problem[] {
+  if (!Array.isArray(choices)) return [{ path, code: "LIST_TYPE_CONVERT", message: "Only iterables may be used in a ListType" }];
+  const problems: Problem[] = [];
+  if (choices.length > 25) problems.push({ path, code: "BASE_TYPE_MAX_LENGTH", message: "Must be 25 or fewer in length." });
+  choices.forEach((c: unknown, i) => {
+    const here = [...path, String(i)];
+    if (!isObj(c)) return void problems.push({ path: here, code: "MODEL_TYPE_CONVERT", message: NOT_A_MODEL });
+    const name = typeof c.name === "string" ? [...c.name].length : 0;
+    if (name < 1 || name > 100) problems.push({ path: [...here, "name"], code: "BASE_TYPE_BAD_LENGTH", message: "Must be between 1 and 100 in length." });
+    if (c.value === undefined) problems.push({ path: [...here, "value"], code: "BASE_TYPE_REQUIRED", message: REQUIRED });
+    if (typeof c.value === "string" && [...c.value].length > 100) problems.push({ path: [...here, "value"], code: "BASE_TYPE_MAX_LENGTH", message: "Must be 100 or fewer in length." });
+  });
+  return problems;
+}
+
+/** The choices of an autocomplete answer (callback type 8), after Discord's checks. */
+function choicesOf(data: Json): Json[] {
+  if (data.choices === undefined) throw formError(["data", "choices"], "BASE_TYPE_REQUIRED", REQUIRED);
+  const problems = choiceProblems(data.choices, ["data", "choices"]);
+  if (problems.length) throw formErrors(problems);
+  return data.choices as Json[];
+}
+
+const numbers = (v: unknown): number[] | null => (Array.isArray(v) ? v.filter((x): x is number => typeof x === "number") : null);
+
+/** A checked command body as Discord stores and returns it. */
+function commandFrom(body: Json, base: Pick<FakeCommand, "id" | "application_id" | "version" | "guild_id">): FakeCommand {
+  const options = Array.isArray(body.options) ? (body.options as Json[]).map(optionFrom) : [];
+  const permissions = body.default_member_permissions;
+  return {
+    id: base.id,
+    application_id: base.application_id,
+    version: base.version,
+    type: typeof body.type === "number" ? body.type : 1,
+    name: String(body.name),
+    description: typeof body.description === "string" ? body.description : "",
+    ...(options.length ? { options } : {}),
+    default_member_permissions: typeof permissions === "string" || typeof permissions === "number" ? String(permissions) : null,
+    nsfw: body.nsfw === true,
+    contexts: numbers(body.contexts),
+    integration_types: numbers(body.integration_types),
+    ...(base.guild_id ? { guild_id: base.guild_id } : {}),
+  };
+}
+
+function optionFrom(o: Json): FakeCommandOption {
+  const out: FakeCommandOption = { type: Number(o.type), name: String(o.name), description: String(o.description) };
+  if (o.required === true) out.required = true;
+  if (Array.isArray(o.choices)) out.choices = (o.choices as Json[]).map((c) => ({ name: String(c.name), value: typeof c.value === "number" ? c.value : String(c.value) }));
+  if (Array.isArray(o.options)) out.options = (o.options as Json[]).map(optionFrom);
+  if (typeof o.autocomplete === "boolean") out.autocomplete = o.autocomplete;
+  const channelTypes = numbers(o.channel_types);
+  if (channelTypes) out.channel_types = channelTypes;
+  for (const key of ["min_value", "max_value", "min_length", "max_length"] as const) {
+    const v = o[key];
+    if (typeof v === "number") out[key] = v;
+  }
+  return out;
+}
+
+// ── user files ─────────────────────────────────────────────────────────────────────────────────────
+const CONTENT_TYPES: Record<string, string> = { txt: "text/plain; charset=utf-8", json: "application/json; charset=utf-8", png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg" };
+
+function uploadOf(f: UserFile): Upload {
+  const extension = f.filename.split(".").pop()?.toLowerCase() ?? "";
+  return { filename: f.filename, contentType: f.contentType ?? CONTENT_TYPES[extension] ?? "application/octet-stream", data: typeof f.data === "string" ? Buffer.from(f.data) : f.data };
 }

@@ -9,7 +9,11 @@ export type SocketEnvelopeType = "interactive" | "slash_commands" | "events_api"
 /** What the app sends back for an envelope: `{ envelope_id, payload? }`. */
 export type SocketAck = { envelope_id: string; payload?: Record<string, unknown> };
 
-export type SocketSendOptions = { timeoutMs?: number; acceptsResponsePayload?: boolean };
+/**
+ * `retryAttempt`/`retryReason` go on events_api envelopes only: Slack sends 0 and "" on a first
+ * delivery (SocketModeClient hands them to Bolt as `context.retryNum`/`retryReason`).
+ */
+export type SocketSendOptions = { timeoutMs?: number; acceptsResponsePayload?: boolean; retryAttempt?: number; retryReason?: string };
 
 export type SocketModeHub = {
   /** A fresh single-use URL for apps.connections.open, like `wss://wss-primary.slack.com/link/?ticket=…`. */
@@ -90,12 +94,12 @@ export function attachSocketMode(
     },
     sockets,
     acks,
-    send(type, payload, { timeoutMs = 5_000, acceptsResponsePayload = type !== "events_api" } = {}) {
+    send(type, payload, { timeoutMs = 5_000, acceptsResponsePayload = type !== "events_api", retryAttempt = 0, retryReason = "" } = {}) {
       const ws = sockets.at(-1);
       if (!ws) return Promise.reject(new Error("fake Slack: no Socket Mode client is connected"));
       const envelope_id = `${randomUUID()}`;
       const envelope: Record<string, unknown> = { envelope_id, type, payload, accepts_response_payload: acceptsResponsePayload };
-      if (type === "events_api") Object.assign(envelope, { retry_attempt: 0, retry_reason: "" });
+      if (type === "events_api") Object.assign(envelope, { retry_attempt: retryAttempt, retry_reason: retryReason });
       return new Promise<SocketAck>((resolve, reject) => {
         const timer = setTimeout(() => {
           pending.delete(envelope_id);

@@ -12,11 +12,20 @@
  *   Only when you pass `installerOptions.clientOptions` yourself, or construct a SocketModeReceiver,
  *   must that object carry `slackApiUrl` too. SocketModeClient also writes `retryConfig` into it.
  * Stop the app before `fake.close()`: a Socket Mode client whose connection drops reconnects.
+ *
+ * Events API: what people type (`postAsUser`, `editAsUser`) is stored like the bot's messages and
+ * queued as `event_callback` envelopes in `sentEvents`; `deliverEvent` sends one (again, with
+ * `retry`) through the delivery a user sim registers for its transport (`setEventDelivery`). The
+ * bot's own posts and edits come back as events only while `echoBotMessages` is set.
+ *
+ * Files (people's attachments, the bot's uploads through files.getUploadURLExternal, the POST to
+ * upload_url and files.completeUploadExternal, url_private) live in fake-slack-files.ts.
  */
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { createFileStore, type FakeFile, type FileInput } from "./fake-slack-files.ts";
 import { attachSocketMode, type SocketAck, type SocketEnvelopeType, type SocketModeHub, type SocketSendOptions } from "./fake-slack-socket.ts";
 import { waitForState } from "./slack-wait.ts";
 
@@ -25,10 +34,16 @@ export type FakeUser = { id: string; name: string; real_name?: string; display_n
 export type FakeChannel = { id: string; name: string; is_private?: boolean };
 /** One version of a message; `history[0]` is the message as posted. */
 export type MessageVersion = { text: string; blocks: Json[]; at: number };
+export type { FakeFile, FakeUpload, FileInput, FileShare } from "./fake-slack-files.ts";
 export type FakeMessage = {
   channel: string;
   ts: string;
   thread_ts?: string;
+  /** Who posted it: the bot's user id for what the bot posted. */
+  user: string;
+  /** Set on what a person typed, as the Slack client sets it. */
+  client_msg_id?: string;
+  files?: FakeFile[];
   text: string;
   blocks: Json[];
   metadata?: unknown;
@@ -50,6 +65,28 @@ export type FakeCall = { method: string; body: Json; token?: string; at: number;
 export type ResponseTarget = { kind: "message"; channel: string; ts: string; user: string } | { kind: "command"; channel: string; user: string };
 export type FakeResponse = { url: string; target: ResponseTarget; body: Json; at: number };
 
+/** The reasons Slack's Events API documents for a retry, sent as X-Slack-Retry-Reason. */
+export type EventRetryReason = "http_timeout" | "too_many_redirects" | "connection_failed" | "ssl_error" | "http_error" | "unknown_error";
+/** Slack retries an event up to 3 times (retryNum 1–3) with the same event_id. */
+export type EventRetry = { retryNum: number; reason: EventRetryReason };
+/** The bot's answer to an event: its HTTP status and body, or 200 and the Socket Mode ack's payload. */
+export type EventAck = { status: number; body: unknown };
+export type EventAttempt = { retry?: EventRetry; at: number; ack?: EventAck; error?: string };
+/** An `event_callback` envelope Slack owes the bot, with every attempt to deliver it. */
+export type SentEvent = { id: string; envelope: Json; event: Json; attempts: EventAttempt[] };
+/** Sends one envelope to the bot over the sim's transport; a retry carries its number and reason. */
+export type EventDelivery = (envelope: Json, retry?: EventRetry) => Promise<EventAck>;
+/**
+ * Whether the bot's own posts come back as `message` events: `true` as Slack sends a bot token's
+ * chat.postMessage (the bot's `user`, `bot_id`, `bot_profile`, no subtype), `"bot_message"` in the
+ * classic shape (subtype bot_message, `bot_id`, `username`, no `user`). Its edits come back as
+ * message_changed either way.
+ */
+export type EchoBotMessages = boolean | "bot_message";
+/** A person typing in a channel, or in the thread of a top-level message when `thread_ts` is set. */
+export type UserMessageInput = { user: string; channel: string; text: string; thread_ts?: string; files?: FileInput[] };
+export type UserEditInput = { user: string; channel: string; ts: string; text: string };
+
 export type FakeSlackOptions = {
   users?: FakeUser[];
   usergroups?: Record<string, string[]>;
@@ -58,7 +95,12 @@ export type FakeSlackOptions = {
   appToken?: string;
   /** How long a trigger_id stays usable; Slack's is 3 s. */
   triggerTtlMs?: number;
+  /** Deliver the bot's own messages back as events (see EchoBotMessages); off by default. */
+  echoBotMessages?: EchoBotMessages;
 };
+
+/** The deprecated verification token Slack still puts in every payload. */
+export const VERIFICATION_TOKEN = "fakeVerificationToken0000";
 
 export type FakeSlack = Awaited<ReturnType<typeof startFakeSlack>>;
 
@@ -88,6 +130,9 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}) {
   const responseUrls = new Map<string, ResponseTarget>();
   const rateLimits = new Map<string, { times: number; retryAfterSec: number }>();
   const slowAnswers = new Map<string, { skip: number; times: number; ms: number }>();
+  const sentEvents: SentEvent[] = [];
+  let delivery: EventDelivery | undefined;
+  let echoBotMessages: EchoBotMessages = opts.echoBotMessages ?? false;
   let tsSeq = 0;
   let viewSeq = 0;
 
@@ -108,6 +153,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}) {
   };
   const newHash = () => `${Math.floor(Date.now() / 1000)}.${randomBytes(4).toString("hex")}`;
   const shortId = () => randomBytes(3).toString("base64url");
+  const slackId = (prefix: string) => `${prefix}0${randomBytes(8).toString("hex").toUpperCase().slice(0, 9)}`;
 
   // ── state lookups ──────────────────────────────────────────────────────────────────────────────
   const message = (channel: string, ts: string) => messages.find((m) => m.channel === channel && m.ts === ts);
@@ -123,7 +169,13 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}) {
     return raw;
   };
 
-  const messageJson = (m: FakeMessage): Json => ({
+  const byBot = (m: FakeMessage) => m.user === bot.userId;
+  const threadOf = (m: FakeMessage): Json => {
+    if (!m.thread_ts) return {};
+    const parent = message(m.channel, m.thread_ts);
+    return { thread_ts: m.thread_ts, ...(parent ? { parent_user_id: parent.user } : {}) };
+  };
+  const botMessageJson = (m: FakeMessage): Json => ({
     user: bot.userId,
     type: "message",
     ts: m.ts,
@@ -133,10 +185,57 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}) {
     team: team.id,
     bot_profile: { id: bot.botId, app_id: bot.appId, name: bot.name, icons: {}, deleted: false, updated: 1_700_000_000, team_id: team.id },
     blocks: m.blocks,
-    ...(m.thread_ts ? { thread_ts: m.thread_ts } : {}),
+    ...threadOf(m),
+    ...(m.files ? { files: m.files.map(fileJson), upload: true, display_as_bot: false } : {}),
     ...(m.edited ? { edited: m.edited } : {}),
     ...(m.metadata ? { metadata: m.metadata } : {}),
   });
+  // What the Slack client sends: rich_text blocks (none for a file without words), files with upload: false.
+  const userMessageJson = (m: FakeMessage): Json => ({
+    user: m.user,
+    type: "message",
+    ts: m.ts,
+    ...(m.client_msg_id ? { client_msg_id: m.client_msg_id } : {}),
+    text: m.text,
+    team: team.id,
+    ...threadOf(m),
+    ...(m.blocks.length ? { blocks: m.blocks } : {}),
+    ...(m.files ? { files: m.files.map(fileJson), upload: false, display_as_bot: false } : {}),
+    ...(m.edited ? { edited: m.edited } : {}),
+  });
+  const messageJson = (m: FakeMessage): Json => (byBot(m) ? botMessageJson(m) : userMessageJson(m));
+  const repliesTo = (m: FakeMessage) => messages.filter((r) => r.channel === m.channel && r.thread_ts === m.ts && r.ts !== m.ts && !r.deleted);
+  // conversations.history and .replies add the thread's summary to a parent that has replies.
+  const listedJson = (m: FakeMessage): Json => {
+    const replies = repliesTo(m);
+    const last = replies.at(-1);
+    if (!last) return messageJson(m);
+    const users = [...new Set(replies.map((r) => r.user))];
+    return { ...messageJson(m), thread_ts: m.ts, reply_count: replies.length, reply_users_count: users.length, latest_reply: last.ts, reply_users: users, is_locked: false, subscribed: false };
+  };
+
+  const fileStore = createFileStore({
+    url,
+    team,
+    botUserId: bot.userId,
+    botToken,
+    slackId,
+    channelType: (channel) => channelType(channel),
+    channelName: (channel) => channels.get(channel)?.name ?? channel.toLowerCase(),
+    resolveChannel,
+    blocksError: (blocks) => {
+      if (!Array.isArray(blocks)) return fail("invalid_blocks_format");
+      const problems = blockProblems(blocks, 50, "/blocks");
+      return problems.length ? invalid("invalid_blocks", problems) : undefined;
+    },
+    shareFiles: ({ channel, thread_ts, text, blocks, files }) => {
+      const m = storeMessage({ channel, user: bot.userId, text, blocks: blocks ?? richTextBlocks(text, shortId), files, ...(thread_ts ? { thread_ts } : {}) });
+      if (echoBotMessages) echo(messageEvent(m));
+      return m;
+    },
+    changed,
+  });
+  const { fileJson } = fileStore;
 
   // Slack fills in a block_id (and an action_id) wherever the app left them out.
   const withIds = (blocks: Json[]): Json[] =>
@@ -149,17 +248,144 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}) {
       return out;
     });
 
+  const storeMessage = (m: Omit<FakeMessage, "ts" | "deleted" | "history">): FakeMessage => {
+    const stored: FakeMessage = { ...m, ts: nextTs(), blocks: withIds(m.blocks), deleted: false, history: [] };
+    stored.history.push({ text: stored.text, blocks: stored.blocks, at: Date.now() });
+    messages.push(stored);
+    return stored;
+  };
+  /** A message the bot posts (chat.postMessage, an in_channel response). */
   const postMessage = (channel: string, text: string, blocks: Json[], extra: { thread_ts?: string; metadata?: unknown } = {}) => {
-    const m: FakeMessage = { channel, ts: nextTs(), text, blocks: withIds(blocks), deleted: false, history: [], ...extra };
-    m.history.push({ text: m.text, blocks: m.blocks, at: Date.now() });
-    messages.push(m);
+    const m = storeMessage({ channel, user: bot.userId, text, blocks, ...extra });
+    if (echoBotMessages) echo(echoBotMessages === "bot_message" ? classicBotEvent(m) : messageEvent(m));
     return m;
   };
-  const editMessage = (m: FakeMessage, text: string, blocks: Json[]) => {
+  /** Edits `m` as `editor` (the bot unless said) and returns the event Slack sends for the edit. */
+  const editMessage = (m: FakeMessage, text: string, blocks: Json[], editor = bot.userId): Json => {
+    const previous = echoBotMessages === "bot_message" && byBot(m) ? classicBotJson(m) : messageJson(m);
     m.text = text;
     m.blocks = withIds(blocks);
-    m.edited = { user: bot.userId, ts: nextTs() };
+    m.edited = { user: editor, ts: nextTs() };
     m.history.push({ text, blocks: m.blocks, at: Date.now() });
+    const changedEvent = messageChangedEvent(m, previous);
+    if (echoBotMessages && editor === bot.userId) echo(changedEvent);
+    return changedEvent;
+  };
+
+  // ── Events API ─────────────────────────────────────────────────────────────────────────────────
+  const channelType = (channel: string) => (channel.startsWith("D") ? "im" : channels.get(channel)?.is_private ? "group" : "channel");
+  const inChannel = (m: FakeMessage) => ({ channel: m.channel, event_ts: m.ts, channel_type: channelType(m.channel) });
+  const messageEvent = (m: FakeMessage): Json => ({ ...messageJson(m), ...(m.files ? { subtype: "file_share" } : {}), ...inChannel(m) });
+  const classicBotJson = (m: FakeMessage): Json => ({
+    type: "message",
+    subtype: "bot_message",
+    text: m.text,
+    ts: m.ts,
+    username: bot.name,
+    bot_id: bot.botId,
+    app_id: bot.appId,
+    blocks: m.blocks,
+    ...threadOf(m),
+    ...(m.edited ? { edited: m.edited } : {}),
+  });
+  const classicBotEvent = (m: FakeMessage): Json => ({ ...classicBotJson(m), ...inChannel(m) });
+  // app_mention carries the message's fields under its own type, without channel_type.
+  const mentionEvent = (m: FakeMessage): Json => {
+    const { type: _message, ...fields } = messageJson(m);
+    return { ...fields, type: "app_mention", channel: m.channel, event_ts: m.ts };
+  };
+  const messageChangedEvent = (m: FakeMessage, previous: Json): Json => {
+    const editTs = m.edited?.ts ?? nextTs();
+    const current = echoBotMessages === "bot_message" && byBot(m) ? classicBotJson(m) : messageJson(m);
+    return { type: "message", subtype: "message_changed", message: current, previous_message: previous, channel: m.channel, hidden: true, ts: editTs, event_ts: editTs, channel_type: channelType(m.channel) };
+  };
+  const mentionsBot = (text: string) => new RegExp(`<@${bot.userId}(\\|[^>]*)?>`).test(text);
+
+  /** Wraps `event` in the envelope Slack sends and keeps it in `sentEvents`, not yet delivered. */
+  const queueEvent = (event: Json): SentEvent => {
+    const id = slackId("Ev");
+    const channel = str(event.channel);
+    const envelope: Json = {
+      token: VERIFICATION_TOKEN,
+      team_id: team.id,
+      context_team_id: team.id,
+      context_enterprise_id: null,
+      api_app_id: bot.appId,
+      event,
+      type: "event_callback",
+      event_id: id,
+      event_time: Math.floor(Date.now() / 1000),
+      authorizations: [{ enterprise_id: null, team_id: team.id, user_id: bot.userId, is_bot: true, is_enterprise_install: false }],
+      is_ext_shared_channel: false,
+      event_context: `4-${Buffer.from(JSON.stringify({ et: event.type, tid: team.id, aid: bot.appId, cid: channel })).toString("base64url")}`,
+    };
+    const sent: SentEvent = { id, envelope, event, attempts: [] };
+    sentEvents.push(sent);
+    return sent;
+  };
+
+  async function deliverEvent(id: string, retry?: EventRetry): Promise<EventAck> {
+    const sent = sentEvents.find((e) => e.id === id);
+    if (!sent) throw new Error(`fake Slack: no event ${id} was sent`);
+    if (retry && !(Number.isInteger(retry.retryNum) && retry.retryNum >= 1 && retry.retryNum <= 3)) {
+      throw new Error(`fake Slack: Slack retries an event at most 3 times, not with retryNum ${retry.retryNum}`);
+    }
+    const attempt: EventAttempt = { ...(retry ? { retry } : {}), at: Date.now() };
+    sent.attempts.push(attempt);
+    try {
+      if (!delivery) throw new Error("fake Slack: nothing delivers events; create a Slack user sim for this fake first");
+      attempt.ack = await delivery(sent.envelope, retry);
+      return attempt.ack;
+    } catch (error) {
+      attempt.error = error instanceof Error ? error.message : String(error);
+      throw error;
+    } finally {
+      changed();
+    }
+  }
+
+  // The bot's own message comes back after the API has answered; a failure stays in its attempt.
+  const echo = (event: Json) => {
+    const sent = queueEvent(event);
+    setImmediate(() => void deliverEvent(sent.id).catch(() => undefined));
+  };
+
+  const postAsUser = (input: UserMessageInput): { message: FakeMessage; events: SentEvent[] } => {
+    const channel = resolveChannel(input.channel);
+    if (!channel) throw new Error(`fake Slack: no channel ${input.channel}`);
+    if (!input.text && !input.files?.length) throw new Error("fake Slack: the client sends no empty message");
+    if (input.text.length > 40_000) throw new Error("fake Slack: the client sends at most 40,000 characters");
+    if (input.thread_ts !== undefined) {
+      const parent = message(channel, input.thread_ts);
+      if (!parent || parent.deleted || parent.thread_ts) throw new Error(`fake Slack: ${channel}/${input.thread_ts} is no top-level message to reply to`);
+    }
+    const shared = (input.files ?? []).map((f) => fileStore.storeFile(f, input.user));
+    const m = storeMessage({
+      channel,
+      user: input.user,
+      client_msg_id: randomUUID(),
+      text: input.text,
+      blocks: richTextBlocks(input.text, shortId),
+      ...(input.thread_ts ? { thread_ts: input.thread_ts } : {}),
+      ...(shared.length ? { files: shared } : {}),
+    });
+    fileStore.recordShare(shared, m);
+    const events = [queueEvent(messageEvent(m))];
+    // Slack sends both for one mention in a channel the bot is in; a DM gets no app_mention.
+    if (mentionsBot(m.text) && channelType(channel) !== "im") events.push(queueEvent(mentionEvent(m)));
+    changed();
+    return { message: m, events };
+  };
+
+  const editAsUser = (input: UserEditInput): { message: FakeMessage; events: SentEvent[] } => {
+    const channel = resolveChannel(input.channel);
+    const m = channel ? message(channel, input.ts) : undefined;
+    if (!m || m.deleted) throw new Error(`fake Slack: no message ${input.channel}/${input.ts} to edit`);
+    if (m.user !== input.user) throw new Error(`fake Slack: ${input.user} cannot edit a message by ${m.user}`);
+    if (!input.text && !m.files) throw new Error("fake Slack: the client will not save an empty message");
+    const events = [queueEvent(editMessage(m, input.text, richTextBlocks(input.text, shortId), input.user))];
+    changed();
+    return { message: m, events };
   };
 
   const shapeView = (id: string, input: Json, stack: { root: string; previous: string | null }): Json => ({
@@ -207,6 +433,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}) {
 
   // ── Web API methods ────────────────────────────────────────────────────────────────────────────
   const methods: Record<string, (p: Json) => Json> = {
+    ...fileStore.methods,
     "auth.test": () => ({ ok: true, url: `https://${team.domain}.slack.com/`, team: team.name, user: bot.name, team_id: team.id, user_id: bot.userId, bot_id: bot.botId, is_enterprise_install: false }),
     "apps.connections.open": () => ({ ok: true, url: socket.issueUrl() }),
     "chat.postMessage": (p) => {
@@ -221,6 +448,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}) {
       const channel = resolveChannel(p.channel);
       const m = channel ? message(channel, str(p.ts)) : undefined;
       if (!channel || !m || m.deleted) return fail("message_not_found");
+      if (!byBot(m)) return fail("cant_update_message");
       const content = contentOf(p);
       if ("error" in content) return content.error;
       // Omitted fields keep their old value; `blocks: []` removes the blocks (chat.update docs).
@@ -280,8 +508,12 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}) {
       const parent = message(channel, str(p.ts));
       if (!parent || parent.deleted) return fail("thread_not_found");
       // The parent first, then its replies oldest first; one page holds them all here.
-      const replies = messages.filter((m) => m.channel === channel && m.thread_ts === parent.ts && m.ts !== parent.ts && !m.deleted);
-      return { ok: true, messages: [parent, ...replies].map(messageJson), has_more: false, response_metadata: { next_cursor: "" } };
+      return { ok: true, messages: [listedJson(parent), ...repliesTo(parent).map(messageJson)], has_more: false, response_metadata: { next_cursor: "" } };
+    },
+    "conversations.history": (p) => {
+      const channel = resolveChannel(p.channel);
+      if (!channel) return fail("channel_not_found");
+      return historyPage(messages.filter((m) => m.channel === channel && !m.thread_ts && !m.deleted).reverse(), p);
     },
     "conversations.info": (p) => {
       const c = channels.get(str(p.channel));
@@ -292,6 +524,30 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}) {
         channel: { id: c.id, name: c.name, name_normalized: c.name, is_channel: !isPrivate, is_group: isPrivate, is_im: false, is_mpim: false, is_private: isPrivate, is_archived: false, is_general: false, is_member: true, created: 1_700_000_000, creator: bot.userId, context_team_id: team.id },
       };
     },
+  };
+
+  // Newest first, between `oldest` and `latest` (each excluded unless `inclusive`), `limit` a page.
+  const historyPage = (newestFirst: FakeMessage[], p: Json): Json => {
+    const inclusive = p.inclusive === true || p.inclusive === "true" || p.inclusive === "1";
+    const oldest = Number(str(p.oldest) || "0");
+    const latest = str(p.latest) ? Number(str(p.latest)) : Infinity;
+    // Slack's cursor is base64 of "next_ts:<ts of the next page's first message>".
+    const cursor = str(p.cursor) ? Number(Buffer.from(str(p.cursor), "base64").toString("utf8").replace(/^next_ts:/, "")) : Infinity;
+    const limit = Math.min(Number(str(p.limit) || "100") || 100, 999);
+    const within = newestFirst.filter((m) => {
+      const ts = Number(m.ts);
+      return (inclusive ? ts >= oldest && ts <= latest : ts > oldest && ts < latest) && ts <= cursor;
+    });
+    const next = within[limit];
+    return {
+      ok: true,
+      messages: within.slice(0, limit).map(listedJson),
+      has_more: next !== undefined,
+      pin_count: 0,
+      channel_actions_ts: null,
+      channel_actions_count: 0,
+      response_metadata: { next_cursor: next ? Buffer.from(`next_ts:${next.ts}`).toString("base64") : "" },
+    };
   };
 
   const userJson = (u: FakeUser): Json => {
@@ -308,9 +564,11 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}) {
   // ── HTTP ───────────────────────────────────────────────────────────────────────────────────────
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const target = new URL(req.url ?? "/", url);
-    const raw = await readBody(req);
+    const body = await readBody(req);
+    const raw = body.toString("utf8");
     if (target.pathname.startsWith("/api/")) return api(target.pathname.slice("/api/".length), req, target, raw, res);
     if (target.pathname.startsWith("/respond/") && req.method === "POST") return respond(`${url}${target.pathname}`, raw, res);
+    if (await fileStore.handleHttp(req, target, body, res)) return;
     res.writeHead(404, { "content-type": "text/plain" }).end("not found");
   }
 
@@ -412,8 +670,38 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}) {
     responses,
     socket,
     events,
+    /** Every event_callback queued for the bot, oldest first, with its delivery attempts. */
+    sentEvents,
+    /** Every file people shared and every upload the bot completed, oldest first. */
+    files: fileStore.files,
+    /** Every upload_url files.getUploadURLExternal handed out, with what was POSTed to it and its state. */
+    uploads: fileStore.uploads,
     message,
     view,
+    sentEvent: (id: string) => sentEvents.find((e) => e.id === id),
+    file: fileStore.file,
+    /** A file's bytes as UTF-8 text; throws for an unknown id. */
+    fileText: fileStore.fileText,
+    get echoBotMessages(): EchoBotMessages {
+      return echoBotMessages;
+    },
+    set echoBotMessages(mode: EchoBotMessages) {
+      echoBotMessages = mode;
+    },
+    /** Sets how events reach the bot (a user sim does, for its transport); the last one set wins. */
+    setEventDelivery(deliver: EventDelivery | undefined) {
+      delivery = deliver;
+    },
+    /**
+     * Stores what a person typed (files become Slack file objects) and queues its `message` event,
+     * and an `app_mention` too when it mentions the bot outside a DM. Throws where the client would
+     * not send it: empty, or a reply to what is not a top-level message.
+     */
+    postAsUser,
+    /** Edits a person's own message and queues the message_changed event (message, previous_message). */
+    editAsUser,
+    /** Delivers a queued event; with `retry`, as Slack's retry of it (same event_id). Rejects if the delivery fails. */
+    deliverEvent,
     /** A message as Slack embeds it in payloads (`history[version]` if given: what a stale client shows). */
     slackMessage(m: FakeMessage, version?: number): Json {
       const shown = version === undefined ? m : m.history[version];
@@ -485,6 +773,11 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}) {
     waitForCall(method: string, predicate: (c: FakeCall) => boolean = () => true, timeoutMs?: number) {
       return waitFor(() => calls.find((c) => c.method === method && predicate(c)), `a ${method} call`, timeoutMs);
     },
+    /** The first sent event matching `predicate` whose latest attempt has ended (acked or failed). */
+    waitForDelivery(predicate: (e: SentEvent) => boolean, timeoutMs?: number) {
+      const ended = (e: SentEvent) => e.attempts.length > 0 && e.attempts.every((a) => a.ack !== undefined || a.error !== undefined);
+      return waitFor(() => sentEvents.find((e) => predicate(e) && ended(e)), "a delivered event", timeoutMs);
+    },
     async close() {
       await socket.close();
       server.closeAllConnections();
@@ -494,11 +787,11 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}) {
 }
 
 // ── request parsing ──────────────────────────────────────────────────────────────────────────────
-function readBody(req: IncomingMessage): Promise<string> {
+function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("end", () => resolve(Buffer.concat(chunks)));
     req.on("error", reject);
   });
 }
@@ -524,6 +817,32 @@ function parseJsonField(value: string): unknown {
   } catch {
     return value;
   }
+}
+
+// ── what the Slack client makes of what a person types ───────────────────────────────────────────
+const SLACK_LINK = /<([@#!]?)([^>|]+)(?:\|([^>]*))?>/g;
+const unescapeText = (text: string) => text.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+
+/** The rich_text block the client sends with a message typed as `text` (Slack's wire format: `<@U…>`, `<#C…|name>`, `<!here>`, `<url|label>`). */
+function richTextBlocks(text: string, blockId: () => string): Json[] {
+  if (!text) return [];
+  const elements: Json[] = [];
+  let last = 0;
+  for (const match of text.matchAll(SLACK_LINK)) {
+    if (match.index > last) elements.push({ type: "text", text: unescapeText(text.slice(last, match.index)) });
+    elements.push(linkElement(match[1] ?? "", match[2] ?? "", match[3]));
+    last = match.index + match[0].length;
+  }
+  if (last < text.length) elements.push({ type: "text", text: unescapeText(text.slice(last)) });
+  return [{ type: "rich_text", block_id: blockId(), elements: [{ type: "rich_text_section", elements }] }];
+}
+
+function linkElement(sigil: string, target: string, label: string | undefined): Json {
+  if (sigil === "@") return { type: "user", user_id: target };
+  if (sigil === "#") return { type: "channel", channel_id: target };
+  if (sigil === "!" && target.startsWith("subteam^")) return { type: "usergroup", usergroup_id: target.slice("subteam^".length) };
+  if (sigil === "!") return { type: "broadcast", range: target };
+  return { type: "link", url: target, ...(label ? { text: label } : {}) };
 }
 
 // ── validation, following the limits in Slack's Block Kit reference ──────────────────────────────

@@ -1,5 +1,5 @@
 import { createHmac } from "node:crypto";
-import type { FakeSlack, Json } from "./fake-slack.ts";
+import { VERIFICATION_TOKEN, type EventRetry, type FakeMessage, type FakeSlack, type FileInput, type Json, type SentEvent } from "./fake-slack.ts";
 
 /** Someone in the Slack client. `username`/`name` default to the fake's user record, then to the id. */
 export type SimUser = { id: string; username?: string; name?: string };
@@ -21,6 +21,11 @@ export type ClickButtonInput = Forgery & {
 };
 export type SubmitViewInput = Forgery & { user: SimUser; viewId: string; values?: Record<string, Record<string, string>> };
 export type SlashCommandInput = Forgery & { user: SimUser; channel: string; command?: string; text?: string };
+/** Typing `text` (Slack's wire format: `<@U…>` for a mention) in a channel, or in a thread with `thread_ts`. */
+export type PostMessageInput = { user: SimUser; channel: string; text: string; thread_ts?: string; files?: FileInput[] };
+export type EditMessageInput = { user: SimUser; channel: string; ts: string; text: string };
+/** The stored message, the events delivered for it in order, and the bot's answer to each. */
+export type PostedMessage = { message: FakeMessage; eventIds: string[]; responses: SimResponse[] };
 
 export type SlackUserSimOptions = {
   fake: FakeSlack;
@@ -33,14 +38,15 @@ export type SlackUserSimOptions = {
 
 export type SlackUserSim = ReturnType<typeof createSlackUserSim>;
 
-/** The deprecated verification token Slack still puts in every payload. */
-export const VERIFICATION_TOKEN = "fakeVerificationToken0000";
+export { VERIFICATION_TOKEN };
 
 /**
  * Acts as a user in the Slack client: builds the payloads Slack's servers would send the bot and
  * delivers them signed over HTTP, or as Socket Mode envelopes through the fake. Like the real client,
  * it refuses what a user cannot do (click a button that is not on the message, type into a field the
- * modal lacks, submit an empty required field) by throwing.
+ * modal lacks, submit an empty required field) by throwing. It also becomes the fake's way of
+ * delivering Events API envelopes (the last sim created for a fake does), so the bot's echoed own
+ * messages travel the same transport.
  */
 export function createSlackUserSim(opts: SlackUserSimOptions) {
   const { fake } = opts;
@@ -62,21 +68,40 @@ export function createSlackUserSim(opts: SlackUserSimOptions) {
         throw new Error("slack user sim: signatures can only be forged on the http transport");
       }
       const ack = await fake.socketSend(kind, payload, { timeoutMs: opts.ackTimeoutMs, acceptsResponsePayload });
-      const body = ack.payload && Object.keys(ack.payload).length ? ack.payload : undefined;
-      return { status: 200, body };
+      return { status: 200, body: ackBody(ack.payload) };
     }
     const form = kind === "slash_commands" ? new URLSearchParams(payload as Record<string, string>) : new URLSearchParams({ payload: JSON.stringify(payload) });
-    const raw = form.toString();
+    return signedPost("application/x-www-form-urlencoded", form.toString(), forge);
+  }
+
+  /** An Events API envelope: JSON over HTTP, `events_api` over Socket Mode; a retry says so in headers or envelope fields. */
+  async function deliverEvent(envelope: Json, retry?: EventRetry): Promise<SimResponse> {
+    if (transport === "socket") {
+      const ack = await fake.socketSend("events_api", envelope, {
+        timeoutMs: opts.ackTimeoutMs,
+        acceptsResponsePayload: false,
+        retryAttempt: retry?.retryNum ?? 0,
+        retryReason: retry?.reason ?? "",
+      });
+      return { status: 200, body: ackBody(ack.payload) };
+    }
+    const headers: Record<string, string> = retry ? { "x-slack-retry-num": String(retry.retryNum), "x-slack-retry-reason": retry.reason } : {};
+    return signedPost("application/json", JSON.stringify(envelope), {}, headers);
+  }
+  fake.setEventDelivery(deliverEvent);
+
+  async function signedPost(contentType: string, raw: string, forge: Forgery, headers: Record<string, string> = {}): Promise<SimResponse> {
     const timestamp = forge.timestampOverride ?? Math.floor(Date.now() / 1000);
     const secret = forge.signingSecretOverride ?? opts.signingSecret!;
     const signature = `v0=${createHmac("sha256", secret).update(`v0:${timestamp}:${raw}`).digest("hex")}`;
     const res = await fetch(opts.botEventsUrl!, {
       method: "POST",
       headers: {
-        "content-type": "application/x-www-form-urlencoded",
+        "content-type": contentType,
         "user-agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
         "x-slack-request-timestamp": String(timestamp),
         "x-slack-signature": signature,
+        ...headers,
       },
       body: raw,
       signal: AbortSignal.timeout(opts.ackTimeoutMs ?? 10_000),
@@ -84,6 +109,13 @@ export function createSlackUserSim(opts: SlackUserSimOptions) {
     const text = await res.text();
     const isJson = (res.headers.get("content-type") ?? "").includes("application/json");
     return { status: res.status, body: text === "" ? undefined : isJson ? JSON.parse(text) : text };
+  }
+
+  /** Delivers queued events one after another, as Slack's separate requests for one message. */
+  async function deliverAll(events: SentEvent[]): Promise<Pick<PostedMessage, "eventIds" | "responses">> {
+    const responses: SimResponse[] = [];
+    for (const e of events) responses.push(await fake.deliverEvent(e.id));
+    return { eventIds: events.map((e) => e.id), responses };
   }
 
   return {
@@ -171,7 +203,31 @@ export function createSlackUserSim(opts: SlackUserSimOptions) {
       if (res.status === 200) fake.applyCommandResponse(input.channel, user.id, res.body);
       return res;
     },
+
+    /**
+     * Sends a message as `user` (with files, if any): the fake stores it and the bot gets its
+     * `message` event (subtype file_share with files), then an `app_mention` if it mentions the bot.
+     */
+    async postMessage(input: PostMessageInput): Promise<PostedMessage> {
+      const { message, events } = fake.postAsUser({ user: input.user.id, channel: input.channel, text: input.text, thread_ts: input.thread_ts, files: input.files });
+      return { message, ...(await deliverAll(events)) };
+    },
+
+    /** Edits `user`'s own message: the bot gets a message_changed event with message and previous_message. */
+    async editMessage(input: EditMessageInput): Promise<PostedMessage> {
+      const { message, events } = fake.editAsUser({ user: input.user.id, channel: input.channel, ts: input.ts, text: input.text });
+      return { message, ...(await deliverAll(events)) };
+    },
+
+    /** Slack's retry of an event already sent: the same envelope, with X-Slack-Retry-Num/-Reason (or retry_attempt/retry_reason). */
+    redeliver(eventId: string, retry: EventRetry): Promise<SimResponse> {
+      return fake.deliverEvent(eventId, retry);
+    },
   };
+}
+
+function ackBody(payload: Record<string, unknown> | undefined): Json | undefined {
+  return payload && Object.keys(payload).length ? payload : undefined;
 }
 
 function findButton(blocks: Json[], actionId: string, blockId?: string): { blockId: string; button: Json } | undefined {
