@@ -5,14 +5,21 @@ import { createDiscordAdapter } from "../adapters/discord/discord-adapter.ts";
 import { createSlackAdapter } from "../adapters/slack/slack-adapter.ts";
 import type { Config } from "./config.ts";
 import { createApprovalEngine } from "./core/approval-engine.ts";
+import { createApproverCheck } from "./core/approvers.ts";
+import { createCommandRouter } from "./core/command-router.ts";
+import { createAdminCheck } from "./core/projects.ts";
 import { createHttpServer, sendJson, type Route } from "./http-server.ts";
 import { createGateRoute } from "./gate-route.ts";
 import { createOpencodeConnector } from "./opencode/connector.ts";
-import { createOpencodeGateway } from "./opencode/opencode-api.ts";
+import { createOpencodeGateway, type OpencodeGateway } from "./opencode/opencode-api.ts";
 import type { ChatAdapter } from "./core/ports.ts";
 import type { ApprovalStore } from "./core/store-port.ts";
 import { createApprovalStore } from "./store/approval-store.ts";
 import { openDatabase } from "./store/database.ts";
+import { createProjectStore } from "./store/project-store.ts";
+import { createOwnedSessionStore } from "./store/session-store.ts";
+import { createSessionProgress } from "./core/session-progress.ts";
+import { progressEvents } from "./opencode/progress-events.ts";
 
 export type Bot = {
   /** The port the HTTP server listens on (useful with PORT=0). */
@@ -27,7 +34,15 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
   const logger = pino({ level: config.logLevel, base: { service: "opencode-chatops" } });
   const database = await openDatabase(config.database);
   const store = createApprovalStore(database);
+  const projects = createProjectStore(database);
   const gateway = createOpencodeGateway(config.opencode);
+  // One gateway per OpenCode server a project names; OPENCODE_URL's credentials apply to each.
+  const gateways = new Map<string, OpencodeGateway>([[config.opencode.url, gateway]]);
+  const gatewayFor = (url: string): OpencodeGateway => {
+    let found = gateways.get(url);
+    if (!found) gateways.set(url, (found = createOpencodeGateway({ ...config.opencode, url })));
+    return found;
+  };
   const slack = config.slack ? createSlackAdapter({ config: config.slack, logger: logger.child({ adapter: "slack" }) }) : undefined;
   const discord = config.discord
     ? createDiscordAdapter({
@@ -39,6 +54,23 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
     : undefined;
   const adapters: ChatAdapter[] = [slack, discord].filter((adapter) => adapter !== undefined);
   const engine = createApprovalEngine({ store, opencode: gateway, adapters, approvers: config.approvers, logger });
+  const ownedSessions = createOwnedSessionStore(database);
+  const progress = createSessionProgress({ sessions: ownedSessions, adapters, sessionApiFor: gatewayFor, logger: logger.child({ component: "progress" }) });
+  const mayDecide = createApproverCheck(config.approvers, adapters);
+  const commands = createCommandRouter({
+    projects,
+    sessions: ownedSessions,
+    sessionApiFor: gatewayFor,
+    adapters,
+    logger: logger.child({ component: "commands" }),
+    inspectDirectory: (url, directory) => gatewayFor(url).inspectDirectory(directory),
+    defaultServerUrl: config.opencode.url,
+    mayAdminister: createAdminCheck(config.admins, mayDecide),
+    mayDecide,
+    admins: config.admins,
+    adopt: progress.adopt,
+    stoppedBy: progress.stoppedBy,
+  });
   const connector = createOpencodeConnector({
     server: config.opencode,
     gateway,
@@ -46,6 +78,9 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
     store,
     logger: logger.child({ component: "opencode" }),
     silenceMs: options.silenceMs,
+    onProgress: (directory, payload) => {
+      for (const event of progressEvents(directory, payload)) void progress.handle(event);
+    },
   });
 
   const routes: Record<string, Route> = {
@@ -63,7 +98,7 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
   if (slack?.httpHandler) routes["POST /slack/events"] = slack.httpHandler;
   routes["POST /opencode/gate"] = createGateRoute({ token: config.chatopsToken, engine, logger: logger.child({ component: "gate" }) });
   // Chat first: a click that arrives before Bolt has verified its token would find it unready.
-  for (const adapter of adapters) await adapter.start(engine.decisions);
+  for (const adapter of adapters) await adapter.start(engine.decisions, commands);
   const server = createHttpServer(routes, logger);
   server.listen(config.port);
   await once(server, "listening");
@@ -82,6 +117,7 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
       await connector.stop();
       // Long polls answer at once, and queued events finish, before the database goes.
       await engine.stop();
+      await progress.idle();
       server.closeAllConnections();
       await closed;
       for (const adapter of adapters) await adapter.stop();

@@ -47,6 +47,7 @@ const schema = z
     DISCORD_API_URL: url("DISCORD_API_URL", "https://discord.com/api"),
     DISCORD_GUILD_ID: snowflake("DISCORD_GUILD_ID"),
     CHATOPS_TOKEN: optionalString,
+    CHATOPS_ADMINS: optionalString,
   })
   .superRefine((env, ctx) => {
     if (!env.SLACK_BOT_TOKEN && !env.DISCORD_TOKEN) {
@@ -91,6 +92,8 @@ export type Config = {
   };
   /** Who may decide, per platform (SLACK_APPROVERS …); checked by the core. */
   approvers: ApproverLists;
+  /** Who may add and remove projects (user ids of either platform); unset: the approvers. */
+  admins?: string[];
   chatopsToken?: string;
 };
 
@@ -136,6 +139,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         }
       : undefined,
     approvers: { slack: list(e.SLACK_APPROVERS), discord: list(e.DISCORD_APPROVERS) },
+    admins: list(e.CHATOPS_ADMINS),
     chatopsToken: e.CHATOPS_TOKEN,
   };
 }

@@ -1,12 +1,14 @@
 import { once } from "node:events";
-import { Client, Events, GatewayIntentBits, type Message, type SendableChannels } from "discord.js";
+import { Client, Events, GatewayIntentBits, type Message, type MessageCreateOptions, type SendableChannels } from "discord.js";
 import type { Config } from "../../src/config.ts";
 import type { Logger } from "../../src/core/logger.ts";
 import type { ChatAdapter, ChatStatus } from "../../src/core/ports.ts";
+import { registerCommands } from "./commands.ts";
 import { registerInteractions } from "./interactions.ts";
 import { discordLimits } from "./limits.ts";
 import { decodeRef, encodeRef } from "./refs.ts";
 import { renderCard, renderThreadParent } from "./render.ts";
+import { renderProgress } from "./render-progress.ts";
 
 export type DiscordConfig = NonNullable<Config["discord"]>;
 
@@ -46,13 +48,21 @@ export function createDiscordAdapter(options: { config: DiscordConfig; logger: L
     return channel;
   }
 
+  /** Sends a message into a thread; returns its reference. */
+  async function postInThread(threadRef: string, payload: MessageCreateOptions): Promise<string> {
+    const thread = await sendable(decodeRef(threadRef).channel);
+    const message = await thread.send(payload);
+    return encodeRef({ channel: thread.id, message: message.id });
+  }
+
   return {
     platform: "discord",
     limits: discordLimits,
     status: () => status,
 
-    async start(decisions) {
+    async start(decisions, commands) {
       registerInteractions(client, { logger, decisions });
+      if (commands) registerCommands(client, { commands, logger });
       const ready = once(client, Events.ClientReady, { signal: AbortSignal.timeout(READY_TIMEOUT_MS) });
       await client.login(config.token);
       await ready.catch((error: Error) => {
@@ -67,24 +77,33 @@ export function createDiscordAdapter(options: { config: DiscordConfig; logger: L
       await client.destroy();
     },
 
-    async openThread(parent) {
+    async openThread(parent, where = config.channel) {
       const rendered = renderThreadParent(parent);
-      const channel = await sendable(config.channel);
+      const channel = await sendable(where);
       const starter: Message = await channel.send(rendered.payload);
       const thread = await starter.startThread({ name: rendered.threadName });
       return encodeRef({ channel: thread.id, message: starter.id });
     },
 
-    async postCard(threadRef, card) {
-      const thread = await sendable(decodeRef(threadRef).channel);
-      const message = await thread.send(renderCard(card));
-      return encodeRef({ channel: thread.id, message: message.id });
-    },
+    postCard: (threadRef, card) => postInThread(threadRef, renderCard(card)),
 
     async updateCard(ref, card) {
       const { channel, message } = decodeRef(ref);
       // Without files: the attachment of a cut body stays as it was posted.
       await (await sendable(channel)).messages.edit(message, renderCard(card, { withFiles: false }));
+    },
+
+    postProgress: (threadRef, view) => postInThread(threadRef, renderProgress(view)),
+
+    async updateProgress(ref, view) {
+      const { channel, message } = decodeRef(ref);
+      await (await sendable(channel)).messages.edit(message, renderProgress(view));
+    },
+
+    async postAnswer(threadRef, plan) {
+      const thread = await sendable(decodeRef(threadRef).channel);
+      for (const content of plan.messages) await thread.send({ content, allowedMentions: { parse: [] } });
+      if (plan.file) await thread.send({ files: [{ attachment: Buffer.from(plan.file.text), name: plan.file.name }], allowedMentions: { parse: [] } });
     },
 
     async findCard(threadRef, reference) {

@@ -39,4 +39,5 @@ export const discordLimits: PlatformLimits = {
   buttonLabel: discordNumbers.buttonLabel,
   quickOptions: discordNumbers.rowButtons,
   notice: discordNumbers.content,
+  message: discordNumbers.content,
 };

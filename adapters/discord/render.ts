@@ -95,7 +95,8 @@ function button(customId: string, label: string, style: ButtonStyle): Button {
 /** The first message of a session's thread, and the thread's name. */
 export function renderThreadParent(parent: ThreadParent): { payload: { content: string; allowedMentions: { parse: [] } }; threadName: string } {
   const fields = parent.fields.map((field) => `${field.label}: \`${field.value.replaceAll("`", "'")}\``).join("\n");
-  const content = `🤖 ${parent.heading} **${escapeMarkdown(parent.name)}**\n${fields}\n${parent.note}`;
+  const first = parent.lead ? renderStatus({ ...parent.lead, text: escapeMarkdown(parent.lead.text) }, mention) : `${parent.heading} **${escapeMarkdown(parent.name)}**`;
+  const content = `🤖 ${first}\n${fields}\n${parent.note}`;
   return {
     payload: { content: fit(content, discordNumbers.content), allowedMentions: { parse: [] } },
     threadName: fit(parent.name.trim() || parent.heading, discordNumbers.threadName),

@@ -17,6 +17,8 @@ export const slackBlocks = {
   /** An option's text in a select, and options in one select. */
   optionText: 75,
   selectOptions: 100,
+  /** A message's top-level text (chat.postMessage truncates beyond it). */
+  messageText: 40_000,
 } as const;
 
 /** What the core may ask of Slack: cards, forms and notices within Block Kit's limits. */
@@ -31,4 +33,5 @@ export const slackLimits: PlatformLimits = {
   buttonLabel: slackBlocks.buttonText,
   quickOptions: 5,
   notice: slackBlocks.sectionText,
+  message: slackBlocks.messageText,
 };

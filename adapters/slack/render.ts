@@ -162,7 +162,10 @@ export function renderThreadParent(parent: ThreadParent): { text: string; blocks
     blocks: [
       {
         type: "section",
-        text: { type: "mrkdwn", text: `:robot_face: ${parent.heading} *${escapeMrkdwn(parent.name)}*\n${fields}\n${parent.note}` },
+        text: {
+          type: "mrkdwn",
+          text: `${parent.lead ? `:robot_face: ${renderStatus({ ...parent.lead, text: escapeMrkdwn(parent.lead.text) }, mention)}` : `:robot_face: ${parent.heading} *${escapeMrkdwn(parent.name)}*`}\n${fields}\n${parent.note}`,
+        },
       },
     ],
   };

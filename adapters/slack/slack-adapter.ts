@@ -3,11 +3,13 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "../../src/core/logger.ts";
 import type { ChatAdapter, ChatStatus } from "../../src/core/ports.ts";
 import type { Config } from "../../src/config.ts";
+import { registerCommands } from "./commands.ts";
 import { registerInteractions } from "./interactions.ts";
 import { slackLimits } from "./limits.ts";
 import { createRateLimitedApi } from "./rate-limited-api.ts";
 import { decodeRef, encodeRef } from "./refs.ts";
 import { escapeMrkdwn, renderCard, renderThreadParent } from "./render.ts";
+import { renderProgress } from "./render-progress.ts";
 
 export type SlackConfig = NonNullable<Config["slack"]>;
 
@@ -36,6 +38,29 @@ export function createSlackAdapter(options: { config: SlackConfig; logger: Logge
     receiver.client.on("disconnected", () => void (status = status === "stopped" ? "stopped" : "connecting"));
   }
 
+  /** Posts rendered content into a thread; returns the new message's reference. */
+  async function postInThread(threadRef: string, rendered: { text: string; blocks: unknown[] }): Promise<string> {
+    const thread = decodeRef(threadRef);
+    const result = await api.call("chat.postMessage", thread.channel, () =>
+      app.client.chat.postMessage({
+        channel: thread.channel,
+        thread_ts: thread.ts,
+        text: rendered.text,
+        ...(rendered.blocks.length > 0 ? { blocks: rendered.blocks as never } : {}),
+        unfurl_links: false,
+      }),
+    );
+    return encodeRef({ channel: result.channel ?? thread.channel, ts: result.ts! });
+  }
+
+  /** Replaces a posted message's content. */
+  async function replace(ref: string, rendered: { text: string; blocks: unknown[] }): Promise<void> {
+    const message = decodeRef(ref);
+    await api.call("chat.update", message.channel, () =>
+      app.client.chat.update({ channel: message.channel, ts: message.ts, text: rendered.text, blocks: rendered.blocks as never }),
+    );
+  }
+
   app.error(async (error) => {
     logger.error({ err: error }, "Slack handler failed");
   });
@@ -46,8 +71,9 @@ export function createSlackAdapter(options: { config: SlackConfig; logger: Logge
     httpHandler: receiver instanceof HTTPReceiver ? receiver.requestListener : undefined,
     status: () => status,
 
-    async start(decisions) {
+    async start(decisions, commands) {
       registerInteractions(app, { config, logger, decisions, api });
+      if (commands) registerCommands(app, { commands, logger });
       await app.init();
       if (receiver instanceof SocketModeReceiver) await app.start();
       // HTTP mode: Slack calls us; the token was verified by init().
@@ -61,28 +87,15 @@ export function createSlackAdapter(options: { config: SlackConfig; logger: Logge
       await api.stop();
     },
 
-    async openThread(parent) {
+    async openThread(parent, where = config.channel) {
       const rendered = renderThreadParent(parent);
-      const result = await api.call("chat.postMessage", config.channel, () =>
-        app.client.chat.postMessage({ channel: config.channel, text: rendered.text, blocks: rendered.blocks as never, unfurl_links: false }),
+      const result = await api.call("chat.postMessage", where, () =>
+        app.client.chat.postMessage({ channel: where, text: rendered.text, blocks: rendered.blocks as never, unfurl_links: false }),
       );
-      return encodeRef({ channel: result.channel ?? config.channel, ts: result.ts! });
+      return encodeRef({ channel: result.channel ?? where, ts: result.ts! });
     },
 
-    async postCard(threadRef, card) {
-      const thread = decodeRef(threadRef);
-      const rendered = renderCard(card);
-      const result = await api.call("chat.postMessage", thread.channel, () =>
-        app.client.chat.postMessage({
-          channel: thread.channel,
-          thread_ts: thread.ts,
-          text: rendered.text,
-          blocks: rendered.blocks as never,
-          unfurl_links: false,
-        }),
-      );
-      return encodeRef({ channel: result.channel ?? thread.channel, ts: result.ts! });
-    },
+    postCard: (threadRef, card) => postInThread(threadRef, renderCard(card)),
 
     async findCard(threadRef, reference) {
       const thread = decodeRef(threadRef);
@@ -99,11 +112,17 @@ export function createSlackAdapter(options: { config: SlackConfig; logger: Logge
       return undefined;
     },
 
-    async updateCard(ref, card) {
-      const message = decodeRef(ref);
-      const rendered = renderCard(card);
-      await api.call("chat.update", message.channel, () =>
-        app.client.chat.update({ channel: message.channel, ts: message.ts, text: rendered.text, blocks: rendered.blocks as never }),
+    updateCard: (ref, card) => replace(ref, renderCard(card)),
+    postProgress: (threadRef, view) => postInThread(threadRef, renderProgress(view)),
+    updateProgress: (ref, view) => replace(ref, renderProgress(view)),
+
+    async postAnswer(threadRef, plan) {
+      const thread = decodeRef(threadRef);
+      for (const text of plan.messages) await postInThread(threadRef, { text: escapeMrkdwn(text), blocks: [] });
+      if (!plan.file) return;
+      const { name, text } = plan.file;
+      await api.call("files.uploadV2", thread.channel, () =>
+        app.client.filesUploadV2({ channel_id: thread.channel, thread_ts: thread.ts, file: Buffer.from(text), filename: name, title: name }),
       );
     },
 

@@ -3,7 +3,7 @@ import { buildCard, threadParent } from "./card-text.ts";
 import type { Logger } from "./logger.ts";
 import type { ChatAdapter, OpencodeApi } from "./ports.ts";
 import type { ApprovalStore } from "./store-port.ts";
-import type { ChatRef, PermissionRecord, PostedCard } from "./types.ts";
+import type { ChatPlatform, ChatRef, PermissionRecord, PostedCard } from "./types.ts";
 
 /**
  * The cards of every request on every configured platform, driven by the bus: a requested approval
@@ -20,6 +20,8 @@ export function createCardPresenter(deps: {
 }) {
   const { store, opencode, adapters, logger } = deps;
   const threads = new Map<string, Promise<ChatRef>>();
+  /** The platform each session seen so far was started from, if from chat (see post). */
+  const owners = new Map<string, ChatPlatform | undefined>();
 
   deps.bus.subscribe((event) => {
     switch (event.type) {
@@ -32,9 +34,12 @@ export function createCardPresenter(deps: {
     }
   });
 
-  /** Posts the request's card on each platform that has none yet. */
+  /** Posts the request's card on each platform that has none yet; a session started from chat has cards on its own platform only. */
   async function post(record: PermissionRecord, recover: boolean): Promise<void> {
-    await Promise.all(adapters.filter((adapter) => !cardOn(record, adapter)).map((adapter) => postOn(adapter, record, recover)));
+    const owner = await store.sessionOwner(record.sessionId);
+    owners.set(record.sessionId, owner);
+    const targets = adapters.filter((adapter) => !cardOn(record, adapter) && (owner === undefined || adapter.platform === owner));
+    await Promise.all(targets.map((adapter) => postOn(adapter, record, recover)));
   }
 
   /**
@@ -100,7 +105,10 @@ export function createCardPresenter(deps: {
 
   return {
     /** Whether some platform still lacks the request's card (its posting failed earlier). */
-    missingCards: (record: PermissionRecord) => adapters.some((adapter) => !cardOn(record, adapter)),
+    missingCards: (record: PermissionRecord) => {
+      const owner = owners.get(record.sessionId);
+      return adapters.some((adapter) => !cardOn(record, adapter) && (owner === undefined || adapter.platform === owner));
+    },
   };
 }
 

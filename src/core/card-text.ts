@@ -4,7 +4,7 @@ import { originalCall } from "./edit-form.ts";
 import type { TextView } from "./form.ts";
 import { fit, type PlatformLimits } from "./limits.ts";
 import { questionsOf, quickOptions } from "./question-form.ts";
-import { QUESTION, type PermissionRecord } from "./types.ts";
+import { QUESTION, type Decider, type PermissionRecord } from "./types.ts";
 
 const toolTitles: Record<string, string> = {
   bash: "wants to run a command",
@@ -49,12 +49,45 @@ export function threadParent(session: { directory: string; sessionId: string; ti
     summary: `OpenCode session “${session.title}” in ${session.directory}`,
     heading: "OpenCode session",
     name: session.title,
-    fields: [
-      { label: "Project", value: session.directory },
-      { label: "Session", value: session.sessionId },
-    ],
+    fields: sessionFields(session),
     note: "Its permission requests appear in this thread.",
   };
+}
+
+/** The first message of a session's thread when someone started it from chat: who, what, where. */
+export function startedThreadParent(session: {
+  sessionId: string;
+  title: string;
+  prompt: string;
+  projectName: string;
+  directory: string;
+  agent?: string;
+  model?: string;
+  by: Decider;
+}): ThreadParent {
+  const prompt = session.prompt.length > 300 ? `${session.prompt.slice(0, 299)}…` : session.prompt;
+  const where = [session.projectName, session.agent, session.model].filter(Boolean).join(" · ");
+  return {
+    sessionId: session.sessionId,
+    lead: { text: `{by} started: ${prompt} · ${where}`, by: session.by, tone: "ok" },
+    summary: `${session.by.name} started: ${prompt}`,
+    heading: "OpenCode session",
+    name: session.title,
+    fields: sessionFields(session),
+    note: "Progress, approvals and the answer appear in this thread; reply here to prompt the session again.",
+  };
+}
+
+/** The fields that place a session: its directory and its id (the audit trail names both). */
+const sessionFields = (session: { directory: string; sessionId: string }) => [
+  { label: "Project", value: session.directory },
+  { label: "Session", value: session.sessionId },
+];
+
+/** A session's title from its first prompt: the first line, cut to 60 characters. */
+export function titleFromPrompt(prompt: string): string {
+  const line = prompt.trim().split("\n")[0]!.trim();
+  return line.length > 60 ? `${line.slice(0, 59)}…` : line;
 }
 
 function questionCard(record: PermissionRecord, limits: PlatformLimits, now: Date): Card {

@@ -44,6 +44,8 @@ export type Card = {
 /** The first message of a session's thread. */
 export type ThreadParent = {
   sessionId: string;
+  /** For a session started from chat, the first line instead of heading and name ("{by} started: …"). */
+  lead?: StatusLine;
   /** One line for notifications. */
   summary: string;
   /** "OpenCode session", shown before the session's `name`. */

@@ -21,6 +21,8 @@ export type PlatformLimits = {
   quickOptions: number;
   /** Longest private notice to one person. */
   notice: number;
+  /** Longest message of text posted in a thread (an answer is split to it). */
+  message: number;
 };
 
 /** The platforms' names as people read them in a notice. */

@@ -1,6 +1,8 @@
 import type { Card, ThreadParent } from "./card.ts";
+import type { Command } from "./commands.ts";
 import type { Form, FormKind, FormValues, TextView } from "./form.ts";
 import type { PlatformLimits } from "./limits.ts";
+import type { AnswerPlan, ProgressView } from "./progress.ts";
 import type { ChatPlatform, ChatRef } from "./types.ts";
 
 /**
@@ -11,17 +13,26 @@ export interface ChatAdapter {
   readonly platform: ChatPlatform;
   /** The platform's limits; the core builds cards and forms within them. */
   readonly limits: PlatformLimits;
-  /** Connects (Socket Mode, gateway) or mounts its routes; resolves when it can post. Clicks go to `decisions`. */
-  start(decisions: DecisionPort): Promise<void>;
+  /** Connects (Socket Mode, gateway) or mounts its routes; resolves when it can post. Clicks go to `decisions`, `/opencode` to `commands`. */
+  start(decisions: DecisionPort, commands?: CommandPort): Promise<void>;
   stop(): Promise<void>;
   /** Whether the platform's connection is up now ("ready"), for /healthz. */
   status(): ChatStatus;
-  /** Posts the parent message of a session's thread; returns the thread later cards go into. */
-  openThread(parent: ThreadParent): Promise<ChatRef>;
+  /**
+   * Posts the parent message of a session's thread, in `channel` (a channel reference this adapter
+   * gave with a command) or else the configured channel; returns the thread later cards go into.
+   */
+  openThread(parent: ThreadParent, channel?: ChatRef): Promise<ChatRef>;
   /** Posts a card into a thread; returns the reference `updateCard` takes. */
   postCard(thread: ChatRef, card: Card): Promise<ChatRef>;
   /** Replaces a posted card's content in place. */
   updateCard(card: ChatRef, content: Card): Promise<void>;
+  /** Posts a turn's status message (with a Stop button while `view.stop`) into a session's thread. */
+  postProgress(thread: ChatRef, view: ProgressView): Promise<ChatRef>;
+  /** Replaces a status message's content in place. */
+  updateProgress(message: ChatRef, view: ProgressView): Promise<void>;
+  /** Posts a turn's answer (or its error) into the thread: each message in order, then the file if any. */
+  postAnswer(thread: ChatRef, plan: AnswerPlan, kind: "answer" | "error"): Promise<void>;
   /**
    * Finds a card already in the thread whose reference line is `reference`: one posted just before a
    * crash, before its address was stored. Optional: without it such a card is posted again.
@@ -78,6 +89,45 @@ export interface DecisionPort {
   /** Words for an interaction whose handling failed unexpectedly (logged by the adapter). */
   readonly failedNotice: string;
 }
+
+/** A `/opencode` command as typed: by whom, in which channel (and thread, when typed in one). */
+export type Invocation = { actor: Actor; channel: ChatRef; thread?: ChatRef; command: Command };
+
+/** What the caller alone is told; the command's other effects (a thread, a session) show where they happen. */
+export type CommandReply = { text: string };
+
+/**
+ * The one way in for `/opencode` commands, from every adapter. A platform wants the command
+ * acknowledged within 3 seconds: an adapter acknowledges first (Slack `ack()`, Discord `deferReply`)
+ * and shows the reply when `run` resolves. A failure is answered with `failedNotice` and logged.
+ */
+export interface CommandPort {
+  run(invocation: Invocation): Promise<CommandReply>;
+  /** The Stop button of a session's status message; resolves to what to tell the clicker, if anything. */
+  stop(input: { actor: Actor; sessionId: string }): Promise<CommandReply | undefined>;
+  readonly failedNotice: string;
+}
+
+/** A file sent with a prompt: its bytes as a data: URL. */
+export type PromptFile = { filename: string; mime: string; url: string };
+
+/** Starting and steering sessions on one OpenCode server. Implemented in src/opencode over the SDK. */
+export interface SessionApi {
+  /** The agents a prompt may name (primary, not hidden), by name. */
+  agents(directory: string): Promise<string[]>;
+  /** Every model the server offers, as `provider/model`. */
+  models(directory: string): Promise<string[]>;
+  /** Creates a session in `directory`; returns its id. */
+  createSession(directory: string, title: string): Promise<string>;
+  /** Sends a prompt; OpenCode queues it while the session is busy. Throws OpencodeUnavailable when it was not taken. */
+  sendPrompt(input: { directory: string; sessionId: string; text: string; agent?: string; model?: string; files?: PromptFile[] }): Promise<void>;
+  abort(directory: string, sessionId: string): Promise<void>;
+  /** The session's last assistant message: its text, and its error if it failed. Undefined when it has none. */
+  lastAnswer(directory: string, sessionId: string): Promise<{ text: string; error?: TurnError } | undefined>;
+}
+
+/** Why a turn did not finish: stopped by someone, or failed (a provider error, …). */
+export type TurnError = { kind: "stopped" | "failed"; message: string };
 
 export type PermissionReply = "once" | "always" | "reject";
 

@@ -52,6 +52,8 @@ export interface ApprovalStore {
   recentlyDecided(sessionId: string, since: Date): Promise<PermissionRecord[]>;
   audit(requestId: string): Promise<AuditEntry[]>;
   getThread(sessionId: string, platform: ChatPlatform): Promise<SessionThread | undefined>;
+  /** The platform a session was started from in chat (its cards go only there); undefined for one started elsewhere. */
+  sessionOwner(sessionId: string): Promise<ChatPlatform | undefined>;
   /** Stores a session's thread on a platform unless one is stored already; returns the stored one. */
   saveThread(thread: SessionThread): Promise<SessionThread>;
   ping(): Promise<void>;

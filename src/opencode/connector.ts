@@ -18,12 +18,15 @@ export function createOpencodeConnector(deps: {
   silenceMs?: number;
   /** While connected, re-read what is pending this often anyway: a safety net for an event that never came. */
   resyncEveryMs?: number;
+  /** Every event, for the progress of sessions started from chat. */
+  onProgress?: (directory: string, payload: GlobalEvent["payload"]) => void;
 }) {
   const { gateway, engine, store, logger } = deps;
   const directories = new Set<string>();
 
   function route(event: GlobalEvent): Promise<void> | undefined {
     const { directory, payload } = event;
+    deps.onProgress?.(directory, payload);
     switch (payload.type) {
       case "permission.asked":
         directories.add(directory);

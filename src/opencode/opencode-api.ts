@@ -1,6 +1,7 @@
 import { createOpencodeClient, type OpencodeClient, type PermissionRequest, type QuestionRequest } from "@opencode-ai/sdk/v2";
 import { NotFound, OpencodeUnavailable } from "../core/errors.ts";
-import type { OpencodeApi } from "../core/ports.ts";
+import type { OpencodeApi, SessionApi, TurnError } from "../core/ports.ts";
+import type { DirectoryInfo } from "../core/projects.ts";
 
 export type OpencodeServer = { url: string; username: string; password?: string };
 
@@ -32,8 +33,8 @@ function describe(error: unknown): string {
   return JSON.stringify(error) ?? String(error);
 }
 
-/** Unwraps an SDK result: NotFound for 404, OpencodeUnavailable for anything else that failed. */
-async function unwrap<T>(what: string, call: Promise<Result<T>>): Promise<T> {
+/** Makes the call: OpencodeUnavailable when it got no answer, NotFound for 404, OpencodeUnavailable for any other failure. */
+async function answered<T>(what: string, call: Promise<Result<T>>): Promise<Result<T> & { response: Response }> {
   let result: Result<T>;
   try {
     result = await call;
@@ -42,17 +43,37 @@ async function unwrap<T>(what: string, call: Promise<Result<T>>): Promise<T> {
   }
   if (!result.response) throw new OpencodeUnavailable(`OpenCode did not answer ${what}: ${describe(result.error)}`, { cause: result.error });
   if (result.response.status === 404) throw new NotFound(what);
-  if (result.error !== undefined || result.data === undefined) {
+  if (!result.response.ok || result.error !== undefined) {
     throw new OpencodeUnavailable(`OpenCode refused ${what} (HTTP ${result.response.status}): ${describe(result.error)}`);
   }
+  return result as Result<T> & { response: Response };
+}
+
+/** Unwraps an SDK result that carries data. */
+async function unwrap<T>(what: string, call: Promise<Result<T>>): Promise<T> {
+  const result = await answered(what, call);
+  if (result.data === undefined) throw new OpencodeUnavailable(`OpenCode refused ${what} (HTTP ${result.response.status}): no data`);
   return result.data;
 }
 
+/** For a call whose success has no body (204). */
+async function done(what: string, call: Promise<Result<unknown>>): Promise<void> {
+  await answered(what, call);
+}
+
+/** What a failed assistant message's error says, in the core's terms. */
+export function turnError(error: { name: string; data?: { [key: string]: unknown } }): TurnError {
+  if (error.name === "MessageAbortedError") return { kind: "stopped", message: "stopped" };
+  const message = typeof error.data?.message === "string" ? error.data.message : error.name;
+  return { kind: "failed", message };
+}
+
 /** The engine's view of OpenCode, plus the reads the connector needs to resync. */
-export type OpencodeGateway = OpencodeApi & {
+export type OpencodeGateway = OpencodeApi & SessionApi & {
   listPermissions(directory: string): Promise<PermissionRequest[]>;
   listQuestions(directory: string): Promise<QuestionRequest[]>;
   busySessions(directory: string): Promise<Set<string>>;
+  inspectDirectory(directory: string): Promise<DirectoryInfo>;
 };
 
 export function createOpencodeGateway(server: OpencodeServer, client = createTimedClient(server)): OpencodeGateway {
@@ -96,6 +117,60 @@ export function createOpencodeGateway(server: OpencodeServer, client = createTim
 
     async listQuestions(directory) {
       return unwrap("GET /question", client.question.list({ directory }));
+    },
+
+    async inspectDirectory(directory) {
+      // Listing a directory works only for one that exists. OpenCode 1.18 answers 500 for a missing
+      // path and for a file alike; its path lookup then tells them apart (it fails for a file only).
+      const listed = await client.file.list({ directory, path: "." }).catch((error: unknown) => ({ error, response: undefined }));
+      if (!listed.response) throw new OpencodeUnavailable(`OpenCode did not answer GET /file: ${describe(listed.error)}`, { cause: listed.error });
+      if (listed.response.ok) {
+        const vcs = await unwrap("GET /vcs", client.vcs.get({ directory }));
+        return { kind: "directory", branch: vcs.branch ?? null };
+      }
+      const path = await client.path.get({ directory }).catch((error: unknown) => ({ error, response: undefined }));
+      if (!path.response) throw new OpencodeUnavailable(`OpenCode did not answer GET /path: ${describe(path.error)}`, { cause: path.error });
+      return path.response.ok ? { kind: "missing" } : { kind: "file" };
+    },
+
+    async agents(directory) {
+      const agents = await unwrap("GET /agent", client.app.agents({ directory }));
+      return agents.filter((agent) => agent.mode !== "subagent" && !agent.hidden).map((agent) => agent.name);
+    },
+
+    async models(directory) {
+      const { providers } = await unwrap("GET /config/providers", client.config.providers({ directory }));
+      return providers.flatMap((provider) => Object.keys(provider.models).map((model) => `${provider.id}/${model}`));
+    },
+
+    async createSession(directory, title) {
+      return (await unwrap("POST /session", client.session.create({ directory, title }))).id;
+    },
+
+    async sendPrompt({ directory, sessionId, text, agent, model, files = [] }) {
+      const [providerID, ...rest] = model ? model.split("/") : [];
+      await done(
+        `POST /session/${sessionId}/prompt_async`,
+        client.session.promptAsync({
+          sessionID: sessionId,
+          directory,
+          ...(agent ? { agent } : {}),
+          ...(providerID && rest.length > 0 ? { model: { providerID, modelID: rest.join("/") } } : {}),
+          parts: [{ type: "text", text }, ...files.map((file) => ({ type: "file" as const, mime: file.mime, filename: file.filename, url: file.url }))],
+        }),
+      );
+    },
+
+    async abort(directory, sessionId) {
+      await unwrap(`POST /session/${sessionId}/abort`, client.session.abort({ sessionID: sessionId, directory }));
+    },
+
+    async lastAnswer(directory, sessionId) {
+      const messages = await unwrap(`GET /session/${sessionId}/message`, client.session.messages({ sessionID: sessionId, directory, limit: 10 }));
+      const last = messages.filter((message) => message.info.role === "assistant").at(-1);
+      if (!last || last.info.role !== "assistant") return undefined;
+      const text = last.parts.flatMap((part) => (part.type === "text" && !part.synthetic ? [part.text] : [])).join("\n\n");
+      return { text, ...(last.info.error ? { error: turnError(last.info.error) } : {}) };
     },
 
     async busySessions(directory) {

@@ -3,7 +3,7 @@ import type { DecideInput, ApprovalStore } from "../core/store-port.ts";
 import { AlreadyDecided, NotFound } from "../core/errors.ts";
 import type { AuditEntry, ChatPlatform, PermissionRecord, RequestState, SessionThread } from "../core/types.ts";
 import type { Database, Db } from "./database.ts";
-import { auditLog, cards, permissionRequests, preapprovals, threads, type AuditRow, type PermissionRow, type ThreadRow } from "./schema.ts";
+import { auditLog, cards, ownedSessions, permissionRequests, preapprovals, threads, type AuditRow, type PermissionRow, type ThreadRow } from "./schema.ts";
 
 /** The Drizzle implementation of the engine's store; the same code runs on PGlite and Postgres. */
 export function createApprovalStore(database: Database): ApprovalStore {
@@ -120,6 +120,11 @@ export function createApprovalStore(database: Database): ApprovalStore {
     },
 
     getThread: (sessionId, platform) => findThread(db, sessionId, platform),
+
+    async sessionOwner(sessionId) {
+      const rows = await db.select({ platform: ownedSessions.platform }).from(ownedSessions).where(eq(ownedSessions.sessionId, sessionId));
+      return rows[0]?.platform as ChatPlatform | undefined;
+    },
 
     async saveThread(thread) {
       await db.insert(threads).values(thread).onConflictDoNothing();

@@ -108,9 +108,60 @@ export const preapprovals = pgTable(
   ],
 );
 
+/** The directories the bot may start work in, by name; `server_url` null means OPENCODE_URL. */
+export const projects = pgTable("projects", {
+  name: text("name").primaryKey(),
+  directory: text("directory").notNull(),
+  serverUrl: text("server_url"),
+  addedByPlatform: text("added_by_platform").notNull(),
+  addedByUserId: text("added_by_user_id").notNull(),
+  addedAt: timestamp("added_at", { withTimezone: true }).notNull().default(sql`now()`),
+});
+
+/** A chat channel's default project; `channel_ref` is the adapter's opaque reference to the channel. */
+export const channelDefaults = pgTable(
+  "channel_defaults",
+  {
+    platform: text("platform").notNull(),
+    channelRef: text("channel_ref").notNull(),
+    projectName: text("project_name").notNull(),
+    setAt: timestamp("set_at", { withTimezone: true }).notNull().default(sql`now()`),
+  },
+  (t) => [primaryKey({ columns: [t.platform, t.channelRef] })],
+);
+
+/**
+ * A session started from chat: who started it, where, in which project; its cards go to `thread_ref`
+ * (also kept in `threads`). `status_ref` is the message showing the current turn's progress.
+ */
+export const ownedSessions = pgTable(
+  "owned_sessions",
+  {
+    sessionId: text("session_id").primaryKey(),
+    serverUrl: text("server_url").notNull(),
+    directory: text("directory").notNull(),
+    projectName: text("project_name").notNull(),
+    platform: text("platform").notNull(),
+    channelRef: text("channel_ref").notNull(),
+    threadRef: text("thread_ref").notNull(),
+    userId: text("user_id").notNull(),
+    userName: text("user_name").notNull(),
+    prompt: text("prompt").notNull(),
+    agent: text("agent"),
+    model: text("model"),
+    statusRef: text("status_ref"),
+    /** `active`, or `gone` once OpenCode no longer has the session. */
+    state: text("state").notNull().default("active"),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().default(sql`now()`),
+  },
+  (t) => [uniqueIndex("owned_sessions_thread_idx").on(t.platform, t.threadRef)],
+);
+
 export type PermissionRow = typeof permissionRequests.$inferSelect;
 export type AuditRow = typeof auditLog.$inferSelect;
 export type NewAuditRow = typeof auditLog.$inferInsert;
 export type CardRow = typeof cards.$inferSelect;
 export type ThreadRow = typeof threads.$inferSelect;
 export type PreapprovalRow = typeof preapprovals.$inferSelect;
+export type ProjectRow = typeof projects.$inferSelect;
+export type OwnedSessionRow = typeof ownedSessions.$inferSelect;

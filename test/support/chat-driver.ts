@@ -7,10 +7,17 @@
 import { discordCard, discordCardSays } from "./discord-cards.ts";
 import type { FakeMessage as DiscordMessage } from "./fake-discord.ts";
 import type { FakeMessage as SlackMessage } from "./fake-slack.ts";
-import { alice, bob, cardText, discordPeople, mallory, type Platform, type Stack, type StackOptions } from "./stack.ts";
+import { alice, bob, CHANNEL, cardText, discordPeople, mallory, type Platform, type Stack, type StackOptions } from "./stack.ts";
 import { waitFor } from "./wait-for.ts";
 
 export const PLATFORMS: Platform[] = ["slack", "discord"];
+
+/** alice and bob, approvers with `onePlatform`'s options, and mallory, who is not, as each platform knows them. */
+export function peopleOf(platform: Platform): { alice: Person; bob: Person; mallory: Person } {
+  if (platform === "slack") return { alice: { id: alice.id, name: alice.name }, bob: { id: bob.id, name: bob.name }, mallory: { id: mallory.id, name: mallory.name } };
+  const person = (p: { id: string; username: string }): Person => ({ id: p.id, name: p.username });
+  return { alice: person(discordPeople.alice), bob: person(discordPeople.bob), mallory: person(discordPeople.mallory) };
+}
 
 /**
  * A stack on `platform` alone whose approvers are the driver's alice and bob (on Discord alice by
@@ -33,8 +40,8 @@ export type ChatDriver = {
   people: { alice: Person; bob: Person; mallory: Person };
   /** How a decided card names a decider from this platform. */
   mention(person: Person): string;
-  /** The card for a request once posted, and the starter of the thread it is in. */
-  card(requestId: string): Promise<CardView & { thread: string }>;
+  /** The card for a request once posted, the words of the thread's parent (its starter) and the channel that is in. */
+  card(requestId: string): Promise<CardView & { thread: string; threadChannel: string }>;
   /** The card once its words match. */
   cardSays(requestId: string, pattern: RegExp): Promise<CardView>;
   click(person: Person, requestId: string, label: Label): Promise<void>;
@@ -44,7 +51,38 @@ export type ChatDriver = {
   noticeTo(person: Person, pattern: RegExp): Promise<string>;
   /** The notes only `person` sees that match `pattern`, as of now. */
   notices(person: Person, pattern: RegExp): string[];
+  /**
+   * Types `/opencode <path>` with `options` in a channel (default: the bot's channel) and resolves to
+   * the answer only `person` sees. On Slack the options become words in order (those of `run` other
+   * than the prompt as `--flag value`); on Discord `path`'s words are the subcommand group and
+   * subcommand, and the options are the command's.
+   */
+  command(person: Person, path: string, options?: Record<string, string>, where?: { channel?: string }): Promise<string>;
+  /** What the bot posted in a session's thread, once the thread is there. */
+  thread(sessionId: string): Promise<SessionThread>;
+  /** Clicks Stop on the session's newest status message. */
+  clickStop(person: Person, sessionId: string): Promise<void>;
+  /** The channel the bot posts to, where commands are typed by default; and another one, for work started from chat. */
+  channel: string;
+  workChannel: string;
 };
+
+/** The words of `/opencode <path> <options>` as typed in Slack. */
+export function slackCommandText(path: string, options: Record<string, string>): string {
+  if (path !== "run") return [path, ...Object.values(options)].join(" ");
+  const { prompt = "", ...flags } = options;
+  return ["run", ...Object.entries(flags).map(([flag, value]) => `--${flag} ${value}`), prompt].join(" ");
+}
+
+/** A session's thread as read now: its status messages (each with how often and when it changed), answers and files. */
+export type SessionThread = {
+  status(): Array<CardView & { edits: number; at: number[] }>;
+  answers(): string[];
+  files(): Array<{ name: string; text: string }>;
+};
+
+/** The words a status message starts with, by state. */
+const STATUS = /^(?:\S+ )?\**(Working|Waiting for approval|Waiting for an answer|Done|Failed|Stopped)\b/;
 
 const unescapeSlack = (text: string) => text.replace(/&gt;/g, ">").replace(/&lt;/g, "<").replace(/&amp;/g, "&");
 const unescapeMarkdown = (text: string) => text.replace(/\\([*_`~|>\\])/g, "$1");
@@ -62,12 +100,12 @@ function slackDriver(stack: Stack): ChatDriver {
   const formIds = { Reject: "approval_reject", Edit: "approval_edit" } as const;
   return {
     platform: "slack",
-    people: { alice: { id: alice.id, name: alice.name }, bob: { id: bob.id, name: bob.name }, mallory: { id: mallory.id, name: mallory.name } },
+    people: peopleOf("slack"),
     mention: (person) => `<@${person.id}>`,
     async card(requestId) {
       const card = await stack.card(requestId);
       const parent = stack.slack.messages.find((m) => m.ts === card.thread_ts);
-      return { ...view(card), thread: parent ? unescapeSlack(cardText(parent)) : "" };
+      return { ...view(card), thread: parent ? unescapeSlack(cardText(parent)) : "", threadChannel: parent?.channel ?? "" };
     },
     async cardSays(requestId, pattern) {
       await stack.card(requestId);
@@ -103,6 +141,33 @@ function slackDriver(stack: Stack): ChatDriver {
       return note;
     },
     notices: (person, pattern) => stack.slack.ephemerals.filter((e) => e.user === person.id && pattern.test(e.text)).map((e) => e.text),
+    channel: CHANNEL,
+    workChannel: "C0WORK",
+    async thread(sessionId) {
+      const parent = await waitFor(() => stack.slack.messages.find((m) => !m.thread_ts && cardText(m).includes(sessionId)), { what: `the Slack thread of ${sessionId}` });
+      const inThread = () => stack.slack.messages.filter((m) => m.thread_ts === parent.ts && m.ts !== parent.ts && m.user === stack.slack.bot.userId);
+      const isStatus = (m: SlackMessage) => STATUS.test(m.history[0]?.text ?? "");
+      return {
+        status: () => inThread().filter(isStatus).map((m) => ({ ...view(m), edits: m.history.length - 1, at: m.history.map((v) => v.at) })),
+        answers: () => inThread().filter((m) => !isStatus(m) && m.blocks.length === 0 && !m.files?.length).map((m) => unescapeSlack(m.text)),
+        files: () => inThread().flatMap((m) => (m.files ?? []).map((f) => ({ name: f.name, text: f.content.toString("utf8") }))),
+      };
+    },
+    async clickStop(person, sessionId) {
+      const status = await waitFor(() => [...stack.slack.messages].reverse().find((m) => JSON.stringify(m.blocks).includes(`"value":"${sessionId}"`)), { what: `a Stop button for ${sessionId}` });
+      const response = await stack.user.clickButton({ user: person, channel: status.channel, messageTs: status.ts, actionId: "session:stop" });
+      if (response.status !== 200) throw new Error(`Stop got HTTP ${response.status}`);
+    },
+    async command(person, path, options = {}, where = {}) {
+      const channel = where.channel ?? CHANNEL;
+      const before = stack.slack.ephemerals.length;
+      const response = await stack.user.slashCommand({ user: person, channel, text: slackCommandText(path, options) });
+      if (response.status !== 200) throw new Error(`/opencode ${path} got HTTP ${response.status}`);
+      const reply = await waitFor(() => stack.slack.ephemerals.slice(before).find((e) => e.user === person.id && e.channel === channel), {
+        what: `the answer to /opencode ${path} for ${person.id}`,
+      });
+      return unescapeSlack(reply.text);
+    },
   };
 }
 
@@ -115,15 +180,14 @@ function discordDriver(stack: Stack): ChatDriver {
     text: unescapeMarkdown(embedText(m)),
     buttons: m.components.flatMap((row) => (Array.isArray(row.components) ? (row.components as Array<{ label?: string }>) : []).flatMap((b) => (b.label ? [b.label] : []))),
   });
-  const person = (p: { id: string; username: string }): Person => ({ id: p.id, name: p.username });
   return {
     platform: "discord",
-    people: { alice: person(discordPeople.alice), bob: person(discordPeople.bob), mallory: person(discordPeople.mallory) },
+    people: peopleOf("discord"),
     mention: (p) => `<@${p.id}>`,
     async card(requestId) {
       const card = await discordCard(discord, requestId);
       const starter = discord.messages.find((m) => m.id === card.channelId);
-      return { ...view(card), thread: starter?.content ?? "" };
+      return { ...view(card), thread: starter?.content ?? "", threadChannel: starter?.channelId ?? "" };
     },
     async cardSays(requestId, pattern) {
       const card = await discordCard(discord, requestId);
@@ -148,6 +212,33 @@ function discordDriver(stack: Stack): ChatDriver {
       return waitFor(() => this.notices(p, pattern).at(-1), { what: `an ephemeral note to ${p.id} matching ${pattern}` });
     },
     notices: (p, pattern) => discord.messages.filter((m) => m.visibleTo === p.id && pattern.test(m.content)).map((m) => m.content),
+    channel: discord.channelId,
+    workChannel: discordPeople.workChannel,
+    async thread(sessionId) {
+      const starter = await waitFor(() => discord.messages.find((m) => m.via === "rest" && m.content.includes(sessionId) && m.threadId), { what: `the Discord thread of ${sessionId}` });
+      const inThread = () => discord.messages.filter((m) => m.channelId === starter.threadId && m.via === "rest");
+      const isStatus = (m: DiscordMessage) => STATUS.test(m.history[0]?.content ?? "");
+      return {
+        status: () => inThread().filter(isStatus).map((m) => ({ ...view(m), edits: m.history.length - 1, at: m.history.map((v) => v.at) })),
+        answers: () => inThread().filter((m) => !isStatus(m) && m.embeds.length === 0 && m.content !== "").map((m) => m.content),
+        files: () => inThread().flatMap((m) => (m.embeds.length === 0 ? m.attachments.map((a) => ({ name: a.filename, text: a.text })) : [])),
+      };
+    },
+    async clickStop(p, sessionId) {
+      const status = await waitFor(() => [...discord.messages].reverse().find((m) => JSON.stringify(m.components).includes(`session:stop:${sessionId}`)), { what: `a Stop button for ${sessionId}` });
+      const click = await user.clickButton({ user: p.id, message: status, customId: `session:stop:${sessionId}` });
+      await click.callback();
+    },
+    async command(p, path, options = {}, where = {}) {
+      const [first, second] = path.split(" ");
+      const invocation = second ? { group: first, subcommand: second } : { subcommand: first };
+      const handle = await user.runCommand({ user: p.id, channelId: where.channel ?? discord.channelId, name: "opencode", ...invocation, options });
+      const reply = await waitFor(
+        () => discord.messages.find((m) => m.interactionId === handle.interactionId && m.content !== "" && (m.flags & 128) === 0),
+        { what: `the answer to /opencode ${path} for ${p.id}` },
+      );
+      return reply.content;
+    },
   };
 }
 

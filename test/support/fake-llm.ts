@@ -12,6 +12,9 @@
  *     `WRITE <path>: <content>`    → one write call `{filePath, content}`; a relative path is resolved
  *                                    against the "Working directory:" OpenCode puts in the system prompt
  *     `ASK: <question> ;; <a> | <b>` → one question call with options a, b
+ *     `LONG: <n> IN <k>`           → a text answer of n characters (numbered lines), streamed in k deltas
+ *     `SAY: <text>`                → exactly that text
+ *     `FAIL: <message>`            → HTTP 400 with that error message (OpenCode does not retry a 400)
  *     anything else                → text "ok"
  * - Last message(s) are tool results (`role: "tool"`):
  *     a result containing "Run exactly this command instead" followed by a ``` fenced ``` or `backticked`
@@ -51,7 +54,7 @@ export interface Usage {
   completion_tokens: number;
 }
 
-export type LlmTurn = ({ text: string } | { toolCalls: ToolCall[] }) & { usage?: Usage };
+export type LlmTurn = ({ text: string; chunks?: number } | { toolCalls: ToolCall[] } | { error: { status: number; message: string } }) & { usage?: Usage };
 
 /** Decides the model's answer to one request; may be async to hold the model back. */
 export type LlmScript = (req: ChatRequest) => LlmTurn | Promise<LlmTurn>;
@@ -92,6 +95,7 @@ export async function startFakeLlm(script: LlmScript = defaultScript, port = 0):
     const body = JSON.parse(await readBody(req)) as ChatRequest;
     requests.push(body);
     const turn = await current(body);
+    if ("error" in turn) return json(res, turn.error.status, { error: { message: turn.error.message, type: "invalid_request_error", code: null } });
     const calls = "toolCalls" in turn ? turn.toolCalls.map((c) => ({ ...c, id: c.id ?? nextCallId() })) : [];
     const answer = { id: `chatcmpl-${requests.length}`, created: Math.floor(Date.now() / 1000), model: body.model };
     const usage = { ...(turn.usage ?? DEFAULT_USAGE), total_tokens: 0 };
@@ -112,7 +116,7 @@ export async function startFakeLlm(script: LlmScript = defaultScript, port = 0):
     const chunk = (choices: unknown[], extra: object = {}) =>
       res.write(`data: ${JSON.stringify({ ...answer, object: "chat.completion.chunk", choices, ...extra })}\n\n`);
     chunk([{ index: 0, delta: { role: "assistant" }, finish_reason: null }]);
-    if (text !== null) chunk([{ index: 0, delta: { content: text }, finish_reason: null }]);
+    if (text !== null) for (const piece of pieces(text, "chunks" in turn ? turn.chunks : undefined)) chunk([{ index: 0, delta: { content: piece }, finish_reason: null }]);
     for (const call of toolCalls) chunk([{ index: 0, delta: { tool_calls: [call] }, finish_reason: null }]);
     chunk([{ index: 0, delta: {}, finish_reason: finish }]);
     chunk([], { usage });
@@ -165,7 +169,28 @@ export function workingDirectory(req: ChatRequest): string | undefined {
   return /Working directory: (.+)/.exec(system)?.[1]?.trim();
 }
 
+/** `text` in `count` pieces of about equal size (one piece by default). */
+function pieces(text: string, count = 1): string[] {
+  const size = Math.max(1, Math.ceil(text.length / count));
+  const out: string[] = [];
+  for (let at = 0; at < text.length; at += size) out.push(text.slice(at, at + size));
+  return out;
+}
+
+/** A text of exactly `n` characters in numbered lines, so any cut or loss shows. */
+export function longText(n: number): string {
+  let text = "";
+  for (let line = 1; text.length < n; line++) text += `line ${line}: the quick brown fox jumps over the lazy dog\n`;
+  return text.slice(0, n);
+}
+
 function answerDirective(text: string, cwd: string | undefined): LlmTurn {
+  const long = /LONG:\s*(\d+)\s+IN\s+(\d+)/.exec(text);
+  if (long?.[1] && long[2]) return { text: longText(Number(long[1])), chunks: Number(long[2]) };
+  const say = /SAY:\s*([\s\S]*)/.exec(text);
+  if (say?.[1] !== undefined) return { text: say[1] };
+  const fail = /FAIL:\s*(.+)/.exec(text);
+  if (fail?.[1]) return { error: { status: 400, message: fail[1].trim() } };
   const run2 = /RUN2:\s*([\s\S]+)/.exec(text);
   if (run2?.[1]) return { toolCalls: run2[1].split(";;").map((cmd) => bash(cmd.trim())) };
   const run = /RUN:\s*([\s\S]+)/.exec(text);

@@ -10,6 +10,7 @@ export const discordLike: PlatformLimits = {
   buttonLabel: 80,
   quickOptions: 5,
   notice: 2000,
+  message: 2000,
 };
 
 /** A small platform, to see every limit bite. */
@@ -22,4 +23,5 @@ export const tiny: PlatformLimits = {
   buttonLabel: 4,
   quickOptions: 2,
   notice: 100,
+  message: 50,
 };

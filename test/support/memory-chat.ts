@@ -1,5 +1,6 @@
 import type { Card, ThreadParent } from "../../src/core/card.ts";
 import type { PlatformLimits } from "../../src/core/limits.ts";
+import type { AnswerPlan, ProgressView } from "../../src/core/progress.ts";
 import type { ChatAdapter, DecisionPort } from "../../src/core/ports.ts";
 import type { ChatPlatform, ChatRef } from "../../src/core/types.ts";
 
@@ -7,6 +8,8 @@ import type { ChatPlatform, ChatRef } from "../../src/core/types.ts";
 export function createMemoryChat(platform: ChatPlatform, limits: PlatformLimits, options: { groups?: Record<string, string[]> } = {}) {
   const threads: Array<{ ref: ChatRef; parent: ThreadParent }> = [];
   const cards = new Map<ChatRef, { thread: ChatRef; versions: Card[] }>();
+  const progress = new Map<ChatRef, { thread: ChatRef; versions: ProgressView[] }>();
+  const answers: Array<{ thread: ChatRef; plan: AnswerPlan; kind: "answer" | "error" }> = [];
   let decisions: DecisionPort | undefined;
   let next = 0;
   const adapter: ChatAdapter = {
@@ -32,12 +35,27 @@ export function createMemoryChat(platform: ChatPlatform, limits: PlatformLimits,
       if (!posted) throw new Error(`${platform}: no card ${ref}`);
       posted.versions.push(card);
     },
+    async postProgress(thread, view) {
+      const ref = `${platform}-progress-${++next}`;
+      progress.set(ref, { thread, versions: [view] });
+      return ref;
+    },
+    async updateProgress(ref, view) {
+      const posted = progress.get(ref);
+      if (!posted) throw new Error(`${platform}: no status message ${ref}`);
+      posted.versions.push(view);
+    },
+    async postAnswer(thread, plan, kind) {
+      answers.push({ thread, plan, kind });
+    },
     ...(options.groups
       ? { isMember: async (group: string, userId: string) => options.groups![group]?.includes(userId) ?? false }
       : {}),
   };
   return {
     adapter,
+    progress,
+    answers,
     threads,
     /** The card posted for `requestId`, with every version of it. */
     cardFor: (requestId: string) => [...cards.entries()].find(([, posted]) => posted.versions[0]!.requestId === requestId),

@@ -7,6 +7,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { registerDiscordCommands } from "../../adapters/discord/register.ts";
 import { createApprovalStore } from "../../src/store/approval-store.ts";
 import { openDatabase } from "../../src/store/database.ts";
 import { inProcessBot, spawnBot, type BotRunner } from "./bot-runner.ts";
@@ -38,12 +39,15 @@ export const discordPeople = {
   bob: { id: "200000000000000004", username: "bob" },
   mallory: { id: "200000000000000002", username: "mallory" },
   leads: { id: "300000000000000001", name: "leads" },
+  /** A second text channel, where work is started from chat. */
+  workChannel: "100000000000000777",
 };
 /** The fake Discord a stack gets unless told otherwise: `discordPeople`, alice holding `leads`. */
 export const discordFakeDefaults: FakeDiscordOptions = {
   users: [discordPeople.alice, discordPeople.bob, discordPeople.mallory],
   roles: [discordPeople.leads],
   members: [{ user: discordPeople.alice.id, roles: [discordPeople.leads.id] }, { user: discordPeople.bob.id }, { user: discordPeople.mallory.id }],
+  channels: [{ id: discordPeople.workChannel, name: "work" }],
 };
 
 export type StackOptions = OpencodeFixtureOptions & {
@@ -63,6 +67,8 @@ export type StackOptions = OpencodeFixtureOptions & {
   discord?: FakeDiscordOptions;
   /** DISCORD_APPROVERS, with `discord`. */
   discordApprovers?: string;
+  /** More variables for the bot (CHATOPS_ADMINS …). */
+  env?: Record<string, string>;
 };
 
 /**
@@ -90,6 +96,8 @@ export async function startStack(options: StackOptions = {}, shared?: OpencodeFi
     options.database === "postgres" ? createPostgresDatabase() : undefined,
     platforms.includes("discord") ? startFakeDiscord(options.discord ?? discordFakeDefaults) : undefined,
   ]);
+  // As `npm run discord:register` does once per application: the sim refuses commands Discord does not know.
+  if (discord) await registerDiscordCommands({ token: discord.token, applicationId: discord.applicationId, apiUrl: discord.apiUrl });
   const slack = (): FakeSlack => {
     if (!fakeSlack) throw new Error("this stack runs without Slack (platforms: " + platforms.join(", ") + ")");
     return fakeSlack;
@@ -117,6 +125,7 @@ export async function startStack(options: StackOptions = {}, shared?: OpencodeFi
       ? { DISCORD_TOKEN: discord.token, DISCORD_APPLICATION_ID: discord.applicationId, DISCORD_CHANNEL: discord.channelId, DISCORD_API_URL: discord.apiUrl }
       : {}),
     ...(discord && options.discordApprovers ? { DISCORD_APPROVERS: options.discordApprovers } : {}),
+    ...options.env,
   };
 
   const launch = async (asProcess = options.process): Promise<BotRunner> =>

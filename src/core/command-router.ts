@@ -1,0 +1,39 @@
+import { USAGE, type Command } from "./commands.ts";
+import { runProjectCommand, type ProjectCommandDeps } from "./project-commands.ts";
+import type { CommandPort, CommandReply, Invocation } from "./ports.ts";
+import { startSession, type StartSessionDeps } from "./start-session.ts";
+import { stopSession, type StopSessionDeps } from "./stop-session.ts";
+
+export type CommandRouterDeps = ProjectCommandDeps & StartSessionDeps & StopSessionDeps;
+
+/** The `/opencode` commands: each answered in the core's words, the same on every platform. */
+export function createCommandRouter(deps: CommandRouterDeps): CommandPort {
+  return {
+    failedNotice: "Something went wrong running that command, so it may not have been done; the bot's log says why.",
+    async stop({ actor, sessionId }) {
+      const text = await stopSession(deps, actor, { sessionId });
+      return { text };
+    },
+    async run({ actor, channel, thread, command }: Invocation): Promise<CommandReply> {
+      if (isProjectCommand(command)) return { text: await runProjectCommand(deps, actor, channel, command) };
+      switch (command.name) {
+        case "help":
+          return { text: `Usage: ${USAGE.help}` };
+        case "invalid":
+          return { text: `${capitalize(command.problem)}. Usage: ${command.usage}` };
+        case "run":
+          if (command.prompt.trim() === "") return { text: `Give a prompt. Usage: ${USAGE.run}` };
+          return { text: await startSession(deps, actor, channel, command) };
+        case "stop":
+          return { text: await stopSession(deps, actor, { thread }) };
+        case "unavailable":
+          return { text: `\`/opencode ${command.word}\` is not available in this version yet.` };
+        default:
+          return { text: `\`/opencode ${command.name}\` is not available in this version yet.` };
+      }
+    },
+  };
+}
+
+const isProjectCommand = (command: Command): command is Extract<Command, { name: `project.${string}` }> => command.name.startsWith("project.");
+const capitalize = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);

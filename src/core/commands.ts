@@ -1,0 +1,87 @@
+/**
+ * The `/opencode` commands as the core runs them, whichever platform they were typed on. Slack sends
+ * one line of text (`parseCommandText`); Discord sends subcommands and options, which its adapter
+ * maps onto the same `Command`.
+ */
+export type Command =
+  | { name: "help" }
+  | { name: "project.add"; project: string; path: string; url?: string }
+  | { name: "project.list" }
+  | { name: "project.remove"; project: string }
+  | { name: "project.default"; project: string }
+  | { name: "run"; prompt: string; project?: string; agent?: string; model?: string }
+  | { name: "sessions"; project?: string }
+  | { name: "status" }
+  | { name: "stop" }
+  /** A command of a later release (costs, digest, policy): named, so it is not taken for a prompt. */
+  | { name: "unavailable"; word: string }
+  /** Words that do not make a command; `usage` says what would. */
+  | { name: "invalid"; usage: string; problem: string };
+
+export const USAGE = {
+  help: "/opencode <prompt> · /opencode run [--project p] [--agent a] [--model provider/model] <prompt> · /opencode project add|list|remove|default · /opencode sessions [project] · /opencode status · /opencode stop",
+  run: "/opencode run [--project <name>] [--agent <agent>] [--model <provider>/<model>] <prompt>",
+  projectAdd: "/opencode project add <name> <absolute path> [<opencode url>]",
+  projectRemove: "/opencode project remove <name>",
+  projectDefault: "/opencode project default <name>",
+  project: "/opencode project add <name> <path> [<opencode url>] · /opencode project list · /opencode project remove <name> · /opencode project default <name>",
+} as const;
+
+const LATER = new Set(["costs", "digest", "policy"]);
+
+/** Reads the text after `/opencode` (Slack's slash command, or a mention's text) into a command. */
+export function parseCommandText(text: string): Command {
+  const trimmed = text.trim();
+  if (trimmed === "" || trimmed === "help") return { name: "help" };
+  const [word = "", ...rest] = trimmed.split(/\s+/);
+  const tail = trimmed.slice(word.length).trim();
+  switch (word) {
+    case "project":
+      return parseProject(rest);
+    case "run":
+      return parseRun(tail);
+    case "sessions":
+      return rest.length > 1 ? invalid("/opencode sessions [project]", "give at most one project") : { name: "sessions", ...(rest[0] ? { project: rest[0] } : {}) };
+    case "status":
+    case "stop":
+      return rest.length > 0 ? invalid(`/opencode ${word}`, `${word} takes no arguments`) : { name: word };
+  }
+  if (LATER.has(word)) return { name: "unavailable", word };
+  return { name: "run", prompt: trimmed };
+}
+
+function parseProject([sub, ...args]: string[]): Command {
+  switch (sub) {
+    case "add": {
+      const [project, path, url, ...extra] = args;
+      if (!project || !path || extra.length > 0) return invalid(USAGE.projectAdd, "give a name, an absolute path and, if it is not OPENCODE_URL, the OpenCode server's URL");
+      return { name: "project.add", project, path, ...(url ? { url } : {}) };
+    }
+    case "list":
+      return { name: "project.list" };
+    case "remove":
+    case "default": {
+      if (args.length !== 1) return invalid(sub === "remove" ? USAGE.projectRemove : USAGE.projectDefault, "give one project name");
+      return { name: sub === "remove" ? "project.remove" : "project.default", project: args[0]! };
+    }
+  }
+  return invalid(USAGE.project, sub ? `there is no "project ${sub}"` : "say what to do with projects");
+}
+
+/** `run [--project p] [--agent a] [--model m] <prompt>`: flags first, then the prompt as typed. */
+function parseRun(text: string): Command {
+  const flags: { project?: string; agent?: string; model?: string } = {};
+  let rest = text;
+  for (;;) {
+    const match = /^--(project|agent|model)(?:=|\s+)(\S+)\s*/.exec(rest);
+    if (!match) break;
+    flags[match[1] as keyof typeof flags] = match[2]!;
+    rest = rest.slice(match[0].length);
+  }
+  if (/^--\S+/.test(rest)) return invalid(USAGE.run, `unknown option ${rest.split(/\s/)[0]}`);
+  const prompt = rest.trim();
+  if (prompt === "") return invalid(USAGE.run, "give a prompt");
+  return { name: "run", prompt, ...flags };
+}
+
+const invalid = (usage: string, problem: string): Command => ({ name: "invalid", usage, problem });

@@ -1,0 +1,165 @@
+import { Coalescer } from "./coalescer.ts";
+import { KeyedQueue } from "./keyed-queue.ts";
+import type { Logger } from "./logger.ts";
+import type { OwnedSession, OwnedSessionStore } from "./owned-sessions.ts";
+import type { ChatAdapter, SessionApi } from "./ports.ts";
+import { planAnswer, progressView, type ProgressEvent, type Turn } from "./progress.ts";
+import type { ChatRef } from "./types.ts";
+
+/** Status messages are edited at most this often (per message). */
+export const PROGRESS_INTERVAL_MS = 1_000;
+
+type Tracked = { session: OwnedSession; turn: Turn; usage: Map<string, { tokens: number; cost: number }>; status?: Promise<ChatRef | undefined> };
+
+/**
+ * The live progress of sessions started from chat: one status message per turn in the session's
+ * thread, edited in place at most once a second whatever OpenCode streams, and the final answer (or
+ * the error) posted when the turn ends. Events of one session are handled in order.
+ */
+export function createSessionProgress(deps: {
+  sessions: OwnedSessionStore;
+  adapters: ChatAdapter[];
+  sessionApiFor(serverUrl: string): SessionApi;
+  logger: Logger;
+  now?: () => Date;
+  intervalMs?: number;
+}) {
+  const { sessions, logger } = deps;
+  const now = deps.now ?? (() => new Date());
+  const queue = new KeyedQueue();
+  const owned = new Map<string, OwnedSession | undefined>();
+  const turns = new Map<string, Tracked>();
+  const updates = new Coalescer(deps.intervalMs ?? PROGRESS_INTERVAL_MS, (sessionId, error) =>
+    logger.warn({ err: error, sessionId }, "could not update the status message"),
+  );
+
+  async function ownedSession(sessionId: string): Promise<OwnedSession | undefined> {
+    if (owned.has(sessionId)) return owned.get(sessionId);
+    const found = await sessions.ownedSession(sessionId);
+    owned.set(sessionId, found);
+    return found;
+  }
+
+  const adapterOf = (session: OwnedSession) => deps.adapters.find((adapter) => adapter.platform === session.platform);
+
+  function begin(session: OwnedSession): Tracked {
+    const tracked: Tracked = { session, turn: { state: "working", files: [], tokens: 0, cost: 0, startedAt: now() }, usage: new Map() };
+    turns.set(session.sessionId, tracked);
+    const adapter = adapterOf(session);
+    updates.touch(session.sessionId);
+    tracked.status = adapter
+      ?.postProgress(session.thread, progressView(session.sessionId, tracked.turn, now()))
+      .then(async (ref) => {
+        await sessions.setStatusRef(session.sessionId, ref);
+        return ref;
+      })
+      .catch((error: unknown) => {
+        logger.error({ err: error, sessionId: session.sessionId }, "could not post the status message");
+        return undefined;
+      });
+    return tracked;
+  }
+
+  function refresh(tracked: Tracked): void {
+    const { session } = tracked;
+    updates.schedule(session.sessionId, async () => {
+      const ref = await tracked.status;
+      if (ref) await adapterOf(session)?.updateProgress(ref, progressView(session.sessionId, tracked.turn, now()));
+    });
+  }
+
+  async function end(tracked: Tracked): Promise<void> {
+    const { session, turn } = tracked;
+    turns.delete(session.sessionId);
+    const answer = await deps
+      .sessionApiFor(session.serverUrl)
+      .lastAnswer(session.directory, session.sessionId)
+      .catch((error: unknown) => {
+        logger.warn({ err: error, sessionId: session.sessionId }, "could not read the turn's answer");
+        return undefined;
+      });
+    // OpenCode says why a turn failed (session.error) before it goes idle; the message's own error may come after.
+    const error = turn.stoppedBy ? { kind: "stopped" as const, message: "stopped" } : turn.error ? { kind: "failed" as const, message: turn.error } : answer?.error;
+    turn.endedAt = now();
+    turn.retry = undefined;
+    turn.state = error?.kind === "stopped" ? "stopped" : error ? "error" : "idle";
+    turn.error = error?.kind === "failed" ? error.message : undefined;
+    refresh(tracked);
+    await updates.flush(session.sessionId);
+    const adapter = adapterOf(session);
+    if (!adapter || turn.state === "stopped") return;
+    if (turn.state === "error") return adapter.postAnswer(session.thread, { messages: [`The turn failed: ${turn.error}`] }, "error");
+    if (answer?.text) await adapter.postAnswer(session.thread, planAnswer(answer.text, adapter.limits.message, `answer-${session.sessionId}.md`), "answer");
+  }
+
+  async function apply(event: ProgressEvent): Promise<void> {
+    const session = await ownedSession(event.sessionId);
+    if (!session) return;
+    let tracked = turns.get(event.sessionId);
+    if (event.type === "idle") {
+      if (tracked) await end(tracked);
+      return;
+    }
+    // A turn begins when OpenCode says the session is busy; what comes after its end (a late error) is not a new turn.
+    if (!tracked && event.type !== "busy") return;
+    tracked ??= begin(session);
+    const { turn } = tracked;
+    switch (event.type) {
+      case "busy":
+        if (turn.retry === undefined) return;
+        turn.retry = undefined;
+        break;
+      case "retry":
+        turn.retry = { attempt: event.attempt, message: event.message };
+        break;
+      case "usage": {
+        tracked.usage.set(event.messageId, { tokens: event.tokens, cost: event.cost });
+        turn.tokens = [...tracked.usage.values()].reduce((sum, u) => sum + u.tokens, 0);
+        turn.cost = [...tracked.usage.values()].reduce((sum, u) => sum + u.cost, 0);
+        break;
+      }
+      case "tool":
+        turn.tool = { name: event.name, ...(event.title ? { title: event.title } : {}) };
+        if (event.file && !turn.files.includes(event.file)) turn.files.push(event.file);
+        break;
+      case "files":
+        for (const file of event.files) if (!turn.files.includes(file)) turn.files.push(file);
+        break;
+      case "waiting":
+        turn.state = event.on;
+        break;
+      case "resumed":
+        turn.state = "working";
+        break;
+      case "error":
+        if (event.error.kind === "failed") turn.error = event.error.message;
+        break;
+    }
+    refresh(tracked);
+  }
+
+  return {
+    /** An event of any session; only those started from chat are followed. */
+    handle(event: ProgressEvent): Promise<void> {
+      return queue.run(event.sessionId, () => apply(event)).catch((error: unknown) => {
+        logger.error({ err: error, sessionId: event.sessionId }, "following a session's progress failed");
+      });
+    },
+
+    /** A session just started from chat: follow it from its first event. */
+    adopt(session: OwnedSession): void {
+      owned.set(session.sessionId, session);
+    },
+
+    /** Someone stopped the session: its status message says who. */
+    stoppedBy(sessionId: string, name: string): void {
+      const tracked = turns.get(sessionId);
+      if (tracked) tracked.turn.stoppedBy = name;
+    },
+
+    /** Resolves when every event handed over so far has been handled. */
+    idle: () => queue.idle(),
+  };
+}
+
+export type SessionProgress = ReturnType<typeof createSessionProgress>;
