@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { chatDriver, onePlatform, PLATFORMS } from "./support/chat-driver.ts";
+import { chatDriver, onePlatform, PLATFORMS, sessionStartedWith } from "./support/chat-driver.ts";
 import { longText } from "./support/fake-llm.ts";
 import { sharedOpencode, stackPerTest } from "./support/stack-per-test.ts";
 import { waitFor, waitForFile } from "./support/wait-for.ts";
@@ -15,13 +15,10 @@ describe.each(PLATFORMS)("progress of work started from chat on %s", (platform) 
   /** Adds the project, starts `prompt` as alice, and resolves to the new session's id. */
   async function start(prompt: string): Promise<string> {
     const { alice } = chat().people;
+    const since = Date.now();
     await chat().command(alice, "project add", { name: "web", path: stack.opencode.projectDir });
     expect(await chat().command(alice, "run", { prompt })).toMatch(/^Started/);
-    const session = await waitFor(
-      async () => ((await stack.opencode.client.session.list()).data ?? []).find((s) => prompt.startsWith(s.title.replace(/…$/, ""))),
-      { what: `the session of "${prompt.slice(0, 30)}"` },
-    );
-    return session.id;
+    return sessionStartedWith(stack, prompt, since);
   }
 
   it("one status message for the turn: waiting for approval with a Stop button, then done with the tool, tokens and cost; the answer in the thread", async () => {

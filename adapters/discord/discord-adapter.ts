@@ -5,6 +5,7 @@ import type { Logger } from "../../src/core/logger.ts";
 import type { ChatAdapter, ChatStatus } from "../../src/core/ports.ts";
 import { registerCommands } from "./commands.ts";
 import { registerInteractions } from "./interactions.ts";
+import { registerMessages } from "./messages.ts";
 import { discordLimits } from "./limits.ts";
 import { decodeRef, encodeRef } from "./refs.ts";
 import { renderCard, renderThreadParent } from "./render.ts";
@@ -62,7 +63,10 @@ export function createDiscordAdapter(options: { config: DiscordConfig; logger: L
 
     async start(decisions, commands) {
       registerInteractions(client, { logger, decisions });
-      if (commands) registerCommands(client, { commands, logger });
+      if (commands) {
+        registerCommands(client, { commands, logger });
+        registerMessages(client, { commands, logger });
+      }
       const ready = once(client, Events.ClientReady, { signal: AbortSignal.timeout(READY_TIMEOUT_MS) });
       await client.login(config.token);
       await ready.catch((error: Error) => {

@@ -5,6 +5,7 @@ import type { ChatAdapter, ChatStatus } from "../../src/core/ports.ts";
 import type { Config } from "../../src/config.ts";
 import { registerCommands } from "./commands.ts";
 import { registerInteractions } from "./interactions.ts";
+import { registerMessages } from "./messages.ts";
 import { slackLimits } from "./limits.ts";
 import { createRateLimitedApi } from "./rate-limited-api.ts";
 import { decodeRef, encodeRef } from "./refs.ts";
@@ -73,7 +74,19 @@ export function createSlackAdapter(options: { config: SlackConfig; logger: Logge
 
     async start(decisions, commands) {
       registerInteractions(app, { config, logger, decisions, api });
-      if (commands) registerCommands(app, { commands, logger });
+      if (commands) {
+        registerCommands(app, { commands, logger });
+        registerMessages(app, {
+          commands,
+          logger,
+          botToken: config.botToken,
+          tell: async (channel, user, text, thread) => {
+            await api.call("chat.postEphemeral", undefined, () =>
+              app.client.chat.postEphemeral({ channel, user, text: escapeMrkdwn(text), ...(thread ? { thread_ts: thread } : {}) }),
+            );
+          },
+        });
+      }
       await app.init();
       if (receiver instanceof SocketModeReceiver) await app.start();
       // HTTP mode: Slack calls us; the token was verified by init().

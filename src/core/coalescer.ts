@@ -25,7 +25,7 @@ export class Coalescer {
     }, wait);
   }
 
-  /** Counts a call made outside (the message's first post) as the key's last run. */
+  /** Counts a call made outside (the message's first post, once done) as the key's last run. */
   touch(key: string): void {
     const entry = this.entries.get(key) ?? { last: 0 };
     entry.last = Date.now();
@@ -52,9 +52,10 @@ export class Coalescer {
     const update = entry?.pending;
     if (!entry || !update) return;
     entry.pending = undefined;
-    entry.last = Date.now();
     entry.running = update().catch((error: unknown) => this.onError(key, error));
     await entry.running;
+    // Counted from when the call is done: a call that waited in a rate limiter's queue is not followed closely by the next.
+    entry.last = Date.now();
     entry.running = undefined;
     // Changes that came while it ran wait for the rest of the interval.
     if (entry.pending) this.schedule(key, entry.pending);

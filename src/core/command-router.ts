@@ -1,3 +1,4 @@
+import { onChatMessage } from "./chat-messages.ts";
 import { USAGE, type Command } from "./commands.ts";
 import { runProjectCommand, type ProjectCommandDeps } from "./project-commands.ts";
 import type { CommandPort, CommandReply, Invocation } from "./ports.ts";
@@ -10,6 +11,10 @@ export type CommandRouterDeps = ProjectCommandDeps & StartSessionDeps & StopSess
 export function createCommandRouter(deps: CommandRouterDeps): CommandPort {
   return {
     failedNotice: "Something went wrong running that command, so it may not have been done; the bot's log says why.",
+    async message(message) {
+      const text = await onChatMessage(deps, message);
+      return text === undefined ? undefined : { text };
+    },
     async stop({ actor, sessionId }) {
       const text = await stopSession(deps, actor, { sessionId });
       return { text };

@@ -34,4 +34,6 @@ export interface OwnedSessionStore {
   activeOwned(): Promise<OwnedSession[]>;
   setStatusRef(sessionId: string, ref: ChatRef | undefined): Promise<void>;
   markGone(sessionId: string): Promise<void>;
+  /** Records that the bot acts on a chat message; false when it was recorded before (a redelivery, or the same message as another event). */
+  claimMessage(platform: ChatPlatform, message: ChatRef): Promise<boolean>;
 }

@@ -50,6 +50,7 @@ export function createSessionProgress(deps: {
     tracked.status = adapter
       ?.postProgress(session.thread, progressView(session.sessionId, tracked.turn, now()))
       .then(async (ref) => {
+        updates.touch(session.sessionId);
         await sessions.setStatusRef(session.sessionId, ref);
         return ref;
       })

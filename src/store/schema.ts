@@ -157,6 +157,21 @@ export const ownedSessions = pgTable(
   (t) => [uniqueIndex("owned_sessions_thread_idx").on(t.platform, t.threadRef)],
 );
 
+/**
+ * Chat messages the bot has acted on (a prompt, a start by mention), by the adapter's reference to
+ * the message: Slack delivers one mention twice (app_mention and message) and retries events, so the
+ * first insert wins and the others are dropped, across restarts and processes.
+ */
+export const inboundMessages = pgTable(
+  "inbound_messages",
+  {
+    platform: text("platform").notNull(),
+    messageRef: text("message_ref").notNull(),
+    receivedAt: timestamp("received_at", { withTimezone: true }).notNull().default(sql`now()`),
+  },
+  (t) => [primaryKey({ columns: [t.platform, t.messageRef] })],
+);
+
 export type PermissionRow = typeof permissionRequests.$inferSelect;
 export type AuditRow = typeof auditLog.$inferSelect;
 export type NewAuditRow = typeof auditLog.$inferInsert;

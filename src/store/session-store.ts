@@ -2,7 +2,7 @@ import { and, desc, eq } from "drizzle-orm";
 import type { OwnedSession, OwnedSessionStore } from "../core/owned-sessions.ts";
 import type { ChatPlatform } from "../core/types.ts";
 import type { Database } from "./database.ts";
-import { ownedSessions, threads, type OwnedSessionRow } from "./schema.ts";
+import { inboundMessages, ownedSessions, threads, type OwnedSessionRow } from "./schema.ts";
 
 /** The Drizzle implementation of the sessions started from chat. */
 export function createOwnedSessionStore(database: Database): OwnedSessionStore {
@@ -53,6 +53,11 @@ export function createOwnedSessionStore(database: Database): OwnedSessionStore {
 
     async markGone(sessionId) {
       await db.update(ownedSessions).set({ state: "gone" }).where(eq(ownedSessions.sessionId, sessionId));
+    },
+
+    async claimMessage(platform, messageRef) {
+      const inserted = await db.insert(inboundMessages).values({ platform, messageRef }).onConflictDoNothing().returning();
+      return inserted.length > 0;
     },
   };
 }

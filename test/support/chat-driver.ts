@@ -60,6 +60,12 @@ export type ChatDriver = {
   command(person: Person, path: string, options?: Record<string, string>, where?: { channel?: string }): Promise<string>;
   /** What the bot posted in a session's thread, once the thread is there. */
   thread(sessionId: string): Promise<SessionThread>;
+  /**
+   * Posts a message as `person`: in the session's thread with `sessionId`, else in `channel` (default:
+   * the bot's channel); `@bot` in `text` becomes the platform's mention of the bot. Resolves once the
+   * bot has been handed it (Slack: every event acknowledged), with the events' ids on Slack.
+   */
+  say(person: Person, text: string, where?: { sessionId?: string; channel?: string; files?: Array<{ name: string; content: string }> }): Promise<{ eventIds: string[] }>;
   /** Clicks Stop on the session's newest status message. */
   clickStop(person: Person, sessionId: string): Promise<void>;
   /** The channel the bot posts to, where commands are typed by default; and another one, for work started from chat. */
@@ -72,6 +78,21 @@ export function slackCommandText(path: string, options: Record<string, string>):
   if (path !== "run") return [path, ...Object.values(options)].join(" ");
   const { prompt = "", ...flags } = options;
   return ["run", ...Object.entries(flags).map(([flag, value]) => `--${flag} ${value}`), prompt].join(" ");
+}
+
+/** The sessions titled after `prompt`'s first line (as a session started from chat is), newest first; only those created since `since`. */
+export async function sessionsStartedWith(stack: Stack, prompt: string, since = 0) {
+  const title = prompt.trim().split("\n")[0]!;
+  const all = (await stack.opencode.client.session.list()).data ?? [];
+  return all
+    .filter((s) => (s.title.endsWith("…") ? title.startsWith(s.title.slice(0, -1)) : s.title === title) && s.time.created >= since)
+    .sort((a, b) => b.time.created - a.time.created);
+}
+
+/** The id of the OpenCode session started from chat with `prompt` since `since`, once it exists (a project may hold older ones of other tests). */
+export async function sessionStartedWith(stack: Stack, prompt: string, since: number): Promise<string> {
+  const session = await waitFor(async () => (await sessionsStartedWith(stack, prompt, since))[0], { what: `the session started with "${prompt.slice(0, 40)}"` });
+  return session.id;
 }
 
 /** A session's thread as read now: its status messages (each with how often and when it changed), answers and files. */
@@ -153,6 +174,19 @@ function slackDriver(stack: Stack): ChatDriver {
         files: () => inThread().flatMap((m) => (m.files ?? []).map((f) => ({ name: f.name, text: f.content.toString("utf8") }))),
       };
     },
+    async say(person, text, where = {}) {
+      const parent = where.sessionId ? await waitFor(() => stack.slack.messages.find((m) => !m.thread_ts && cardText(m).includes(where.sessionId!)), { what: `the thread of ${where.sessionId}` }) : undefined;
+      const posted = await stack.user.postMessage({
+        user: person,
+        channel: parent?.channel ?? where.channel ?? CHANNEL,
+        text: text.replaceAll("@bot", `<@${stack.slack.bot.userId}>`),
+        ...(parent ? { thread_ts: parent.ts } : {}),
+        ...(where.files ? { files: where.files } : {}),
+      });
+      const failed = posted.responses.find((r) => r.status !== 200);
+      if (failed) throw new Error(`the bot answered an event with HTTP ${failed.status}`);
+      return { eventIds: posted.eventIds };
+    },
     async clickStop(person, sessionId) {
       const status = await waitFor(() => [...stack.slack.messages].reverse().find((m) => JSON.stringify(m.blocks).includes(`"value":"${sessionId}"`)), { what: `a Stop button for ${sessionId}` });
       const response = await stack.user.clickButton({ user: person, channel: status.channel, messageTs: status.ts, actionId: "session:stop" });
@@ -223,6 +257,16 @@ function discordDriver(stack: Stack): ChatDriver {
         answers: () => inThread().filter((m) => !isStatus(m) && m.embeds.length === 0 && m.content !== "").map((m) => m.content),
         files: () => inThread().flatMap((m) => (m.embeds.length === 0 ? m.attachments.map((a) => ({ name: a.filename, text: a.text })) : [])),
       };
+    },
+    async say(p, text, where = {}) {
+      const starter = where.sessionId ? await waitFor(() => discord.messages.find((m) => m.via === "rest" && m.content.includes(where.sessionId!) && m.threadId), { what: `the thread of ${where.sessionId}` }) : undefined;
+      user.say({
+        user: p.id,
+        content: text.replaceAll("@bot", `<@${discord.applicationId}>`),
+        channelId: starter?.threadId ?? where.channel ?? discord.channelId,
+        ...(where.files ? { attachments: where.files.map((f) => ({ filename: f.name, data: f.content })) } : {}),
+      });
+      return { eventIds: [] };
     },
     async clickStop(p, sessionId) {
       const status = await waitFor(() => [...discord.messages].reverse().find((m) => JSON.stringify(m.components).includes(`session:stop:${sessionId}`)), { what: `a Stop button for ${sessionId}` });

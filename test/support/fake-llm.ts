@@ -13,7 +13,7 @@
  *                                    against the "Working directory:" OpenCode puts in the system prompt
  *     `ASK: <question> ;; <a> | <b>` → one question call with options a, b
  *     `LONG: <n> IN <k>`           → a text answer of n characters (numbered lines), streamed in k deltas
- *     `SAY: <text>`                → exactly that text
+ *     `SAY: <text>`                → exactly that text (to the end of its line)
  *     `FAIL: <message>`            → HTTP 400 with that error message (OpenCode does not retry a 400)
  *     anything else                → text "ok"
  * - Last message(s) are tool results (`role: "tool"`):
@@ -160,7 +160,7 @@ export function isTitleRequest(req: ChatRequest): boolean {
 /** Plain text of a message's content, whether a string or an array of parts. */
 export function textOf(content: ChatContent | undefined): string {
   if (typeof content === "string") return content;
-  return (content ?? []).map((part) => part.text ?? "").join("");
+  return (content ?? []).map((part) => part.text ?? "").join("\n");
 }
 
 /** The project directory OpenCode announces in its system prompt ("Working directory: …"). */
@@ -187,7 +187,7 @@ export function longText(n: number): string {
 function answerDirective(text: string, cwd: string | undefined): LlmTurn {
   const long = /LONG:\s*(\d+)\s+IN\s+(\d+)/.exec(text);
   if (long?.[1] && long[2]) return { text: longText(Number(long[1])), chunks: Number(long[2]) };
-  const say = /SAY:\s*([\s\S]*)/.exec(text);
+  const say = /SAY:[ \t]*([^\n]*)/.exec(text);
   if (say?.[1] !== undefined) return { text: say[1] };
   const fail = /FAIL:\s*(.+)/.exec(text);
   if (fail?.[1]) return { error: { status: 400, message: fail[1].trim() } };
