@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chatDriver, onePlatform, PLATFORMS, sessionStartedWith, sessionsStartedWith } from "./support/chat-driver.ts";
+import { chatDriver, onePlatform, PLATFORMS, sessionStartedWith, sessionsStartedWith, startAsAlice } from "./support/chat-driver.ts";
 import { sharedOpencode, stackPerTest } from "./support/stack-per-test.ts";
 import { waitFor } from "./support/wait-for.ts";
 
@@ -10,13 +10,7 @@ describe.each(PLATFORMS)("the thread as a conversation on %s", (platform) => {
   const stack = stackPerTest(onePlatform(platform), opencode);
   const chat = () => chatDriver(stack, platform);
 
-  async function start(prompt: string): Promise<string> {
-    const { alice } = chat().people;
-    const since = Date.now();
-    await chat().command(alice, "project add", { name: "web", path: stack.opencode.projectDir });
-    expect(await chat().command(alice, "run", { prompt })).toMatch(/^Started/);
-    return sessionStartedWith(stack, prompt, since);
-  }
+  const start = (prompt: string) => startAsAlice(stack, platform, prompt);
 
   it("a reply in the thread, from anyone in the channel, is the session's next prompt, with its files", async () => {
     const { mallory } = chat().people;

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { chatDriver, onePlatform, PLATFORMS, sessionStartedWith } from "./support/chat-driver.ts";
+import { chatDriver, onePlatform, PLATFORMS, startAsAlice } from "./support/chat-driver.ts";
 import { longText } from "./support/fake-llm.ts";
 import { sharedOpencode, stackPerTest } from "./support/stack-per-test.ts";
 import { waitFor, waitForFile } from "./support/wait-for.ts";
@@ -12,14 +12,7 @@ describe.each(PLATFORMS)("progress of work started from chat on %s", (platform) 
   const stack = stackPerTest(onePlatform(platform), opencode);
   const chat = () => chatDriver(stack, platform);
 
-  /** Adds the project, starts `prompt` as alice, and resolves to the new session's id. */
-  async function start(prompt: string): Promise<string> {
-    const { alice } = chat().people;
-    const since = Date.now();
-    await chat().command(alice, "project add", { name: "web", path: stack.opencode.projectDir });
-    expect(await chat().command(alice, "run", { prompt })).toMatch(/^Started/);
-    return sessionStartedWith(stack, prompt, since);
-  }
+  const start = (prompt: string) => startAsAlice(stack, platform, prompt);
 
   it("one status message for the turn: waiting for approval with a Stop button, then done with the tool, tokens and cost; the answer in the thread", async () => {
     const { alice } = chat().people;

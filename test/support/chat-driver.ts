@@ -95,6 +95,17 @@ export async function sessionStartedWith(stack: Stack, prompt: string, since: nu
   return session.id;
 }
 
+/** Adds the stack's project as `web` and starts `prompt` in it as alice; resolves to the new session's id. */
+export async function startAsAlice(stack: Stack, platform: Platform, prompt: string): Promise<string> {
+  const chat = chatDriver(stack, platform);
+  const { alice } = chat.people;
+  const since = Date.now();
+  await chat.command(alice, "project add", { name: "web", path: stack.opencode.projectDir });
+  const answer = await chat.command(alice, "run", { prompt });
+  if (!answer.startsWith("Started")) throw new Error(`/opencode run was answered: ${answer}`);
+  return sessionStartedWith(stack, prompt, since);
+}
+
 /** A session's thread as read now: its status messages (each with how often and when it changed), answers and files. */
 export type SessionThread = {
   status(): Array<CardView & { edits: number; at: number[] }>;
