@@ -10,8 +10,7 @@ import { createCommandRouter } from "./core/command-router.ts";
 import { createAdminCheck } from "./core/projects.ts";
 import { createHttpServer, sendJson, type Route } from "./http-server.ts";
 import { createGateRoute } from "./gate-route.ts";
-import { createOpencodeConnector } from "./opencode/connector.ts";
-import { createOpencodeGateway, type OpencodeGateway } from "./opencode/opencode-api.ts";
+import { createOpencodeServers } from "./opencode/servers.ts";
 import type { ChatAdapter } from "./core/ports.ts";
 import type { ApprovalStore } from "./core/store-port.ts";
 import { createApprovalStore } from "./store/approval-store.ts";
@@ -35,25 +34,30 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
   const database = await openDatabase(config.database);
   const store = createApprovalStore(database);
   const projects = createProjectStore(database);
-  const gateway = createOpencodeGateway(config.opencode);
-  // One gateway per OpenCode server a project names; OPENCODE_URL's credentials apply to each.
-  const gateways = new Map<string, OpencodeGateway>([[config.opencode.url, gateway]]);
-  const gatewayFor = (url: string): OpencodeGateway => {
-    let found = gateways.get(url);
-    if (!found) gateways.set(url, (found = createOpencodeGateway({ ...config.opencode, url })));
-    return found;
-  };
+  // OPENCODE_URL and each server a project names; OPENCODE_URL's credentials apply to each.
+  const servers = createOpencodeServers({
+    base: config.opencode,
+    projects,
+    store,
+    loggerFor: (url) => logger.child({ component: "opencode", server: url }),
+    silenceMs: options.silenceMs,
+    onProgress: (directory, payload) => {
+      for (const event of progressEvents(directory, payload)) void progress.handle(event);
+    },
+  });
+  const gatewayFor = servers.gatewayFor;
   const slack = config.slack ? createSlackAdapter({ config: config.slack, logger: logger.child({ adapter: "slack" }) }) : undefined;
   const discord = config.discord
     ? createDiscordAdapter({
         config: config.discord,
         logger: logger.child({ adapter: "discord" }),
         // After a gateway resume, as after an OpenCode reconnect: re-read what is pending and refresh its cards.
-        onReconnected: () => void connector.resyncNow(),
+        onReconnected: () => void servers.resyncNow(),
       })
     : undefined;
   const adapters: ChatAdapter[] = [slack, discord].filter((adapter) => adapter !== undefined);
-  const engine = createApprovalEngine({ store, opencode: gateway, adapters, approvers: config.approvers, logger });
+  const engine = createApprovalEngine({ store, opencode: servers.api, adapters, approvers: config.approvers, logger });
+  servers.attach(engine);
   const ownedSessions = createOwnedSessionStore(database);
   const progress = createSessionProgress({ sessions: ownedSessions, adapters, sessionApiFor: gatewayFor, logger: logger.child({ component: "progress" }) });
   const mayDecide = createApproverCheck(config.approvers, adapters);
@@ -69,18 +73,10 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
     mayDecide,
     admins: config.admins,
     adopt: progress.adopt,
-    stoppedBy: progress.stoppedBy,
-  });
-  const connector = createOpencodeConnector({
-    server: config.opencode,
-    gateway,
-    engine,
-    store,
-    logger: logger.child({ component: "opencode" }),
-    silenceMs: options.silenceMs,
-    onProgress: (directory, payload) => {
-      for (const event of progressEvents(directory, payload)) void progress.handle(event);
+    onProjectAdded: (project) => {
+      if (project.serverUrl) servers.follow(project.serverUrl);
     },
+    stoppedBy: progress.stoppedBy,
   });
 
   const routes: Record<string, Route> = {
@@ -92,7 +88,7 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
       const chat = Object.fromEntries(adapters.map((adapter) => [adapter.platform, adapter.status()]));
       // 200 only while the database answers and every chat platform is connected; OpenCode's state is reported beside.
       const healthy = database === "ok" && Object.values(chat).every((status) => status === "ready");
-      sendJson(res, healthy ? 200 : 503, { status: healthy ? "ok" : "degraded", database, chat, opencode: connector.state });
+      sendJson(res, healthy ? 200 : 503, { status: healthy ? "ok" : "degraded", database, chat, opencode: servers.baseState, opencodeServers: servers.states() });
     },
   };
   if (slack?.httpHandler) routes["POST /slack/events"] = slack.httpHandler;
@@ -102,7 +98,7 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
   const server = createHttpServer(routes, logger);
   server.listen(config.port);
   await once(server, "listening");
-  connector.start();
+  await servers.start();
   const port = (server.address() as AddressInfo).port;
   const platforms = adapters.map((adapter) => adapter.platform);
   logger.info({ port, database: database.kind, opencode: config.opencode.url, platforms }, `opencode-chatops started on ${platforms.join(" and ")}`);
@@ -114,7 +110,7 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
       // No new clicks, no new events; then let what is under way finish before the chat and the database go.
       const closed = new Promise((resolve) => server.close(resolve));
       server.closeIdleConnections();
-      await connector.stop();
+      await servers.stop();
       // Long polls answer at once, and queued events finish, before the database goes.
       await engine.stop();
       await progress.idle();

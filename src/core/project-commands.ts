@@ -2,7 +2,7 @@ import { posix } from "node:path";
 import type { Command } from "./commands.ts";
 import { OpencodeUnavailable } from "./errors.ts";
 import type { Actor } from "./ports.ts";
-import { PROJECT_NAME, type DirectoryInfo, type ProjectStore } from "./projects.ts";
+import { PROJECT_NAME, type DirectoryInfo, type Project, type ProjectStore } from "./projects.ts";
 import type { ChatRef } from "./types.ts";
 
 export type ProjectCommandDeps = {
@@ -11,6 +11,8 @@ export type ProjectCommandDeps = {
   inspectDirectory(serverUrl: string, directory: string): Promise<DirectoryInfo>;
   defaultServerUrl: string;
   mayAdminister(actor: Actor): Promise<boolean>;
+  /** A project was added (its server may need following). */
+  onProjectAdded?(project: Project): void;
 };
 
 type ProjectCommand = Extract<Command, { name: `project.${string}` }>;
@@ -62,6 +64,7 @@ async function addProject(deps: ProjectCommandDeps, actor: Actor, command: Extra
     addedBy: { platform: actor.platform, userId: actor.userId },
   });
   if (!added) return `A project named \`${project.name}\` exists already (${project.directory}).`;
+  deps.onProjectAdded?.(project);
   const vcs = info.branch ? `git branch ${info.branch}` : "no git";
   return `Project \`${project.name}\` added: ${directory} on ${serverUrl} (${vcs}).`;
 }

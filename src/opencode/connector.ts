@@ -20,12 +20,19 @@ export function createOpencodeConnector(deps: {
   resyncEveryMs?: number;
   /** Every event, for the progress of sessions started from chat. */
   onProgress?: (directory: string, payload: GlobalEvent["payload"]) => void;
+  /** Every event's directory, as it comes (which server a directory is on). */
+  onEvent?: (directory: string) => void;
+  /** Whether a directory the store knows is this server's; by default all are. */
+  ownsDirectory?: (directory: string) => Promise<boolean>;
+  /** Directories to re-read besides those seen in events and stored (this server's projects). */
+  moreDirectories?: () => Promise<string[]>;
 }) {
   const { gateway, engine, store, logger } = deps;
   const directories = new Set<string>();
 
   function route(event: GlobalEvent): Promise<void> | undefined {
     const { directory, payload } = event;
+    if (directory) deps.onEvent?.(directory);
     deps.onProgress?.(directory, payload);
     switch (payload.type) {
       case "permission.asked":
@@ -50,7 +57,9 @@ export function createOpencodeConnector(deps: {
   }
 
   async function resync(info: { first: boolean; outage: boolean; periodic?: boolean }): Promise<void> {
-    const known = new Set([...directories, ...(await store.knownDirectories())]);
+    const stored = [...(await store.knownDirectories()), ...((await deps.moreDirectories?.()) ?? [])];
+    const owned = deps.ownsDirectory ? await filterAsync(stored, deps.ownsDirectory) : stored;
+    const known = new Set([...directories, ...owned]);
     const goneReason = info.periodic
       ? "OpenCode no longer has this request, and no event said why"
       : info.first
@@ -107,4 +116,9 @@ export function createOpencodeConnector(deps: {
       return stream.state;
     },
   };
+}
+
+async function filterAsync<T>(items: T[], keep: (item: T) => Promise<boolean>): Promise<T[]> {
+  const kept = await Promise.all(items.map(keep));
+  return items.filter((_, i) => kept[i]);
 }

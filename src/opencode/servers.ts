@@ -1,0 +1,110 @@
+import type { GlobalEvent } from "@opencode-ai/sdk/v2";
+import type { ApprovalEngine } from "../core/approval-engine.ts";
+import type { Logger } from "../core/logger.ts";
+import type { OpencodeApi } from "../core/ports.ts";
+import type { ProjectStore } from "../core/projects.ts";
+import type { ApprovalStore } from "../core/store-port.ts";
+import { createOpencodeConnector } from "./connector.ts";
+import { createOpencodeGateway, type OpencodeGateway, type OpencodeServer } from "./opencode-api.ts";
+
+type Connector = ReturnType<typeof createOpencodeConnector>;
+
+/**
+ * Every OpenCode server the bot talks to: OPENCODE_URL and each server a project names, one gateway
+ * and one event stream (connector) each, all feeding the one engine. A directory belongs to the
+ * server whose events named it, else to the server of the project it is, else to OPENCODE_URL; the
+ * engine's replies go there, and each connector re-reads only its own directories.
+ */
+export function createOpencodeServers(deps: {
+  base: OpencodeServer;
+  projects: ProjectStore;
+  store: ApprovalStore;
+  /** The log of one server's stream. */
+  loggerFor(url: string): Logger;
+  silenceMs?: number;
+  onProgress?: (directory: string, payload: GlobalEvent["payload"]) => void;
+}) {
+  const gateways = new Map<string, OpencodeGateway>();
+  const connectors = new Map<string, Connector>();
+  /** Directory → server, from the events each stream carried. */
+  const seen = new Map<string, string>();
+  let engine: ApprovalEngine | undefined;
+  let started = false;
+
+  function gatewayFor(url: string): OpencodeGateway {
+    let found = gateways.get(url);
+    if (!found) gateways.set(url, (found = createOpencodeGateway({ ...deps.base, url })));
+    return found;
+  }
+
+  async function serverOf(directory: string): Promise<string> {
+    const fromEvents = seen.get(directory);
+    if (fromEvents) return fromEvents;
+    const project = (await deps.projects.listProjects()).find((p) => p.directory === directory && p.serverUrl);
+    return project?.serverUrl ?? deps.base.url;
+  }
+
+  /** The engine's OpenCode: each call goes to the server of the request's directory. */
+  const api: OpencodeApi = {
+    replyPermission: async (input) => (await gatewayOf(input.directory)).replyPermission(input),
+    replyQuestion: async (input) => (await gatewayOf(input.directory)).replyQuestion(input),
+    rejectQuestion: async (input) => (await gatewayOf(input.directory)).rejectQuestion(input),
+    sessionTitle: async (directory, sessionId) => (await gatewayOf(directory)).sessionTitle(directory, sessionId),
+    toolCall: async (directory, ref) => (await gatewayOf(directory)).toolCall(directory, ref),
+  };
+  const gatewayOf = async (directory: string) => gatewayFor(await serverOf(directory));
+
+  /** Starts following `url` (once); its stream starts at once if the servers are started. */
+  function follow(url: string): Connector {
+    const existing = connectors.get(url);
+    if (existing) return existing;
+    if (!engine) throw new Error("attach the engine before following a server");
+    const connector = createOpencodeConnector({
+      server: { ...deps.base, url },
+      gateway: gatewayFor(url),
+      engine,
+      store: deps.store,
+      logger: deps.loggerFor(url),
+      silenceMs: deps.silenceMs,
+      onEvent: (directory) => void seen.set(directory, url),
+      onProgress: deps.onProgress,
+      ownsDirectory: async (directory) => (await serverOf(directory)) === url,
+      moreDirectories: async () => (await deps.projects.listProjects()).filter((p) => (p.serverUrl ?? deps.base.url) === url).map((p) => p.directory),
+    });
+    connectors.set(url, connector);
+    if (started) connector.start();
+    return connector;
+  }
+
+  return {
+    api,
+    gatewayFor,
+    /** The engine the streams feed; set once, before start. */
+    attach(approvalEngine: ApprovalEngine) {
+      engine = approvalEngine;
+    },
+    /** Follows OPENCODE_URL and every server a project names. */
+    async start() {
+      follow(deps.base.url);
+      for (const project of await deps.projects.listProjects()) if (project.serverUrl) follow(project.serverUrl);
+      started = true;
+      for (const connector of connectors.values()) connector.start();
+    },
+    /** A project naming a server not followed yet (just added): its stream starts now. */
+    follow: (url: string) => void follow(url),
+    async stop() {
+      await Promise.all([...connectors.values()].map((connector) => connector.stop()));
+    },
+    async resyncNow() {
+      await Promise.all([...connectors.values()].map((connector) => connector.resyncNow()));
+    },
+    /** Each server's stream state, by URL. */
+    states: (): Record<string, string> => Object.fromEntries([...connectors].map(([url, connector]) => [url, connector.state])),
+    /** OPENCODE_URL's stream state. */
+    get baseState() {
+      return connectors.get(deps.base.url)?.state ?? "connecting";
+    },
+  };
+}
+
+export type OpencodeServers = ReturnType<typeof createOpencodeServers>;
