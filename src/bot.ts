@@ -72,6 +72,8 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
     mayAdminister: createAdminCheck(config.admins, mayDecide),
     mayDecide,
     admins: config.admins,
+    store,
+    overview: () => servers.overview(),
     adopt: progress.adopt,
     onProjectAdded: (project) => {
       if (project.serverUrl) servers.follow(project.serverUrl);

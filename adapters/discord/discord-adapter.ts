@@ -104,6 +104,11 @@ export function createDiscordAdapter(options: { config: DiscordConfig; logger: L
       await (await sendable(channel)).messages.edit(message, renderProgress(view));
     },
 
+    async threadLink(threadRef) {
+      const channel = await client.channels.fetch(decodeRef(threadRef).channel);
+      return channel && "guildId" in channel && channel.guildId ? `https://discord.com/channels/${channel.guildId}/${channel.id}` : undefined;
+    },
+
     async postAnswer(threadRef, plan) {
       const thread = await sendable(decodeRef(threadRef).channel);
       for (const content of plan.messages) await thread.send({ content, allowedMentions: { parse: [] } });

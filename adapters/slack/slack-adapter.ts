@@ -129,6 +129,12 @@ export function createSlackAdapter(options: { config: SlackConfig; logger: Logge
     postProgress: (threadRef, view) => postInThread(threadRef, renderProgress(view)),
     updateProgress: (ref, view) => replace(ref, renderProgress(view)),
 
+    async threadLink(threadRef) {
+      const thread = decodeRef(threadRef);
+      const result = await api.call("chat.getPermalink", undefined, () => app.client.chat.getPermalink({ channel: thread.channel, message_ts: thread.ts }));
+      return result.permalink;
+    },
+
     async postAnswer(threadRef, plan) {
       const thread = decodeRef(threadRef);
       for (const text of plan.messages) await postInThread(threadRef, { text: escapeMrkdwn(text), blocks: [] });

@@ -3,9 +3,10 @@ import { USAGE, type Command } from "./commands.ts";
 import { runProjectCommand, type ProjectCommandDeps } from "./project-commands.ts";
 import type { CommandPort, CommandReply, Invocation } from "./ports.ts";
 import { startSession, type StartSessionDeps } from "./start-session.ts";
+import { listSessions, statusReport, type SessionCommandDeps } from "./session-commands.ts";
 import { stopSession, type StopSessionDeps } from "./stop-session.ts";
 
-export type CommandRouterDeps = ProjectCommandDeps & StartSessionDeps & StopSessionDeps;
+export type CommandRouterDeps = ProjectCommandDeps & StartSessionDeps & StopSessionDeps & SessionCommandDeps;
 
 /** The `/opencode` commands: each answered in the core's words, the same on every platform. */
 export function createCommandRouter(deps: CommandRouterDeps): CommandPort {
@@ -29,12 +30,15 @@ export function createCommandRouter(deps: CommandRouterDeps): CommandPort {
         case "run":
           if (command.prompt.trim() === "") return { text: `Give a prompt. Usage: ${USAGE.run}` };
           return { text: await startSession(deps, actor, channel, command) };
+        case "sessions":
+          return { text: await listSessions(deps, command.project) };
+        case "status":
+          return { text: await statusReport(deps) };
         case "stop":
           return { text: await stopSession(deps, actor, { thread }) };
         case "unavailable":
           return { text: `\`/opencode ${command.word}\` is not available in this version yet.` };
-        default:
-          return { text: `\`/opencode ${command.name}\` is not available in this version yet.` };
+
       }
     },
   };

@@ -32,6 +32,8 @@ export interface ChatAdapter {
   postProgress(thread: ChatRef, view: ProgressView): Promise<ChatRef>;
   /** Replaces a status message's content in place. */
   updateProgress(message: ChatRef, view: ProgressView): Promise<void>;
+  /** A link that opens the thread, where the platform has one. */
+  threadLink(thread: ChatRef): Promise<string | undefined>;
   /** Posts a turn's answer (or its error) into the thread: each message in order, then the file if any. */
   postAnswer(thread: ChatRef, plan: AnswerPlan, kind: "answer" | "error"): Promise<void>;
   /**
@@ -125,9 +127,26 @@ export interface SessionApi {
   /** Sends a prompt; OpenCode queues it while the session is busy. Throws OpencodeUnavailable when it was not taken. */
   sendPrompt(input: { directory: string; sessionId: string; text: string; agent?: string; model?: string; files?: PromptFile[] }): Promise<void>;
   abort(directory: string, sessionId: string): Promise<void>;
+  /** What the session has cost so far, in US dollars (its assistant messages' costs). */
+  sessionCost(directory: string, sessionId: string): Promise<number>;
+  /** The sessions of a directory that are working now. */
+  busySessions(directory: string): Promise<Set<string>>;
   /** The session's last assistant message: its text, and its error if it failed. Undefined when it has none. */
   lastAnswer(directory: string, sessionId: string): Promise<{ text: string; error?: TurnError } | undefined>;
 }
+
+/** One OpenCode server as `/opencode status` shows it. */
+export type ServerOverview = {
+  url: string;
+  reachable: boolean;
+  version?: string;
+  /** Its event stream: connecting, ready, reconnecting, stopped. */
+  stream: string;
+  approvals: number;
+  questions: number;
+  working: number;
+  error?: string;
+};
 
 /** Why a turn did not finish: stopped by someone, or failed (a provider error, …). */
 export type TurnError = { kind: "stopped" | "failed"; message: string };

@@ -74,6 +74,8 @@ export type OpencodeGateway = OpencodeApi & SessionApi & {
   listQuestions(directory: string): Promise<QuestionRequest[]>;
   busySessions(directory: string): Promise<Set<string>>;
   inspectDirectory(directory: string): Promise<DirectoryInfo>;
+  /** The server's version (GET /global/health). */
+  version(): Promise<string>;
 };
 
 export function createOpencodeGateway(server: OpencodeServer, client = createTimedClient(server)): OpencodeGateway {
@@ -163,6 +165,15 @@ export function createOpencodeGateway(server: OpencodeServer, client = createTim
 
     async abort(directory, sessionId) {
       await unwrap(`POST /session/${sessionId}/abort`, client.session.abort({ sessionID: sessionId, directory }));
+    },
+
+    async sessionCost(directory, sessionId) {
+      const messages = await unwrap(`GET /session/${sessionId}/message`, client.session.messages({ sessionID: sessionId, directory }));
+      return messages.reduce((sum, message) => sum + (message.info.role === "assistant" ? message.info.cost : 0), 0);
+    },
+
+    async version() {
+      return (await unwrap("GET /global/health", client.global.health())).version;
     },
 
     async lastAnswer(directory, sessionId) {

@@ -1,7 +1,8 @@
 import type { GlobalEvent } from "@opencode-ai/sdk/v2";
 import type { ApprovalEngine } from "../core/approval-engine.ts";
 import type { Logger } from "../core/logger.ts";
-import type { OpencodeApi } from "../core/ports.ts";
+import type { OpencodeApi, ServerOverview } from "../core/ports.ts";
+import { QUESTION } from "../core/types.ts";
 import type { ProjectStore } from "../core/projects.ts";
 import type { ApprovalStore } from "../core/store-port.ts";
 import { createOpencodeConnector } from "./connector.ts";
@@ -97,6 +98,28 @@ export function createOpencodeServers(deps: {
     },
     async resyncNow() {
       await Promise.all([...connectors.values()].map((connector) => connector.resyncNow()));
+    },
+    /** Every followed server: reachable, its version, its stream, what is pending and working in its directories. */
+    async overview(): Promise<ServerOverview[]> {
+      const pending = await deps.store.pendingRequests();
+      const directories = [...new Set([...(await deps.store.knownDirectories()), ...(await deps.projects.listProjects()).map((p) => p.directory)])];
+      const owners = await Promise.all(directories.map(serverOf));
+      return Promise.all(
+        [...connectors].map(async ([url, connector]): Promise<ServerOverview> => {
+          const mine = directories.filter((_, i) => owners[i] === url);
+          const ofMine = await Promise.all(pending.map(async (r) => (await serverOf(r.directory)) === url));
+          const waiting = pending.filter((_, i) => ofMine[i]);
+          const counts = { approvals: waiting.filter((r) => r.permission !== QUESTION).length, questions: waiting.filter((r) => r.permission === QUESTION).length };
+          try {
+            const gateway = gatewayFor(url);
+            const version = await gateway.version();
+            const busy = await Promise.all(mine.map((directory) => gateway.busySessions(directory).then((set) => set.size)));
+            return { url, reachable: true, version, stream: connector.state, ...counts, working: busy.reduce((a, b) => a + b, 0) };
+          } catch (error) {
+            return { url, reachable: false, stream: connector.state, ...counts, working: 0, error: (error as Error).message };
+          }
+        }),
+      );
     },
     /** Each server's stream state, by URL. */
     states: (): Record<string, string> => Object.fromEntries([...connectors].map(([url, connector]) => [url, connector.state])),

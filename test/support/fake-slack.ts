@@ -515,6 +515,15 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}) {
       if (!channel) return fail("channel_not_found");
       return historyPage(messages.filter((m) => m.channel === channel && !m.thread_ts && !m.deleted).reverse(), p);
     },
+    // Slack's permalink: the workspace URL, archives, the channel, "p" and the ts without its dot (a reply adds thread_ts and cid).
+    "chat.getPermalink": (p) => {
+      const channel = resolveChannel(p.channel);
+      if (!channel) return fail("channel_not_found");
+      const m = message(channel, str(p.message_ts));
+      if (!m || m.deleted) return fail("message_not_found");
+      const base = `https://${team.domain}.slack.com/archives/${channel}/p${m.ts.replace(".", "")}`;
+      return { ok: true, channel, permalink: m.thread_ts && m.thread_ts !== m.ts ? `${base}?thread_ts=${m.thread_ts}&cid=${channel}` : base };
+    },
     "conversations.info": (p) => {
       const c = channels.get(str(p.channel));
       if (!c) return fail("channel_not_found");

@@ -45,6 +45,7 @@ export function createMemoryChat(platform: ChatPlatform, limits: PlatformLimits,
       if (!posted) throw new Error(`${platform}: no status message ${ref}`);
       posted.versions.push(view);
     },
+    threadLink: async (thread) => `memory://${thread}`,
     async postAnswer(thread, plan, kind) {
       answers.push({ thread, plan, kind });
     },
