@@ -67,3 +67,24 @@ describe("work started from chat, in Slack's own words", () => {
     await waitFor(() => stack.slack.messages.slice(before).find((m) => m.text.includes("started: RUN: echo short > short.txt")), { what: "the thread parent" });
   });
 });
+
+describe("work started from chat, in Discord's own ways", () => {
+  const stack = stackPerTest(onePlatform("discord"));
+  const chat = () => chatDriver(stack, "discord");
+
+  it("autocomplete offers the projects, and the agents and models of the project chosen, read from OpenCode", async () => {
+    const { alice } = chat().people;
+    await chat().command(alice, "project add", { name: "web", path: stack.opencode.projectDir });
+    await chat().command(alice, "project add", { name: "docs", path: stack.opencode.projectDir });
+    const choices = async (focused: string, options: Record<string, string>) => {
+      const handle = await stack.discordUser!.autocomplete({ user: alice.id, name: "opencode", subcommand: "run", options, focused });
+      const answer = await handle.callback();
+      expect(answer.type).toBe(8);
+      return ((answer.data as { choices: Array<{ name: string; value: string }> }).choices ?? []).map((choice) => choice.value);
+    };
+    expect(await choices("project", { project: "w" })).toEqual(["web"]);
+    expect(await choices("project", { project: "" })).toEqual(["docs", "web"]);
+    expect(await choices("agent", { project: "web", agent: "b" })).toEqual(["build"]);
+    expect(await choices("model", { project: "web", model: "fake/" })).toEqual(["fake/fake-model"]);
+  });
+});

@@ -3,6 +3,7 @@ import {
   Events,
   MessageFlags,
   type APIApplicationCommandStringOption,
+  type AutocompleteInteraction,
   type ButtonInteraction,
   type ChatInputCommandInteraction,
   type Client,
@@ -104,7 +105,28 @@ export function registerCommands(client: Client, deps: { commands: CommandPort; 
   client.on(Events.InteractionCreate, (interaction: Interaction) => {
     if (interaction.isChatInputCommand() && interaction.commandName === opencodeCommand.name) void run(interaction);
     else if (interaction.isButton() && interaction.customId.startsWith(stopPrefix)) void stop(interaction);
+    else if (interaction.isAutocomplete() && interaction.commandName === opencodeCommand.name) void complete(interaction);
   });
+
+  /** Autocomplete for project, agent and model (and the project of remove/default): the core's suggestions. */
+  async function complete(interaction: AutocompleteInteraction): Promise<void> {
+    const focused = interaction.options.getFocused(true);
+    const option = focused.name === "name" ? "project" : focused.name;
+    if (option !== "project" && option !== "agent" && option !== "model") return void (await interaction.respond([]).catch(() => undefined));
+    try {
+      const values = await commands.suggest({
+        actor: { platform: "discord", userId: interaction.user.id, name: interaction.user.username },
+        channel: interaction.channelId,
+        option,
+        typed: String(focused.value),
+        project: interaction.options.getString("project") ?? undefined,
+      });
+      await interaction.respond(values.filter((value) => value.length <= CHOICE_MAX).map((value) => ({ name: value, value })));
+    } catch (error) {
+      logger.error({ err: error, user: interaction.user.id }, "could not suggest values on Discord");
+      await interaction.respond([]).catch(() => undefined);
+    }
+  }
 
   /** The Stop button of a status message: deferred at once; what the core says is told privately. */
   async function stop(interaction: ButtonInteraction): Promise<void> {
@@ -159,8 +181,10 @@ function roles(interaction: ChatInputCommandInteraction | ButtonInteraction): st
   return ids.map((id) => `role:${id}`);
 }
 
+/** An autocomplete choice's name and value hold 100 characters. */
+const CHOICE_MAX = 100;
+
 /** Message content holds 2,000 characters. */
-function fit(content: string): string {
-  const max = discordNumbers.content;
+function fit(content: string, max: number = discordNumbers.content): string {
   return content.length <= max ? content : `${content.slice(0, max - 1)}…`;
 }

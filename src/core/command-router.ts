@@ -5,13 +5,15 @@ import type { CommandPort, CommandReply, Invocation } from "./ports.ts";
 import { startSession, type StartSessionDeps } from "./start-session.ts";
 import { listSessions, statusReport, type SessionCommandDeps } from "./session-commands.ts";
 import { stopSession, type StopSessionDeps } from "./stop-session.ts";
+import { suggest, type SuggestionDeps } from "./suggestions.ts";
 
-export type CommandRouterDeps = ProjectCommandDeps & StartSessionDeps & StopSessionDeps & SessionCommandDeps;
+export type CommandRouterDeps = ProjectCommandDeps & StartSessionDeps & StopSessionDeps & SessionCommandDeps & SuggestionDeps;
 
 /** The `/opencode` commands: each answered in the core's words, the same on every platform. */
 export function createCommandRouter(deps: CommandRouterDeps): CommandPort {
   return {
     failedNotice: "Something went wrong running that command, so it may not have been done; the bot's log says why.",
+    suggest: (input) => suggest(deps, input),
     async message(message) {
       const text = await onChatMessage(deps, message);
       return text === undefined ? undefined : { text };

@@ -1,6 +1,7 @@
 import type { Card, ThreadParent } from "./card.ts";
 import type { ChatMessage } from "./chat-messages.ts";
 import type { Command } from "./commands.ts";
+import type { SuggestInput } from "./suggestions.ts";
 import type { Form, FormKind, FormValues, TextView } from "./form.ts";
 import type { PlatformLimits } from "./limits.ts";
 import type { AnswerPlan, ProgressView } from "./progress.ts";
@@ -108,6 +109,8 @@ export interface CommandPort {
   run(invocation: Invocation): Promise<CommandReply>;
   /** The Stop button of a session's status message; resolves to what to tell the clicker, if anything. */
   stop(input: { actor: Actor; sessionId: string }): Promise<CommandReply | undefined>;
+  /** Values for an option being typed (Discord's autocomplete). */
+  suggest(input: SuggestInput): Promise<string[]>;
   /** A person's message in a thread or mentioning the bot (see chat-messages.ts); resolves to what to tell the author privately, if anything. */
   message(message: ChatMessage): Promise<CommandReply | undefined>;
   readonly failedNotice: string;
