@@ -6,6 +6,7 @@ import { createSlackAdapter } from "../adapters/slack/slack-adapter.ts";
 import type { Config } from "./config.ts";
 import { createApprovalEngine } from "./core/approval-engine.ts";
 import { createApproverCheck } from "./core/approvers.ts";
+import { tellUnsettled } from "./core/chat-messages.ts";
 import { createCommandRouter } from "./core/command-router.ts";
 import { createAdminCheck } from "./core/projects.ts";
 import { createHttpServer, sendJson, type Route } from "./http-server.ts";
@@ -44,6 +45,7 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
     onProgress: (directory, payload) => {
       for (const event of progressEvents(directory, payload)) void progress.handle(event);
     },
+    onConnected: (url) => progress.relink(url),
   });
   const gatewayFor = servers.gatewayFor;
   const slack = config.slack ? createSlackAdapter({ config: config.slack, logger: logger.child({ adapter: "slack" }) }) : undefined;
@@ -101,6 +103,7 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
   server.listen(config.port);
   await once(server, "listening");
   await servers.start();
+  const telling = tellUnsettled({ sessions: ownedSessions, adapters }).catch((error: unknown) => logger.warn({ err: error }, "could not tell of messages left unsent by a restart"));
   const port = (server.address() as AddressInfo).port;
   const platforms = adapters.map((adapter) => adapter.platform);
   logger.info({ port, database: database.kind, opencode: config.opencode.url, platforms }, `opencode-chatops started on ${platforms.join(" and ")}`);
@@ -113,6 +116,7 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
       const closed = new Promise((resolve) => server.close(resolve));
       server.closeIdleConnections();
       await servers.stop();
+      await telling;
       // Long polls answer at once, and queued events finish, before the database goes.
       await engine.stop();
       await progress.idle();

@@ -1,5 +1,5 @@
 import type { OwnedSessionStore } from "./owned-sessions.ts";
-import type { Actor, PromptFile, SessionApi } from "./ports.ts";
+import type { Actor, ChatAdapter, PromptFile, SessionApi } from "./ports.ts";
 import { startSession, type StartSessionDeps } from "./start-session.ts";
 import type { ChatRef } from "./types.ts";
 
@@ -28,14 +28,20 @@ export type ChatMessageDeps = StartSessionDeps & { sessions: OwnedSessionStore; 
 export async function onChatMessage(deps: ChatMessageDeps, message: ChatMessage): Promise<string | undefined> {
   const owned = message.thread ? await deps.sessions.ownedByThread(message.actor.platform, message.thread) : undefined;
   if (!owned && !message.mentioned) return undefined;
-  if (!(await deps.sessions.claimMessage(message.actor.platform, message.message))) return undefined;
+  const { platform } = message.actor;
+  if (!(await deps.sessions.claimMessage(platform, message.message, { thread: message.thread, userName: message.actor.name }))) return undefined;
+  const settle = (state: "sent" | "failed") => deps.sessions.settleMessage(platform, message.message, state);
   if (!owned) {
-    if (message.text.trim() === "") return "Mention me with what to do, e.g. “@opencode fix the failing test”.";
-    return startSession(deps, message.actor, message.channel, { name: "run", prompt: message.text.trim() });
+    const told = message.text.trim() === "" ? "Mention me with what to do, e.g. “@opencode fix the failing test”." : await startSession(deps, message.actor, message.channel, { name: "run", prompt: message.text.trim() });
+    await settle(told.startsWith("Started") ? "sent" : "failed");
+    return told;
   }
-  if (owned.state === "gone") return "OpenCode no longer has this session, so your message was not sent. Start a new one with /opencode.";
+  if (owned.state === "gone") {
+    await settle("failed");
+    return "OpenCode no longer has this session, so your message was not sent. Start a new one with /opencode.";
+  }
   const files = await message.files();
-  if (message.text.trim() === "" && files.length === 0) return undefined;
+  if (message.text.trim() === "" && files.length === 0) return void (await settle("sent"));
   try {
     await deps.sessionApiFor(owned.serverUrl).sendPrompt({
       directory: owned.directory,
@@ -46,7 +52,29 @@ export async function onChatMessage(deps: ChatMessageDeps, message: ChatMessage)
       files,
     });
   } catch (error) {
+    await settle("failed");
     return `OpenCode did not take your message, so it was not sent: ${(error as Error).message}`;
   }
+  await settle("sent");
   return undefined;
+}
+
+/** A message claimed this long ago and never settled was being handled by a bot that stopped. */
+export const UNSETTLED_AFTER_MS = 60_000;
+
+/**
+ * After a restart: each message the bot had taken but not settled (it stopped between taking it and
+ * OpenCode's answer) is named in its thread, so its author knows to send it again if need be.
+ */
+export async function tellUnsettled(deps: { sessions: OwnedSessionStore; adapters: ChatAdapter[] }, now = new Date()): Promise<number> {
+  const unsettled = await deps.sessions.unsettledMessages(new Date(now.getTime() - UNSETTLED_AFTER_MS));
+  for (const entry of unsettled) {
+    const adapter = deps.adapters.find((candidate) => candidate.platform === entry.platform);
+    if (adapter && entry.thread) {
+      const note = `The bot restarted while it was sending a message from ${entry.userName} to OpenCode, which may not have it: if the session does not answer it, send it again.`;
+      await adapter.postAnswer(entry.thread, { messages: [note] }, "error");
+    }
+    await deps.sessions.settleMessage(entry.platform, entry.message, "told");
+  }
+  return unsettled.length;
 }

@@ -34,6 +34,13 @@ export interface OwnedSessionStore {
   activeOwned(): Promise<OwnedSession[]>;
   setStatusRef(sessionId: string, ref: ChatRef | undefined): Promise<void>;
   markGone(sessionId: string): Promise<void>;
-  /** Records that the bot acts on a chat message; false when it was recorded before (a redelivery, or the same message as another event). */
-  claimMessage(platform: ChatPlatform, message: ChatRef): Promise<boolean>;
+  /**
+   * Records that the bot acts on a chat message (state `claimed`); false when it was recorded before
+   * (a redelivery, or the same message as another event).
+   */
+  claimMessage(platform: ChatPlatform, message: ChatRef, context: { thread?: ChatRef; userName: string }): Promise<boolean>;
+  /** What became of a claimed message: OpenCode took it, its author was told it was not, or told after a restart. */
+  settleMessage(platform: ChatPlatform, message: ChatRef, state: "sent" | "failed" | "told"): Promise<void>;
+  /** Messages claimed before `before` and never settled: the bot stopped while acting on them. */
+  unsettledMessages(before: Date): Promise<Array<{ platform: ChatPlatform; message: ChatRef; thread?: ChatRef; userName: string }>>;
 }

@@ -130,6 +130,8 @@ export interface SessionApi {
   /** Sends a prompt; OpenCode queues it while the session is busy. Throws OpencodeUnavailable when it was not taken. */
   sendPrompt(input: { directory: string; sessionId: string; text: string; agent?: string; model?: string; files?: PromptFile[] }): Promise<void>;
   abort(directory: string, sessionId: string): Promise<void>;
+  /** Whether OpenCode still has the session (false once it is deleted, or its data lost). */
+  sessionExists(directory: string, sessionId: string): Promise<boolean>;
   /** What the session has cost so far, in US dollars (its assistant messages' costs). */
   sessionCost(directory: string, sessionId: string): Promise<number>;
   /** The sessions of a directory that are working now. */

@@ -45,12 +45,20 @@ export function createSessionProgress(deps: {
   function begin(session: OwnedSession): Tracked {
     const tracked: Tracked = { session, turn: { state: "working", files: [], tokens: 0, cost: 0, startedAt: now() }, usage: new Map() };
     turns.set(session.sessionId, tracked);
-    const adapter = adapterOf(session);
     updates.touch(session.sessionId);
-    tracked.status = adapter
-      ?.postProgress(session.thread, progressView(session.sessionId, tracked.turn, now()))
+    // A status message on record is a turn that began before a restart: it goes on in that message.
+    tracked.status = session.statusRef ? Promise.resolve(session.statusRef) : post(session, tracked);
+    return tracked;
+  }
+
+  function post(session: OwnedSession, tracked: Tracked): Promise<ChatRef | undefined> {
+    const adapter = adapterOf(session);
+    if (!adapter) return Promise.resolve(undefined);
+    return adapter
+      .postProgress(session.thread, progressView(session.sessionId, tracked.turn, now()))
       .then(async (ref) => {
         updates.touch(session.sessionId);
+        owned.set(session.sessionId, { ...session, statusRef: ref });
         await sessions.setStatusRef(session.sessionId, ref);
         return ref;
       })
@@ -58,7 +66,6 @@ export function createSessionProgress(deps: {
         logger.error({ err: error, sessionId: session.sessionId }, "could not post the status message");
         return undefined;
       });
-    return tracked;
   }
 
   function refresh(tracked: Tracked): void {
@@ -88,9 +95,43 @@ export function createSessionProgress(deps: {
     refresh(tracked);
     await updates.flush(session.sessionId);
     const adapter = adapterOf(session);
-    if (!adapter || turn.state === "stopped") return;
-    if (turn.state === "error") return adapter.postAnswer(session.thread, { messages: [`The turn failed: ${turn.error}`] }, "error");
-    if (answer?.text) await adapter.postAnswer(session.thread, planAnswer(answer.text, adapter.limits.message, `answer-${session.sessionId}.md`), "answer");
+    if (adapter && turn.state === "error") await adapter.postAnswer(session.thread, { messages: [`The turn failed: ${turn.error}`] }, "error");
+    else if (adapter && turn.state === "idle" && answer?.text) {
+      await adapter.postAnswer(session.thread, planAnswer(answer.text, adapter.limits.message, `answer-${session.sessionId}.md`), "answer");
+    }
+    // Cleared once the turn's end is shown: a status message still on record at start is a turn the bot did not see end.
+    const { statusRef: _ended, ...rest } = owned.get(session.sessionId) ?? session;
+    owned.set(session.sessionId, rest);
+    await sessions.setStatusRef(session.sessionId, undefined);
+  }
+
+  /**
+   * After a (re)connect to a server: its sessions started from chat are followed again. One OpenCode
+   * no longer has is marked gone and its thread told; one whose turn ended while the bot was away
+   * gets that turn's end (status and answer); one still working goes on in its status message.
+   */
+  async function relink(serverUrl: string): Promise<void> {
+    for (const session of await sessions.activeOwned()) {
+      if (session.serverUrl !== serverUrl) continue;
+      await queue.run(session.sessionId, () => relinkOne(session));
+    }
+  }
+
+  async function relinkOne(session: OwnedSession): Promise<void> {
+    owned.set(session.sessionId, session);
+    const api = deps.sessionApiFor(session.serverUrl);
+    if (!(await api.sessionExists(session.directory, session.sessionId))) {
+      await sessions.markGone(session.sessionId);
+      owned.set(session.sessionId, { ...session, state: "gone" });
+      const note = "OpenCode no longer has this session (it was deleted, or the server lost its data), so messages here go nowhere. Start a new one with /opencode.";
+      await adapterOf(session)?.postAnswer(session.thread, { messages: [note] }, "error");
+      return;
+    }
+    if (turns.has(session.sessionId) || !session.statusRef) return;
+    const tracked = begin(session);
+    const busy = await api.busySessions(session.directory);
+    if (busy.has(session.sessionId)) refresh(tracked);
+    else await end(tracked);
   }
 
   async function apply(event: ProgressEvent): Promise<void> {
@@ -146,6 +187,8 @@ export function createSessionProgress(deps: {
         logger.error({ err: error, sessionId: event.sessionId }, "following a session's progress failed");
       });
     },
+
+    relink,
 
     /** A session just started from chat: follow it from its first event. */
     adopt(session: OwnedSession): void {

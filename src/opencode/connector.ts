@@ -26,6 +26,8 @@ export function createOpencodeConnector(deps: {
   ownsDirectory?: (directory: string) => Promise<boolean>;
   /** Directories to re-read besides those seen in events and stored (this server's projects). */
   moreDirectories?: () => Promise<string[]>;
+  /** After each (re)connect's re-read: what else should look again at this server (sessions started from chat). */
+  onConnectedResync?: () => Promise<void>;
 }) {
   const { gateway, engine, store, logger } = deps;
   const directories = new Set<string>();
@@ -84,7 +86,10 @@ export function createOpencodeConnector(deps: {
     logger,
     silenceMs: deps.silenceMs,
     onEvent: route,
-    onConnected: resync,
+    onConnected: async (info) => {
+      await resync(info);
+      await deps.onConnectedResync?.().catch((error: unknown) => logger.warn({ err: error }, "re-linking the sessions started from chat failed"));
+    },
   });
 
   let timer: NodeJS.Timeout | undefined;

@@ -167,6 +167,16 @@ export function createOpencodeGateway(server: OpencodeServer, client = createTim
       await unwrap(`POST /session/${sessionId}/abort`, client.session.abort({ sessionID: sessionId, directory }));
     },
 
+    async sessionExists(directory, sessionId) {
+      try {
+        await unwrap(`session ${sessionId}`, client.session.get({ sessionID: sessionId, directory }));
+        return true;
+      } catch (error) {
+        if (error instanceof NotFound) return false;
+        throw error;
+      }
+    },
+
     async sessionCost(directory, sessionId) {
       const messages = await unwrap(`GET /session/${sessionId}/message`, client.session.messages({ sessionID: sessionId, directory }));
       return messages.reduce((sum, message) => sum + (message.info.role === "assistant" ? message.info.cost : 0), 0);

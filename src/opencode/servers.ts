@@ -24,6 +24,8 @@ export function createOpencodeServers(deps: {
   loggerFor(url: string): Logger;
   silenceMs?: number;
   onProgress?: (directory: string, payload: GlobalEvent["payload"]) => void;
+  /** After each (re)connect to a server and its re-read. */
+  onConnected?: (url: string) => Promise<void>;
 }) {
   const gateways = new Map<string, OpencodeGateway>();
   const connectors = new Map<string, Connector>();
@@ -70,6 +72,7 @@ export function createOpencodeServers(deps: {
       onEvent: (directory) => void seen.set(directory, url),
       onProgress: deps.onProgress,
       ownsDirectory: async (directory) => (await serverOf(directory)) === url,
+      onConnectedResync: () => deps.onConnected?.(url) ?? Promise.resolve(),
       moreDirectories: async () => (await deps.projects.listProjects()).filter((p) => (p.serverUrl ?? deps.base.url) === url).map((p) => p.directory),
     });
     connectors.set(url, connector);

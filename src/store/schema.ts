@@ -168,8 +168,12 @@ export const inboundMessages = pgTable(
     platform: text("platform").notNull(),
     messageRef: text("message_ref").notNull(),
     receivedAt: timestamp("received_at", { withTimezone: true }).notNull().default(sql`now()`),
+    /** `claimed` while the bot acts on it; `sent` once OpenCode took it; `failed` once its author was told it was not; `told` after a restart in between. */
+    state: text("state").notNull().default("sent"),
+    threadRef: text("thread_ref"),
+    userName: text("user_name"),
   },
-  (t) => [primaryKey({ columns: [t.platform, t.messageRef] })],
+  (t) => [primaryKey({ columns: [t.platform, t.messageRef] }), index("inbound_messages_state_idx").on(t.state)],
 );
 
 export type PermissionRow = typeof permissionRequests.$inferSelect;

@@ -1,4 +1,4 @@
-import { and, desc, eq } from "drizzle-orm";
+import { and, desc, eq, lt } from "drizzle-orm";
 import type { OwnedSession, OwnedSessionStore } from "../core/owned-sessions.ts";
 import type { ChatPlatform } from "../core/types.ts";
 import type { Database } from "./database.ts";
@@ -55,9 +55,30 @@ export function createOwnedSessionStore(database: Database): OwnedSessionStore {
       await db.update(ownedSessions).set({ state: "gone" }).where(eq(ownedSessions.sessionId, sessionId));
     },
 
-    async claimMessage(platform, messageRef) {
-      const inserted = await db.insert(inboundMessages).values({ platform, messageRef }).onConflictDoNothing().returning();
+    async claimMessage(platform, messageRef, context) {
+      const inserted = await db
+        .insert(inboundMessages)
+        .values({ platform, messageRef, state: "claimed", threadRef: context.thread ?? null, userName: context.userName })
+        .onConflictDoNothing()
+        .returning();
       return inserted.length > 0;
+    },
+
+    async settleMessage(platform, messageRef, state) {
+      await db.update(inboundMessages).set({ state }).where(and(eq(inboundMessages.platform, platform), eq(inboundMessages.messageRef, messageRef)));
+    },
+
+    async unsettledMessages(before) {
+      const rows = await db
+        .select()
+        .from(inboundMessages)
+        .where(and(eq(inboundMessages.state, "claimed"), lt(inboundMessages.receivedAt, before)));
+      return rows.map((row) => ({
+        platform: row.platform as ChatPlatform,
+        message: row.messageRef,
+        ...(row.threadRef ? { thread: row.threadRef } : {}),
+        userName: row.userName ?? "someone",
+      }));
     },
   };
 }

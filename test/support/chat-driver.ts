@@ -49,7 +49,7 @@ export type ChatDriver = {
   fillForm(person: Person, requestId: string, label: "Reject" | "Edit", values: Record<string, string>): Promise<string>;
   /** The words of the newest note only `person` sees, once there is one matching `pattern`. */
   noticeTo(person: Person, pattern: RegExp): Promise<string>;
-  /** The notes only `person` sees that match `pattern`, as of now. */
+  /** The notes for `person` that match `pattern`, as of now: only they see them (Discord: or they answer their message). */
   notices(person: Person, pattern: RegExp): string[];
   /**
    * Types `/opencode <path>` with `options` in a channel (default: the bot's channel) and resolves to
@@ -256,7 +256,11 @@ function discordDriver(stack: Stack): ChatDriver {
     async noticeTo(p, pattern) {
       return waitFor(() => this.notices(p, pattern).at(-1), { what: `an ephemeral note to ${p.id} matching ${pattern}` });
     },
-    notices: (p, pattern) => discord.messages.filter((m) => m.visibleTo === p.id && pattern.test(m.content)).map((m) => m.content),
+    // Only p sees an ephemeral; a reply to p's own message (what the bot answers a message with) is for p too.
+    notices: (p, pattern) =>
+      discord.messages
+        .filter((m) => (m.visibleTo === p.id || (m.replyTo !== undefined && discord.message(m.replyTo)?.authorId === p.id)) && pattern.test(m.content))
+        .map((m) => m.content),
     channel: discord.channelId,
     workChannel: discordPeople.workChannel,
     async thread(sessionId) {

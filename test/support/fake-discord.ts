@@ -51,6 +51,8 @@ export type FakeMessage = {
   interactionId?: string;
   /** For ephemeral messages: the only user who sees them. */
   visibleTo?: string;
+  /** The message this one replies to (message_reference), in the same channel. */
+  replyTo?: string;
   threadId?: string;
   createdAt: number;
   editedAt?: number;
@@ -357,6 +359,12 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}) {
     const settable = 4 | 4096 | 32768 | (extra.via === "callback" || extra.via === "followup" ? EPHEMERAL : 0);
     const flags = (typeof body.flags === "number" ? body.flags : 0) & settable;
     const m: FakeMessage = { id: snowflake(), channelId: channel.id, authorId, ...content, createdAt: Date.now(), deleted: false, history: [], ...extra, flags: flags | (extra.flags ?? 0) };
+    const reference = isObj(body.message_reference) ? body.message_reference : undefined;
+    if (reference && typeof reference.message_id === "string") {
+      const replied = messages.find((x) => x.id === reference.message_id && x.channelId === channel.id);
+      if (!replied && reference.fail_if_not_exists !== false) throw formError(["message_reference"], "REPLIES_UNKNOWN_MESSAGE", "Unknown message");
+      if (replied) m.replyTo = replied.id;
+    }
     m.history.push(snapshot(m));
     messages.push(m);
     if (m.flags & EPHEMERAL) return m;
