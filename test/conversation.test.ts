@@ -66,4 +66,23 @@ describe("Slack's deliveries of one mention", () => {
     expect(await sessionsStartedWith(stack, "SAY: only once", since)).toHaveLength(1);
     expect(stack.slack.messages.filter((m) => !m.thread_ts && m.text.includes("started: SAY: only once"))).toHaveLength(1);
   });
+
+  it("the bot's own messages coming back as events, and a person's edit, are never prompts", async () => {
+    const { alice, bob } = chat().people;
+    stack.slack.echoBotMessages = true;
+    const sessionId = await startAsAlice(stack, "slack", "SAY: echoed back");
+    const thread = await chat().thread(sessionId);
+    await waitFor(() => thread.answers().includes("echoed back"), { what: "the first answer" });
+    await chat().say(bob, "SAY: typo", { sessionId });
+    await waitFor(() => thread.answers().includes("typo"), { what: "the answer to bob's reply" });
+    const typo = stack.slack.messages.find((m) => m.user === bob.id && m.text === "SAY: typo")!;
+    await stack.user.editMessage({ user: bob, channel: typo.channel, ts: typo.ts, text: "SAY: edited" });
+    // Something to wait for after the edit: a real reply, answered.
+    await chat().say(alice, "SAY: sentinel", { sessionId });
+    await waitFor(() => thread.answers().includes("sentinel"), { what: "the sentinel's answer" });
+    const prompts = stack.llm.requests.flatMap((r) => (r.messages.at(-1)?.role === "user" ? [JSON.stringify(r.messages.at(-1))] : []));
+    expect(prompts.some((p) => p.includes("SAY: edited"))).toBe(false);
+    expect(prompts.filter((p) => p.includes("echoed back") || p.includes("Done ·"))).toEqual([expect.stringContaining("SAY: echoed back")]);
+    expect(thread.answers()).toEqual(["echoed back", "typo", "sentinel"]);
+  });
 });

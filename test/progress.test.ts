@@ -61,15 +61,57 @@ describe.each(PLATFORMS)("progress of work started from chat on %s", (platform) 
     expect(thread.status()[0]!.text).toMatch(/Failed · \d+ s: .*the prompt is not allowed here/);
   });
 
-  it("a long answer streamed in thousands of deltas: a handful of status edits, the answer whole, split only where the platform needs", async () => {
+  it("a long answer streamed in 10,000 deltas: a handful of status edits, at most one a second; the answer whole, split only where the platform needs", async () => {
     const size = platform === "discord" ? 4_500 : 45_000;
-    const sessionId = await start(`LONG: ${size} IN 3000`);
+    const sessionId = await start(`LONG: ${size} IN 10000`);
     const thread = await chat().thread(sessionId);
     await waitFor(() => thread.status()[0]?.text.includes("Done"), { what: "the turn to end", timeout: 30_000 });
     await waitFor(() => thread.answers().join("") === longText(size), { what: "the whole answer in the thread" });
     const limit = platform === "discord" ? 2_000 : 40_000;
     expect(thread.answers().length).toBe(Math.ceil(size / limit));
     expect(thread.answers().every((message) => message.length <= limit)).toBe(true);
-    expect(thread.status()[0]!.edits).toBeLessThanOrEqual(5);
+    const [status] = thread.status();
+    expect(status!.edits).toBeLessThanOrEqual(5);
+    expect(status!.at.slice(1).every((at, i) => at - status!.at[i]! >= 900)).toBe(true);
+  });
+
+  it("an answer longer than ten messages is attached as a file, its beginning posted", async () => {
+    // Ten messages are 20,000 characters on Discord and 400,000 on Slack.
+    const size = platform === "discord" ? 25_000 : 410_000;
+    const sessionId = await start(`LONG: ${size} IN 200`);
+    const thread = await chat().thread(sessionId);
+    await waitFor(() => thread.files().length > 0, { what: "the answer's file", timeout: 30_000 });
+    expect(thread.files()).toEqual([{ name: `answer-${sessionId}.md`, text: longText(size) }]);
+    const [beginning, ...more] = thread.answers();
+    expect(more).toEqual([]);
+    expect(longText(size).startsWith(beginning!.slice(0, beginning!.indexOf("\n\n… the whole answer")))).toBe(true);
+    expect(beginning).toContain(`… the whole answer (${size.toLocaleString("en-US")} characters) is attached as answer-${sessionId}.md.`);
+  });
+
+  it("the status lists the files the turn changed", async () => {
+    const { alice } = chat().people;
+    const sessionId = await start("WRITE notes/todo.md: write the docs");
+    const [asked] = await stack.asked(sessionId);
+    await chat().click(alice, asked!.id, "Approve once");
+    await waitForFile(join(stack.opencode.projectDir, "notes/todo.md"), "write the docs");
+    const thread = await chat().thread(sessionId);
+    await waitFor(() => thread.status()[0]?.text.includes("Done"), { what: "the turn to end", timeout: 15_000 });
+    expect(thread.status()[0]!.text).toContain("Files changed: notes/todo.md");
+  });
+});
+
+describe("Stop on Discord, typed", () => {
+  const stack = stackPerTest(onePlatform("discord"));
+  const chat = () => chatDriver(stack, "discord");
+
+  it("/opencode stop in a session's thread stops it; outside one it says where to type it", async () => {
+    const { alice } = chat().people;
+    const sessionId = await startAsAlice(stack, "discord", "RUN: echo never > typed-stop.txt");
+    const [asked] = await stack.asked(sessionId);
+    await chat().card(asked!.id);
+    expect(await chat().command(alice, "stop")).toBe("Type `/opencode stop` in the thread of a session started from chat.");
+    const starter = stack.discord!.messages.find((m) => m.content.includes(sessionId) && m.threadId)!;
+    expect(await chat().command(alice, "stop", {}, { channel: starter.threadId })).toBe("Stopped: the session's pending requests are cancelled.");
+    await chat().cardSays(asked!.id, /Cancelled: the session was stopped/);
   });
 });

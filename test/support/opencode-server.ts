@@ -73,8 +73,8 @@ export async function startOpencode(opts: StartOpencodeOptions): Promise<Opencod
   await writeProject(projectDir, opts, !opts.projectDir && opts.git !== false);
   await stubPluginInstall(join(xdg.config, "opencode"));
 
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
+  let port = await freePort();
+  let url = `http://127.0.0.1:${port}`;
   const headers = basicAuth(opts.password, opts.env?.OPENCODE_SERVER_USERNAME);
   const env: NodeJS.ProcessEnv = {
     ...inheritedEnv(),
@@ -101,7 +101,18 @@ export async function startOpencode(opts: StartOpencodeOptions): Promise<Opencod
     }
   };
 
-  await launch();
+  // A port found free can be taken before OpenCode binds it (it then exits with a ServeError): try another.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await launch();
+      break;
+    } catch (error) {
+      if (attempt >= 3 || !/ServeError|EADDRINUSE/.test(output)) throw error;
+      output = "";
+      port = await freePort();
+      url = `http://127.0.0.1:${port}`;
+    }
+  }
   return {
     url,
     port,
