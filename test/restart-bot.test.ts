@@ -52,10 +52,13 @@ describe("restarts, with the card on Discord", () => {
   const stack = stackPerTest({ process: true, discord: { users: [frank] } }, opencode);
 
   it("the bot killed with SIGKILL and started again: the Discord card posted before still decides, once", async () => {
-    const session = await stack.prompt("RUN: echo survived > discord-survived.txt");
+    // Long enough to be attached whole: the file goes up from the bot's own process, where Bolt's undici loads first.
+    const command = `echo ${"x".repeat(3100)} > /dev/null && echo survived > discord-survived.txt`;
+    const session = await stack.prompt(`RUN: ${command}`);
     const [asked] = await stack.asked(session);
     const discord = stack.discord!;
     const card = await discordCard(discord, asked!.id);
+    expect(card.attachments.map((a) => a.text)).toEqual([command]);
 
     await stack.killBot();
     await stack.startBotAgain();

@@ -1,5 +1,5 @@
 import { once } from "node:events";
-import { Client, Events, GatewayIntentBits, type Message, type MessageCreateOptions, type SendableChannels } from "discord.js";
+import { Client, Events, GatewayIntentBits, type Message, type MessageCreateOptions, type RESTOptions, type SendableChannels } from "discord.js";
 import type { Config } from "../../src/config.ts";
 import type { Logger } from "../../src/core/logger.ts";
 import type { ChatAdapter, ChatStatus } from "../../src/core/ports.ts";
@@ -12,6 +12,16 @@ import { renderCard, renderThreadParent } from "./render.ts";
 import { renderProgress } from "./render-progress.ts";
 
 export type DiscordConfig = NonNullable<Config["discord"]>;
+
+/**
+ * discord.js's REST options: our API base, a timeout, and Node's own fetch for the calls. Its default
+ * sends through undici 6's `request()` on the process's global dispatcher, which is whichever undici
+ * loaded first; when that is Slack's (undici 7), every request with a file (a FormData body) fails
+ * with "action is not a function". fetch serializes the body itself (test/discord-files.test.ts).
+ */
+export function discordRestOptions(api: string) {
+  return { api, timeout: 10_000, makeRequest: fetch as unknown as NonNullable<RESTOptions["makeRequest"]> };
+}
 
 /** How long login may take before start() gives up with a clear error. */
 const READY_TIMEOUT_MS = 30_000;
@@ -26,7 +36,7 @@ export function createDiscordAdapter(options: { config: DiscordConfig; logger: L
   const { config, logger } = options;
   const client = new Client({
     intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.MessageContent],
-    rest: { api: config.apiUrl, timeout: 10_000 },
+    rest: discordRestOptions(config.apiUrl),
   });
   let status: ChatStatus = "connecting";
 

@@ -6,11 +6,12 @@
 import { REST, Routes } from "discord.js";
 import { loadConfig } from "../../src/config.ts";
 import { opencodeCommand } from "./commands.ts";
+import { discordRestOptions } from "./discord-adapter.ts";
 
 /** Overwrites the application's commands with `/opencode`; returns where it registered them. */
 export async function registerDiscordCommands(config: { token: string; applicationId?: string; guildId?: string; apiUrl: string }): Promise<string> {
   if (!config.applicationId) throw new Error("DISCORD_APPLICATION_ID is required to register commands (the Application ID on the app's General Information page)");
-  const rest = new REST({ api: config.apiUrl, timeout: 10_000 }).setToken(config.token);
+  const rest = new REST(discordRestOptions(config.apiUrl)).setToken(config.token);
   const route = config.guildId ? Routes.applicationGuildCommands(config.applicationId, config.guildId) : Routes.applicationCommands(config.applicationId);
   await rest.put(route, { body: [opencodeCommand] });
   return config.guildId ? `guild ${config.guildId}` : "every server the app is in (global; may take up to an hour to appear)";
