@@ -20,12 +20,17 @@ import { createProjectStore } from "./store/project-store.ts";
 import { createOwnedSessionStore } from "./store/session-store.ts";
 import { createSessionProgress } from "./core/session-progress.ts";
 import { progressEvents } from "./opencode/progress-events.ts";
+import { completedMessageOf } from "./opencode/ledger-events.ts";
+import { createLedger, type LedgerStore } from "./core/ledger.ts";
+import { createLedgerStore } from "./store/ledger-store.ts";
 
 export type Bot = {
   /** The port the HTTP server listens on (useful with PORT=0). */
   port: number;
   /** The bot's own store, for reading the audit trail (PGlite allows one process on its files). */
   store: ApprovalStore;
+  /** The cost ledger's store, for reading it the same way. */
+  ledgerStore: LedgerStore;
   stop(): Promise<void>;
 };
 
@@ -42,10 +47,15 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
     store,
     loggerFor: (url) => logger.child({ component: "opencode", server: url }),
     silenceMs: options.silenceMs,
-    onProgress: (directory, payload) => {
+    onProgress: (url, directory, payload) => {
       for (const event of progressEvents(directory, payload)) void progress.handle(event);
+      const message = completedMessageOf(directory, payload);
+      if (message) void ledger.completed(url, message).catch((error: unknown) => logger.error({ err: error, messageId: message.messageId }, "could not record a message's cost"));
     },
-    onConnected: (url) => progress.relink(url),
+    onConnected: async (url, directories) => {
+      await progress.relink(url);
+      await ledger.backfill(url, directories).catch((error: unknown) => logger.warn({ err: error, url }, "the cost backfill failed; the next connect tries again"));
+    },
   });
   const gatewayFor = servers.gatewayFor;
   const slack = config.slack ? createSlackAdapter({ config: config.slack, logger: logger.child({ adapter: "slack" }) }) : undefined;
@@ -63,6 +73,8 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
   const ownedSessions = createOwnedSessionStore(database);
   const progress = createSessionProgress({ sessions: ownedSessions, adapters, sessionApiFor: gatewayFor, logger: logger.child({ component: "progress" }) });
   const mayDecide = createApproverCheck(config.approvers, adapters);
+  const ledgerStore = createLedgerStore(database);
+  const ledger = createLedger({ store: ledgerStore, sessions: ownedSessions, projects, sourceFor: gatewayFor, logger: logger.child({ component: "ledger" }) });
   const commands = createCommandRouter({
     projects,
     sessions: ownedSessions,
@@ -111,6 +123,7 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
   return {
     port,
     store,
+    ledgerStore,
     async stop() {
       // No new clicks, no new events; then let what is under way finish before the chat and the database go.
       const closed = new Promise((resolve) => server.close(resolve));

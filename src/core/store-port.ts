@@ -31,7 +31,7 @@ export interface ApprovalStore {
   getRequest(id: string): Promise<PermissionRecord | undefined>;
   /** Requests still `pending`, oldest first; only those of `filter`'s directory and session, where given. */
   pendingRequests(filter?: { directory?: string; sessionId?: string }): Promise<PermissionRecord[]>;
-  /** Directories seen in requests or threads: where to look for pending requests after a reconnect. */
+  /** Directories seen in requests, threads or costs: where to look for pending requests (and costs) after a reconnect. */
   knownDirectories(): Promise<string[]>;
   /** Records where the request's card is on `card.platform`, replacing an earlier one there. */
   setCard(requestId: string, card: PostedCard): Promise<void>;

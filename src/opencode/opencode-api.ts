@@ -1,7 +1,9 @@
 import { createOpencodeClient, type OpencodeClient, type PermissionRequest, type QuestionRequest } from "@opencode-ai/sdk/v2";
 import { NotFound, OpencodeUnavailable } from "../core/errors.ts";
 import type { OpencodeApi, SessionApi, TurnError } from "../core/ports.ts";
+import type { CostSource } from "../core/ledger.ts";
 import type { DirectoryInfo } from "../core/projects.ts";
+import { completed } from "./ledger-events.ts";
 
 export type OpencodeServer = { url: string; username: string; password?: string };
 
@@ -69,7 +71,7 @@ export function turnError(error: { name: string; data?: { [key: string]: unknown
 }
 
 /** The engine's view of OpenCode, plus the reads the connector needs to resync. */
-export type OpencodeGateway = OpencodeApi & SessionApi & {
+export type OpencodeGateway = OpencodeApi & SessionApi & CostSource & {
   listPermissions(directory: string): Promise<PermissionRequest[]>;
   listQuestions(directory: string): Promise<QuestionRequest[]>;
   busySessions(directory: string): Promise<Set<string>>;
@@ -165,6 +167,19 @@ export function createOpencodeGateway(server: OpencodeServer, client = createTim
 
     async abort(directory, sessionId) {
       await unwrap(`POST /session/${sessionId}/abort`, client.session.abort({ sessionID: sessionId, directory }));
+    },
+
+    async sessionsUpdatedSince(directory, since) {
+      const sessions = await unwrap("GET /session", client.session.list({ directory }));
+      return sessions.filter((session) => session.time.updated >= since.getTime()).map((session) => session.id);
+    },
+
+    async completedMessages(directory, sessionId) {
+      const messages = await unwrap(`GET /session/${sessionId}/message`, client.session.messages({ sessionID: sessionId, directory }));
+      return messages.flatMap(({ info }) => {
+        const message = info.role === "assistant" ? completed(directory, info) : undefined;
+        return message ? [message] : [];
+      });
     },
 
     async sessionExists(directory, sessionId) {

@@ -23,9 +23,9 @@ export function createOpencodeServers(deps: {
   /** The log of one server's stream. */
   loggerFor(url: string): Logger;
   silenceMs?: number;
-  onProgress?: (directory: string, payload: GlobalEvent["payload"]) => void;
-  /** After each (re)connect to a server and its re-read. */
-  onConnected?: (url: string) => Promise<void>;
+  onProgress?: (url: string, directory: string, payload: GlobalEvent["payload"]) => void;
+  /** After each (re)connect to a server and its re-read, with the directories that are that server's. */
+  onConnected?: (url: string, directories: string[]) => Promise<void>;
 }) {
   const gateways = new Map<string, OpencodeGateway>();
   const connectors = new Map<string, Connector>();
@@ -57,6 +57,13 @@ export function createOpencodeServers(deps: {
   };
   const gatewayOf = async (directory: string) => gatewayFor(await serverOf(directory));
 
+  /** The directories the bot knows (requests, threads, projects) that are `url`'s. */
+  async function directoriesOf(url: string): Promise<string[]> {
+    const known = [...new Set([...(await deps.store.knownDirectories()), ...(await deps.projects.listProjects()).map((p) => p.directory), ...seen.keys()])];
+    const owners = await Promise.all(known.map(serverOf));
+    return known.filter((_, i) => owners[i] === url);
+  }
+
   /** Starts following `url` (once); its stream starts at once if the servers are started. */
   function follow(url: string): Connector {
     const existing = connectors.get(url);
@@ -70,9 +77,9 @@ export function createOpencodeServers(deps: {
       logger: deps.loggerFor(url),
       silenceMs: deps.silenceMs,
       onEvent: (directory) => void seen.set(directory, url),
-      onProgress: deps.onProgress,
+      onProgress: (directory, payload) => deps.onProgress?.(url, directory, payload),
       ownsDirectory: async (directory) => (await serverOf(directory)) === url,
-      onConnectedResync: () => deps.onConnected?.(url) ?? Promise.resolve(),
+      onConnectedResync: async () => deps.onConnected?.(url, await directoriesOf(url)),
       moreDirectories: async () => (await deps.projects.listProjects()).filter((p) => (p.serverUrl ?? deps.base.url) === url).map((p) => p.directory),
     });
     connectors.set(url, connector);
@@ -105,11 +112,9 @@ export function createOpencodeServers(deps: {
     /** Every followed server: reachable, its version, its stream, what is pending and working in its directories. */
     async overview(): Promise<ServerOverview[]> {
       const pending = await deps.store.pendingRequests();
-      const directories = [...new Set([...(await deps.store.knownDirectories()), ...(await deps.projects.listProjects()).map((p) => p.directory)])];
-      const owners = await Promise.all(directories.map(serverOf));
       return Promise.all(
         [...connectors].map(async ([url, connector]): Promise<ServerOverview> => {
-          const mine = directories.filter((_, i) => owners[i] === url);
+          const mine = await directoriesOf(url);
           const ofMine = await Promise.all(pending.map(async (r) => (await serverOf(r.directory)) === url));
           const waiting = pending.filter((_, i) => ofMine[i]);
           const counts = { approvals: waiting.filter((r) => r.permission !== QUESTION).length, questions: waiting.filter((r) => r.permission === QUESTION).length };

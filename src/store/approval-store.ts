@@ -3,7 +3,7 @@ import type { DecideInput, ApprovalStore } from "../core/store-port.ts";
 import { AlreadyDecided, NotFound } from "../core/errors.ts";
 import type { AuditEntry, ChatPlatform, PermissionRecord, RequestState, SessionThread } from "../core/types.ts";
 import type { Database, Db } from "./database.ts";
-import { auditLog, cards, ownedSessions, permissionRequests, preapprovals, threads, type AuditRow, type PermissionRow, type ThreadRow } from "./schema.ts";
+import { auditLog, cards, costLedger, ownedSessions, permissionRequests, preapprovals, threads, type AuditRow, type PermissionRow, type ThreadRow } from "./schema.ts";
 
 /** The Drizzle implementation of the engine's store; the same code runs on PGlite and Postgres. */
 export function createApprovalStore(database: Database): ApprovalStore {
@@ -41,7 +41,8 @@ export function createApprovalStore(database: Database): ApprovalStore {
     async knownDirectories() {
       const fromRequests = await db.selectDistinct({ directory: permissionRequests.directory }).from(permissionRequests);
       const fromThreads = await db.selectDistinct({ directory: threads.directory }).from(threads);
-      return [...new Set([...fromRequests, ...fromThreads].map((row) => row.directory))];
+      const fromCosts = await db.selectDistinct({ directory: costLedger.directory }).from(costLedger);
+      return [...new Set([...fromRequests, ...fromThreads, ...fromCosts].map((row) => row.directory))];
     },
 
     async setCard(requestId, card) {

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { bigserial, index, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { bigint, bigserial, doublePrecision, index, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 
 /** One row per OpenCode permission request; `state` moves from `pending` exactly once. */
 export const permissionRequests = pgTable(
@@ -176,6 +176,37 @@ export const inboundMessages = pgTable(
   (t) => [primaryKey({ columns: [t.platform, t.messageRef] }), index("inbound_messages_state_idx").on(t.state)],
 );
 
+/**
+ * One row per completed assistant message (OpenCode's message id): its final cost and tokens, and
+ * who and what it is attributed to. Written once per id, so replays, `sync` duplicates, reconnects
+ * and backfills never count a message twice. `user_*` are null for a session started outside chat.
+ */
+export const costLedger = pgTable(
+  "cost_ledger",
+  {
+    messageId: text("message_id").primaryKey(),
+    serverUrl: text("server_url").notNull(),
+    directory: text("directory").notNull(),
+    projectName: text("project_name"),
+    sessionId: text("session_id").notNull(),
+    providerId: text("provider_id").notNull(),
+    modelId: text("model_id").notNull(),
+    agent: text("agent"),
+    userPlatform: text("user_platform"),
+    userId: text("user_id"),
+    userName: text("user_name"),
+    cost: doublePrecision("cost").notNull(),
+    tokensInput: bigint("tokens_input", { mode: "number" }).notNull(),
+    tokensOutput: bigint("tokens_output", { mode: "number" }).notNull(),
+    tokensReasoning: bigint("tokens_reasoning", { mode: "number" }).notNull(),
+    tokensCacheRead: bigint("tokens_cache_read", { mode: "number" }).notNull(),
+    tokensCacheWrite: bigint("tokens_cache_write", { mode: "number" }).notNull(),
+    completedAt: timestamp("completed_at", { withTimezone: true }).notNull(),
+    recordedAt: timestamp("recorded_at", { withTimezone: true }).notNull().default(sql`now()`),
+  },
+  (t) => [index("cost_ledger_completed_idx").on(t.completedAt), index("cost_ledger_session_idx").on(t.sessionId)],
+);
+
 export type PermissionRow = typeof permissionRequests.$inferSelect;
 export type AuditRow = typeof auditLog.$inferSelect;
 export type NewAuditRow = typeof auditLog.$inferInsert;
@@ -184,3 +215,4 @@ export type ThreadRow = typeof threads.$inferSelect;
 export type PreapprovalRow = typeof preapprovals.$inferSelect;
 export type ProjectRow = typeof projects.$inferSelect;
 export type OwnedSessionRow = typeof ownedSessions.$inferSelect;
+export type LedgerRow = typeof costLedger.$inferSelect;

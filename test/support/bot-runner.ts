@@ -6,12 +6,13 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { resolve } from "node:path";
 import { startBot, type Bot } from "../../src/bot.ts";
 import { loadConfig } from "../../src/config.ts";
+import type { LedgerStore } from "../../src/core/ledger.ts";
 import type { ApprovalStore } from "../../src/core/store-port.ts";
 import { waitFor } from "./wait-for.ts";
 
 const REPO_ROOT = resolve(import.meta.dirname, "../..");
 
-export type BotRunner = { port: number; store?: ApprovalStore; stop(): Promise<void>; kill?(): Promise<void> };
+export type BotRunner = { port: number; store?: ApprovalStore; ledgerStore?: LedgerStore; stop(): Promise<void>; kill?(): Promise<void> };
 
 /** The bot in this process, resolved once it is connected to OpenCode. */
 export async function inProcessBot(env: Record<string, string>, silenceMs?: number): Promise<BotRunner> {
@@ -20,7 +21,7 @@ export async function inProcessBot(env: Record<string, string>, silenceMs?: numb
     await bot.stop();
     throw error;
   });
-  return { port: bot.port, store: bot.store, stop: () => bot.stop() };
+  return { port: bot.port, store: bot.store, ledgerStore: bot.ledgerStore, stop: () => bot.stop() };
 }
 
 /** The bot as users run it: `node --import tsx src/main.ts`, ready once /healthz says it is connected to OpenCode. */

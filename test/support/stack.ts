@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { registerDiscordCommands } from "../../adapters/discord/register.ts";
 import { createApprovalStore } from "../../src/store/approval-store.ts";
+import { createLedgerStore } from "../../src/store/ledger-store.ts";
 import { openDatabase } from "../../src/store/database.ts";
 import { inProcessBot, spawnBot, type BotRunner } from "./bot-runner.ts";
 import { copyPgliteTemplate } from "./database-template.ts";
@@ -218,6 +219,17 @@ export async function startStack(options: StackOptions = {}, shared?: OpencodeFi
       const database = await openDatabase({ url: postgresDb?.url, dataDir });
       try {
         return await createApprovalStore(database).audit(requestId);
+      } finally {
+        await database.close();
+      }
+    },
+
+    /** The cost ledger's entries (all time by default): through the running in-process bot, else opened on its data. */
+    async ledger(range = { from: new Date(0), to: new Date(Date.now() + 86_400_000) }) {
+      if (bot.ledgerStore) return bot.ledgerStore.entries(range);
+      const database = await openDatabase({ url: postgresDb?.url, dataDir });
+      try {
+        return await createLedgerStore(database).entries(range);
       } finally {
         await database.close();
       }
