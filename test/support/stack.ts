@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { registerDiscordCommands } from "../../adapters/discord/register.ts";
 import { createApprovalStore } from "../../src/store/approval-store.ts";
 import { createLedgerStore } from "../../src/store/ledger-store.ts";
-import { openDatabase } from "../../src/store/database.ts";
+import { openDatabase, type Database } from "../../src/store/database.ts";
 import { inProcessBot, spawnBot, type BotRunner } from "./bot-runner.ts";
 import { copyPgliteTemplate } from "./database-template.ts";
 import { createPostgresDatabase } from "./databases.ts";
@@ -151,6 +151,16 @@ export async function startStack(options: StackOptions = {}, shared?: OpencodeFi
   });
   let slackUser: SlackUserSim | undefined;
 
+  /** Runs `read` on the bot's data opened here (the bot runs as a process, or is stopped). */
+  const onData = async <T>(read: (database: Database) => Promise<T>): Promise<T> => {
+    const database = await openDatabase({ url: postgresDb?.url, dataDir });
+    try {
+      return await read(database);
+    } finally {
+      await database.close();
+    }
+  };
+
   const stack = {
     llm,
     opencode,
@@ -214,26 +224,11 @@ export async function startStack(options: StackOptions = {}, shared?: OpencodeFi
     },
 
     /** The audit trail of a request: through the running in-process bot's store, else opened on its data. */
-    async audit(requestId: string) {
-      if (bot.store) return bot.store.audit(requestId);
-      const database = await openDatabase({ url: postgresDb?.url, dataDir });
-      try {
-        return await createApprovalStore(database).audit(requestId);
-      } finally {
-        await database.close();
-      }
-    },
+    audit: (requestId: string) => (bot.store ? bot.store.audit(requestId) : onData((database) => createApprovalStore(database).audit(requestId))),
 
-    /** The cost ledger's entries (all time by default): through the running in-process bot, else opened on its data. */
-    async ledger(range = { from: new Date(0), to: new Date(Date.now() + 86_400_000) }) {
-      if (bot.ledgerStore) return bot.ledgerStore.entries(range);
-      const database = await openDatabase({ url: postgresDb?.url, dataDir });
-      try {
-        return await createLedgerStore(database).entries(range);
-      } finally {
-        await database.close();
-      }
-    },
+    /** The cost ledger's entries (all time by default), the same way. */
+    ledger: (range = { from: new Date(0), to: new Date(Date.now() + 86_400_000) }) =>
+      bot.ledgerStore ? bot.ledgerStore.entries(range) : onData((database) => createLedgerStore(database).entries(range)),
 
     async restartBot() {
       await bot.stop();
