@@ -23,6 +23,8 @@ import { progressEvents } from "./opencode/progress-events.ts";
 import { completedMessageOf } from "./opencode/ledger-events.ts";
 import { createLedger, type LedgerStore } from "./core/ledger.ts";
 import { createLedgerStore } from "./store/ledger-store.ts";
+import { createDigest } from "./core/digest.ts";
+import { createDigestSlots } from "./store/digest-store.ts";
 
 export type Bot = {
   /** The port the HTTP server listens on (useful with PORT=0). */
@@ -75,6 +77,20 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
   const mayDecide = createApproverCheck(config.approvers, adapters);
   const ledgerStore = createLedgerStore(database);
   const ledger = createLedger({ store: ledgerStore, sessions: ownedSessions, projects, sourceFor: gatewayFor, logger: logger.child({ component: "ledger" }) });
+  const digest = createDigest({
+    ledgerStore,
+    store,
+    sessions: ownedSessions,
+    adapters,
+    timeZone: config.digest.timeZone,
+    cron: config.digest.cron,
+    slots: createDigestSlots(database),
+    targets: [
+      ...(slack && config.digest.slackChannel ? [{ platform: "slack" as const, channel: config.digest.slackChannel }] : []),
+      ...(discord && config.digest.discordChannel ? [{ platform: "discord" as const, channel: config.digest.discordChannel }] : []),
+    ],
+    logger: logger.child({ component: "digest" }),
+  });
   const commands = createCommandRouter({
     projects,
     sessions: ownedSessions,
@@ -87,6 +103,9 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
     mayDecide,
     admins: config.admins,
     store,
+    ledgerStore,
+    timeZone: config.digest.timeZone,
+    postDigestNow: (platform, channel) => digest.postNow(platform, channel),
     overview: () => servers.overview(),
     adopt: progress.adopt,
     onProjectAdded: (project) => {
@@ -115,6 +134,7 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
   server.listen(config.port);
   await once(server, "listening");
   await servers.start();
+  await digest.start();
   const telling = tellUnsettled({ sessions: ownedSessions, adapters }).catch((error: unknown) => logger.warn({ err: error }, "could not tell of messages left unsent by a restart"));
   const port = (server.address() as AddressInfo).port;
   const platforms = adapters.map((adapter) => adapter.platform);
@@ -128,6 +148,7 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
       // No new clicks, no new events; then let what is under way finish before the chat and the database go.
       const closed = new Promise((resolve) => server.close(resolve));
       server.closeIdleConnections();
+      await digest.stop();
       await servers.stop();
       await telling;
       // Long polls answer at once, and queued events finish, before the database goes.

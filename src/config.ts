@@ -1,3 +1,4 @@
+import { Cron } from "croner";
 import { z } from "zod";
 import type { ApproverLists } from "./core/approvers.ts";
 
@@ -48,6 +49,19 @@ const schema = z
     DISCORD_GUILD_ID: snowflake("DISCORD_GUILD_ID"),
     CHATOPS_TOKEN: optionalString,
     CHATOPS_ADMINS: optionalString,
+    DIGEST_CHANNEL: optionalString,
+    DISCORD_DIGEST_CHANNEL: snowflake("DISCORD_DIGEST_CHANNEL"),
+    DIGEST_CRON: z.preprocess(
+      (value) => (typeof value === "string" && value.trim() === "" ? undefined : value),
+      z
+        .string()
+        .refine((value) => value.trim().split(/\s+/).length === 5 && validCron(value), { message: "DIGEST_CRON must be a five-field cron expression, like 0 9 * * 1-5" })
+        .default("0 9 * * 1-5"),
+    ),
+    DIGEST_TZ: z.preprocess(
+      (value) => (typeof value === "string" && value.trim() === "" ? undefined : value),
+      z.string().refine(validTimeZone, { message: "DIGEST_TZ must be an IANA time zone, like Europe/Paris" }).default("UTC"),
+    ),
   })
   .superRefine((env, ctx) => {
     if (!env.SLACK_BOT_TOKEN && !env.DISCORD_TOKEN) {
@@ -94,6 +108,8 @@ export type Config = {
   approvers: ApproverLists;
   /** Who may add and remove projects (user ids of either platform); unset: the approvers. */
   admins?: string[];
+  /** The cost digest: where it is posted (none: not posted on a schedule), when, and the zone its days are in. */
+  digest: { slackChannel?: string; discordChannel?: string; cron: string; timeZone: string };
   chatopsToken?: string;
 };
 
@@ -140,6 +156,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       : undefined,
     approvers: { slack: list(e.SLACK_APPROVERS), discord: list(e.DISCORD_APPROVERS) },
     admins: list(e.CHATOPS_ADMINS),
+    digest: { slackChannel: e.DIGEST_CHANNEL, discordChannel: e.DISCORD_DIGEST_CHANNEL, cron: e.DIGEST_CRON.trim(), timeZone: e.DIGEST_TZ },
     chatopsToken: e.CHATOPS_TOKEN,
   };
 }
@@ -148,4 +165,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 function list(value: string | undefined): string[] | undefined {
   const entries = value?.split(",").map((entry) => entry.trim()).filter(Boolean);
   return entries && entries.length > 0 ? entries : undefined;
+}
+
+function validCron(expression: string): boolean {
+  try {
+    new Cron(expression, { paused: true }).stop();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function validTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -54,6 +54,13 @@ export const opencodeCommand: RESTPostAPIChatInputApplicationCommandsJSONBody = 
     { type: Subcommand, name: "sessions", description: "Recent sessions", options: [text("project", "Only this project's", false, true)] },
     { type: Subcommand, name: "status", description: "The OpenCode servers, the stream, what is pending" },
     { type: Subcommand, name: "stop", description: "Stop this thread's session" },
+    {
+      type: Subcommand,
+      name: "costs",
+      description: "What was spent: today, yesterday, week, month or YYYY-MM-DD..YYYY-MM-DD",
+      options: [text("period", "today (default), yesterday, week, month or YYYY-MM-DD..YYYY-MM-DD"), text("project", "Only this project's", false, true)],
+    },
+    { type: Subcommand, name: "digest", description: "Post the cost digest of the period so far here" },
     { type: Subcommand, name: "help", description: "What /opencode can do" },
   ],
 };
@@ -88,8 +95,14 @@ export function toCommand(interaction: ChatInputCommandInteraction): Command {
       const project = optional("project");
       return { name: "sessions", ...(project ? { project } : {}) };
     }
+    case "costs": {
+      const period = optional("period");
+      const project = optional("project");
+      return { name: "costs", ...(period ? { period } : {}), ...(project ? { project } : {}) };
+    }
     case "status":
     case "stop":
+    case "digest":
     case "help":
       return { name: sub };
   }

@@ -10,6 +10,7 @@ import { discordLimits } from "./limits.ts";
 import { decodeRef, encodeRef } from "./refs.ts";
 import { renderCard, renderThreadParent } from "./render.ts";
 import { renderProgress } from "./render-progress.ts";
+import { planAnswer } from "../../src/core/progress.ts";
 
 export type DiscordConfig = NonNullable<Config["discord"]>;
 
@@ -112,6 +113,22 @@ export function createDiscordAdapter(options: { config: DiscordConfig; logger: L
     async updateProgress(ref, view) {
       const { channel, message } = decodeRef(ref);
       await (await sendable(channel)).messages.edit(message, renderProgress(view));
+    },
+
+    async postDigest(channelId, digest) {
+      const channel = await sendable(channelId);
+      const messages = planAnswer(digest.lines.join("\n"), discordLimits.message, "digest.txt").messages;
+      const last = messages.pop() ?? "";
+      for (const content of messages) await channel.send({ content, allowedMentions: { parse: [] } });
+      if (!digest.chart) return void (await channel.send({ content: last, allowedMentions: { parse: [] } }));
+      const { name, png, title } = digest.chart;
+      // The chart in an embed of the digest's (last) message, from its attachment.
+      await channel.send({
+        content: last,
+        embeds: [{ title, image: { url: `attachment://${name}` } }],
+        files: [{ attachment: Buffer.from(png), name, description: title }],
+        allowedMentions: { parse: [] },
+      });
     },
 
     async threadLink(threadRef) {

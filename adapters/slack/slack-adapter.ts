@@ -129,6 +129,17 @@ export function createSlackAdapter(options: { config: SlackConfig; logger: Logge
     postProgress: (threadRef, view) => postInThread(threadRef, renderProgress(view)),
     updateProgress: (ref, view) => replace(ref, renderProgress(view)),
 
+    async postDigest(channel, digest) {
+      const text = escapeMrkdwn(digest.lines.join("\n"));
+      const posted = await api.call("chat.postMessage", channel, () => app.client.chat.postMessage({ channel, text, unfurl_links: false, unfurl_media: false }));
+      if (!digest.chart) return;
+      const { name, png, title } = digest.chart;
+      // The chart as the digest's first reply (files.getUploadURLExternal, the upload, files.completeUploadExternal).
+      await api.call("files.uploadV2", channel, () =>
+        app.client.filesUploadV2({ channel_id: posted.channel ?? channel, thread_ts: posted.ts!, file: Buffer.from(png), filename: name, title, alt_text: title }),
+      );
+    },
+
     async threadLink(threadRef) {
       const thread = decodeRef(threadRef);
       const result = await api.call("chat.getPermalink", undefined, () => app.client.chat.getPermalink({ channel: thread.channel, message_ts: thread.ts }));

@@ -6,8 +6,13 @@ import { startSession, type StartSessionDeps } from "./start-session.ts";
 import { listSessions, statusReport, type SessionCommandDeps } from "./session-commands.ts";
 import { stopSession, type StopSessionDeps } from "./stop-session.ts";
 import { suggest, type SuggestionDeps } from "./suggestions.ts";
+import { costsCommand, type CostDeps } from "./cost-commands.ts";
+import type { ChatPlatform, ChatRef } from "./types.ts";
 
-export type CommandRouterDeps = ProjectCommandDeps & StartSessionDeps & StopSessionDeps & SessionCommandDeps & SuggestionDeps;
+export type CommandRouterDeps = ProjectCommandDeps & StartSessionDeps & StopSessionDeps & SessionCommandDeps & SuggestionDeps & CostDeps & {
+  /** `/opencode digest`: posts the digest of the period so far into the channel; resolves to what the caller is told. */
+  postDigestNow(platform: ChatPlatform, channel: ChatRef): Promise<string>;
+};
 
 /** The `/opencode` commands: each answered in the core's words, the same on every platform. */
 export function createCommandRouter(deps: CommandRouterDeps): CommandPort {
@@ -38,6 +43,10 @@ export function createCommandRouter(deps: CommandRouterDeps): CommandPort {
           return { text: await statusReport(deps) };
         case "stop":
           return { text: await stopSession(deps, actor, { thread }) };
+        case "costs":
+          return { text: await costsCommand(deps, actor.platform, command) };
+        case "digest":
+          return { text: await deps.postDigestNow(actor.platform, channel) };
         case "unavailable":
           return { text: `\`/opencode ${command.word}\` is not available in this version yet.` };
 

@@ -13,13 +13,16 @@ export type Command =
   | { name: "sessions"; project?: string }
   | { name: "status" }
   | { name: "stop" }
+  | { name: "costs"; period?: string; project?: string }
+  | { name: "digest" }
   /** A command of a later release (costs, digest, policy): named, so it is not taken for a prompt. */
   | { name: "unavailable"; word: string }
   /** Words that do not make a command; `usage` says what would. */
   | { name: "invalid"; usage: string; problem: string };
 
 export const USAGE = {
-  help: "/opencode <prompt> · /opencode run [--project p] [--agent a] [--model provider/model] <prompt> · /opencode project add|list|remove|default · /opencode sessions [project] · /opencode status · /opencode stop",
+  help: "/opencode <prompt> · /opencode run [--project p] [--agent a] [--model provider/model] <prompt> · /opencode project add|list|remove|default · /opencode sessions [project] · /opencode status · /opencode stop · /opencode costs [period] [project] · /opencode digest",
+  costs: "/opencode costs [today|yesterday|week|month|<YYYY-MM-DD>..<YYYY-MM-DD>] [project]",
   run: "/opencode run [--project <name>] [--agent <agent>] [--model <provider>/<model>] <prompt>",
   projectAdd: "/opencode project add <name> <absolute path> [<opencode url>]",
   projectRemove: "/opencode project remove <name>",
@@ -27,7 +30,8 @@ export const USAGE = {
   project: "/opencode project add <name> <path> [<opencode url>] · /opencode project list · /opencode project remove <name> · /opencode project default <name>",
 } as const;
 
-const LATER = new Set(["costs", "digest", "policy"]);
+const LATER = new Set(["policy"]);
+const PERIOD = /^(today|yesterday|week|month|\d{4}-\d{2}-\d{2}\.\.\d{4}-\d{2}-\d{2})$/;
 
 /** Reads the text after `/opencode` (Slack's slash command, or a mention's text) into a command. */
 export function parseCommandText(text: string): Command {
@@ -44,7 +48,10 @@ export function parseCommandText(text: string): Command {
       return rest.length > 1 ? invalid("/opencode sessions [project]", "give at most one project") : { name: "sessions", ...(rest[0] ? { project: rest[0] } : {}) };
     case "status":
     case "stop":
+    case "digest":
       return rest.length > 0 ? invalid(`/opencode ${word}`, `${word} takes no arguments`) : { name: word };
+    case "costs":
+      return parseCosts(rest);
   }
   if (LATER.has(word)) return { name: "unavailable", word };
   return { name: "run", prompt: trimmed };
@@ -66,6 +73,15 @@ function parseProject([sub, ...args]: string[]): Command {
     }
   }
   return invalid(USAGE.project, sub ? `there is no "project ${sub}"` : "say what to do with projects");
+}
+
+/** `costs [period] [project]`: a period word first if there is one. */
+function parseCosts(args: string[]): Command {
+  if (args.length > 2) return invalid(USAGE.costs, "give at most a period and a project");
+  const [first, second] = args;
+  if (first && PERIOD.test(first)) return { name: "costs", period: first, ...(second ? { project: second } : {}) };
+  if (second) return invalid(USAGE.costs, `“${first}” is not a period`);
+  return { name: "costs", ...(first ? { project: first } : {}) };
 }
 
 /** `run [--project p] [--agent a] [--model m] <prompt>`: flags first, then the prompt as typed. */

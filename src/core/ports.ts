@@ -1,6 +1,7 @@
 import type { Card, ThreadParent } from "./card.ts";
 import type { ChatMessage } from "./chat-messages.ts";
 import type { Command } from "./commands.ts";
+import type { Digest } from "./digest.ts";
 import type { SuggestInput } from "./suggestions.ts";
 import type { Form, FormKind, FormValues, TextView } from "./form.ts";
 import type { PlatformLimits } from "./limits.ts";
@@ -33,6 +34,8 @@ export interface ChatAdapter {
   postProgress(thread: ChatRef, view: ProgressView): Promise<ChatRef>;
   /** Replaces a status message's content in place. */
   updateProgress(message: ChatRef, view: ProgressView): Promise<void>;
+  /** Posts a cost digest into a channel: its text, and its chart as an image in the same message or its first reply. */
+  postDigest(channel: ChatRef, digest: Digest): Promise<void>;
   /** A link that opens the thread, where the platform has one. */
   threadLink(thread: ChatRef): Promise<string | undefined>;
   /** Posts a turn's answer (or its error) into the thread: each message in order, then the file if any. */

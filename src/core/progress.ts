@@ -79,8 +79,8 @@ function listFiles(files: string[]): string {
 /** US dollars: to the cent from $1, to four significant digits below ($0.04312); zero is $0. */
 export function money(dollars: number): string {
   if (dollars === 0) return "$0";
-  if (dollars >= 1) return `$${dollars.toFixed(2)}`;
-  return `$${Number(dollars.toPrecision(4))}`;
+  if (dollars >= 1) return `$${dollars.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+  return `$${dollars.toLocaleString("en-US", { maximumSignificantDigits: 4 })}`;
 }
 
 /** How an answer goes into a thread: messages of at most `max` characters, or a file with its beginning. */

@@ -51,6 +51,8 @@ export interface ApprovalStore {
   /** Requests of `sessionId` decided at or after `since`, newest first. */
   recentlyDecided(sessionId: string, since: Date): Promise<PermissionRecord[]>;
   audit(requestId: string): Promise<AuditEntry[]>;
+  /** Audit rows of decisions made in [from, to), oldest first (of one directory where given). */
+  decisionsBetween(range: { from: Date; to: Date }, directory?: string): Promise<AuditEntry[]>;
   getThread(sessionId: string, platform: ChatPlatform): Promise<SessionThread | undefined>;
   /** The platform a session was started from in chat (its cards go only there); undefined for one started elsewhere. */
   sessionOwner(sessionId: string): Promise<ChatPlatform | undefined>;

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, inArray, isNull, ne } from "drizzle-orm";
+import { and, asc, desc, eq, gte, inArray, isNull, lt, ne } from "drizzle-orm";
 import type { DecideInput, ApprovalStore } from "../core/store-port.ts";
 import { AlreadyDecided, NotFound } from "../core/errors.ts";
 import type { AuditEntry, ChatPlatform, PermissionRecord, RequestState, SessionThread } from "../core/types.ts";
@@ -117,6 +117,15 @@ export function createApprovalStore(database: Database): ApprovalStore {
 
     async audit(requestId) {
       const rows = await db.select().from(auditLog).where(eq(auditLog.requestId, requestId)).orderBy(asc(auditLog.id));
+      return rows.map(toAuditEntry);
+    },
+
+    async decisionsBetween({ from, to }, directory) {
+      const rows = await db
+        .select()
+        .from(auditLog)
+        .where(and(gte(auditLog.decidedAt, from), lt(auditLog.decidedAt, to), directory === undefined ? undefined : eq(auditLog.directory, directory)))
+        .orderBy(asc(auditLog.decidedAt));
       return rows.map(toAuditEntry);
     },
 

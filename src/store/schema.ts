@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { bigint, bigserial, doublePrecision, index, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { bigint, bigserial, boolean, doublePrecision, index, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 
 /** One row per OpenCode permission request; `state` moves from `pending` exactly once. */
 export const permissionRequests = pgTable(
@@ -206,6 +206,17 @@ export const costLedger = pgTable(
   },
   (t) => [index("cost_ledger_completed_idx").on(t.completedAt), index("cost_ledger_session_idx").on(t.sessionId)],
 );
+
+/**
+ * Digest slots (the cron's times), each claimed once across every bot process on the database: the
+ * claim's insert decides who posts. `posted` is false for the slot a first start claims without
+ * posting (the bot was not running before it).
+ */
+export const digestSlots = pgTable("digest_slots", {
+  slot: timestamp("slot", { withTimezone: true }).primaryKey(),
+  posted: boolean("posted").notNull(),
+  claimedAt: timestamp("claimed_at", { withTimezone: true }).notNull().default(sql`now()`),
+});
 
 export type PermissionRow = typeof permissionRequests.$inferSelect;
 export type AuditRow = typeof auditLog.$inferSelect;

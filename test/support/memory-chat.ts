@@ -46,6 +46,7 @@ export function createMemoryChat(platform: ChatPlatform, limits: PlatformLimits,
       posted.versions.push(view);
     },
     threadLink: async (thread) => `memory://${thread}`,
+    async postDigest() {},
     async postAnswer(thread, plan, kind) {
       answers.push({ thread, plan, kind });
     },

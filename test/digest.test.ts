@@ -1,0 +1,71 @@
+import { describe, expect, it } from "vitest";
+import { openDatabase } from "../src/store/database.ts";
+import { digestSlots } from "../src/store/schema.ts";
+import { onePlatform, PLATFORMS } from "./support/chat-driver.ts";
+import { SEEDED_WEEK_BREAKDOWN, seedCosts } from "./support/seed-costs.ts";
+import { discordPeople, type Platform, type Stack } from "./support/stack.ts";
+import { sharedOpencode, stackPerTest } from "./support/stack-per-test.ts";
+import { waitFor } from "./support/wait-for.ts";
+
+// The weekly digest of a seeded week (2026-11-23 to 2026-11-29, UTC; the week before for the change),
+// every number checked. The week's text, as posted on both platforms:
+const WEEK = [
+  "Cost digest · since 2026-11-23 09:00 · every project",
+  "Total $0.0315 · 8,250 tokens",
+  "Against the period before (since 2026-11-16): +$0.0225 (+250%)",
+  ...SEEDED_WEEK_BREAKDOWN,
+];
+
+const DIGEST_CHANNEL = "C0DIGEST";
+
+/** Width and height of a PNG, from its IHDR; throws on anything that is not a PNG. */
+function pngSize(bytes: Buffer): { width: number; height: number } {
+  if (!bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) || bytes.subarray(12, 16).toString() !== "IHDR") throw new Error("not a PNG");
+  return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
+}
+
+/** The digest messages posted so far (text) and their chart (bytes), by platform. */
+function posted(stack: Stack, platform: Platform): Array<{ text: string; chart?: Buffer }> {
+  if (platform === "slack") {
+    return stack.slack.messages
+      .filter((m) => m.channel === DIGEST_CHANNEL && !m.thread_ts && m.text.startsWith("Cost digest"))
+      .map((m) => {
+        const reply = stack.slack.messages.find((r) => r.thread_ts === m.ts && r.files?.length);
+        return { text: m.text, ...(reply ? { chart: reply.files![0]!.content } : {}) };
+      });
+  }
+  return stack
+    .discord!.messages.filter((m) => m.channelId === discordPeople.workChannel && m.via === "rest")
+    .map((m) => ({ text: m.content, ...(m.attachments[0] ? { chart: m.attachments[0].data } : {}) }));
+}
+
+describe.each(PLATFORMS)("the cost digest on %s", (platform) => {
+  const env = { DIGEST_CRON: "0 9 * * 1", DIGEST_TZ: "UTC", ...(platform === "slack" ? { DIGEST_CHANNEL } : { DISCORD_DIGEST_CHANNEL: discordPeople.workChannel }) };
+  const stack = stackPerTest(onePlatform(platform, { env }), sharedOpencode());
+
+  it("a slot missed while the bot was down is posted once when it is back: the week's numbers, the change, and a chart", async () => {
+    await seedCosts({ ledgerStore: stack.bot.ledgerStore!, store: stack.bot.store! });
+    // The first start claimed the last slot as past. As if the bot had posted the slot before it, and was down at 2026-11-30 09:00:
+    await stack.bot.stop();
+    const database = await openDatabase({ url: stack.env.DATABASE_URL, dataDir: stack.env.DATA_DIR! });
+    try {
+      await database.db.delete(digestSlots);
+      await database.db.insert(digestSlots).values({ slot: new Date("2026-11-23T09:00:00Z"), posted: true });
+    } finally {
+      await database.close();
+    }
+    await stack.startBotAgain();
+    await waitFor(() => posted(stack, platform).some((p) => p.chart), { what: "the digest and its chart", timeout: 20_000 });
+    const [digest, ...more] = posted(stack, platform);
+    expect(more).toEqual([]);
+    expect(digest!.text.split("\n")).toEqual(WEEK);
+    const size = pngSize(digest!.chart!);
+    expect(size.width).toBeGreaterThanOrEqual(800);
+    expect(size.height).toBeGreaterThanOrEqual(400);
+
+    // Back again: that slot is claimed, nothing is posted twice.
+    await stack.restartBot();
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${stack.bot.port}/healthz`)).ok, { what: "the restarted bot" });
+    expect(posted(stack, platform)).toHaveLength(1);
+  });
+});
