@@ -4,6 +4,8 @@ import { digestSlots } from "../src/store/schema.ts";
 import { onePlatform, PLATFORMS } from "./support/chat-driver.ts";
 import { SEEDED_WEEK_BREAKDOWN, seedCosts } from "./support/seed-costs.ts";
 import { discordPeople, type Platform, type Stack } from "./support/stack.ts";
+import { inProcessBot } from "./support/bot-runner.ts";
+import { describeWithPostgres } from "./support/database-variants.ts";
 import { sharedOpencode, stackPerTest } from "./support/stack-per-test.ts";
 import { waitFor } from "./support/wait-for.ts";
 
@@ -67,5 +69,33 @@ describe.each(PLATFORMS)("the cost digest on %s", (platform) => {
     await stack.restartBot();
     await waitFor(async () => (await fetch(`http://127.0.0.1:${stack.bot.port}/healthz`)).ok, { what: "the restarted bot" });
     expect(posted(stack, platform)).toHaveLength(1);
+  });
+});
+
+// Two bot processes on one Postgres (PGlite keeps one process to its files): the slot's claim in the
+// database lets one of them post.
+describeWithPostgres("the cost digest with two bots on one Postgres", () => {
+  const env = { DIGEST_CRON: "0 9 * * 1", DIGEST_TZ: "UTC", DIGEST_CHANNEL };
+  const stack = stackPerTest(onePlatform("slack", { env, database: "postgres" }), sharedOpencode());
+
+  it("both back after the slot: one digest", async () => {
+    await seedCosts({ ledgerStore: stack.bot.ledgerStore!, store: stack.bot.store! });
+    await stack.bot.stop();
+    const database = await openDatabase({ url: stack.env.DATABASE_URL, dataDir: stack.env.DATA_DIR! });
+    try {
+      await database.db.delete(digestSlots);
+      await database.db.insert(digestSlots).values({ slot: new Date("2026-11-23T09:00:00Z"), posted: true });
+    } finally {
+      await database.close();
+    }
+    const [, second] = await Promise.all([stack.startBotAgain(), inProcessBot(stack.env)]);
+    try {
+      await waitFor(() => posted(stack, "slack").some((p) => p.chart), { what: "the digest and its chart", timeout: 20_000 });
+      const [digest, ...more] = posted(stack, "slack");
+      expect(more).toEqual([]);
+      expect(digest!.text.split("\n")).toEqual(WEEK);
+    } finally {
+      await second.stop();
+    }
   });
 });
