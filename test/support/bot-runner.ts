@@ -21,7 +21,21 @@ export async function inProcessBot(env: Record<string, string>, silenceMs?: numb
     await bot.stop();
     throw error;
   });
-  return { port: bot.port, store: bot.store, ledgerStore: bot.ledgerStore, stop: () => bot.stop() };
+  // Its stores close with it: once stopped, readers open the data themselves.
+  let stopped = false;
+  return {
+    port: bot.port,
+    get store() {
+      return stopped ? undefined : bot.store;
+    },
+    get ledgerStore() {
+      return stopped ? undefined : bot.ledgerStore;
+    },
+    stop: async () => {
+      stopped = true;
+      await bot.stop();
+    },
+  };
 }
 
 /** The bot as users run it: `node --import tsx src/main.ts`, ready once /healthz says it is connected to OpenCode. */
