@@ -25,6 +25,8 @@ import { createLedger, type LedgerStore } from "./core/ledger.ts";
 import { createLedgerStore } from "./store/ledger-store.ts";
 import { createDigest } from "./core/digest.ts";
 import { createDigestSlots } from "./store/digest-store.ts";
+import { createBudgetWatch } from "./core/budgets.ts";
+import { createBudgetAlerts } from "./store/budget-store.ts";
 
 export type Bot = {
   /** The port the HTTP server listens on (useful with PORT=0). */
@@ -52,7 +54,11 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
     onProgress: (url, directory, payload) => {
       for (const event of progressEvents(directory, payload)) void progress.handle(event);
       const message = completedMessageOf(directory, payload);
-      if (message) void ledger.completed(url, message).catch((error: unknown) => logger.error({ err: error, messageId: message.messageId }, "could not record a message's cost"));
+      if (!message) return;
+      void ledger
+        .completed(url, message)
+        .then((entry) => entry && budgets.check(entry.projectName))
+        .catch((error: unknown) => logger.error({ err: error, messageId: message.messageId }, "could not record a message's cost"));
     },
     onConnected: async (url, directories) => {
       await progress.relink(url);
@@ -77,6 +83,19 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
   const mayDecide = createApproverCheck(config.approvers, adapters);
   const ledgerStore = createLedgerStore(database);
   const ledger = createLedger({ store: ledgerStore, sessions: ownedSessions, projects, sourceFor: gatewayFor, logger: logger.child({ component: "ledger" }) });
+  const digestTargets = [
+    ...(slack && config.digest.slackChannel ? [{ platform: "slack" as const, channel: config.digest.slackChannel }] : []),
+    ...(discord && config.digest.discordChannel ? [{ platform: "discord" as const, channel: config.digest.discordChannel }] : []),
+  ];
+  const budgets = createBudgetWatch({
+    budgets: config.budgets,
+    ledgerStore,
+    alerts: createBudgetAlerts(database),
+    adapters,
+    targets: digestTargets,
+    timeZone: config.digest.timeZone,
+    logger: logger.child({ component: "budgets" }),
+  });
   const digest = createDigest({
     ledgerStore,
     store,
@@ -85,10 +104,7 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
     timeZone: config.digest.timeZone,
     cron: config.digest.cron,
     slots: createDigestSlots(database),
-    targets: [
-      ...(slack && config.digest.slackChannel ? [{ platform: "slack" as const, channel: config.digest.slackChannel }] : []),
-      ...(discord && config.digest.discordChannel ? [{ platform: "discord" as const, channel: config.digest.discordChannel }] : []),
-    ],
+    targets: digestTargets,
     logger: logger.child({ component: "digest" }),
   });
   const commands = createCommandRouter({

@@ -1,6 +1,7 @@
 import { Cron } from "croner";
 import { z } from "zod";
 import type { ApproverLists } from "./core/approvers.ts";
+import { parseBudgets, type Budget } from "./core/budgets.ts";
 
 const optionalString = z
   .string()
@@ -58,6 +59,17 @@ const schema = z
         .refine((value) => value.trim().split(/\s+/).length === 5 && validCron(value), { message: "DIGEST_CRON must be a five-field cron expression, like 0 9 * * 1-5" })
         .default("0 9 * * 1-5"),
     ),
+    COST_BUDGETS: optionalString.refine(
+      (value) => {
+        try {
+          parseBudgets(value);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { message: "COST_BUDGETS must list <project>:daily=<dollars>[:monthly=<dollars>] entries, comma-separated" },
+    ),
     DIGEST_TZ: z.preprocess(
       (value) => (typeof value === "string" && value.trim() === "" ? undefined : value),
       z.string().refine(validTimeZone, { message: "DIGEST_TZ must be an IANA time zone, like Europe/Paris" }).default("UTC"),
@@ -110,6 +122,8 @@ export type Config = {
   admins?: string[];
   /** The cost digest: where it is posted (none: not posted on a schedule), when, and the zone its days are in. */
   digest: { slackChannel?: string; discordChannel?: string; cron: string; timeZone: string };
+  /** Per-project daily and monthly budgets in US dollars (COST_BUDGETS). */
+  budgets: Budget[];
   chatopsToken?: string;
 };
 
@@ -156,6 +170,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       : undefined,
     approvers: { slack: list(e.SLACK_APPROVERS), discord: list(e.DISCORD_APPROVERS) },
     admins: list(e.CHATOPS_ADMINS),
+    budgets: parseBudgets(e.COST_BUDGETS),
     digest: { slackChannel: e.DIGEST_CHANNEL, discordChannel: e.DISCORD_DIGEST_CHANNEL, cron: e.DIGEST_CRON.trim(), timeZone: e.DIGEST_TZ },
     chatopsToken: e.CHATOPS_TOKEN,
   };

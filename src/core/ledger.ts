@@ -71,9 +71,10 @@ export function createLedger(deps: {
   }
 
   return {
-    /** A message OpenCode just reported completed (live): recorded unless it is already. */
-    async completed(serverUrl: string, message: CompletedMessage): Promise<void> {
-      await deps.store.record(await attribute(serverUrl, message));
+    /** A message OpenCode just reported completed (live): recorded unless it is already; resolves to the entry when this call added it. */
+    async completed(serverUrl: string, message: CompletedMessage): Promise<LedgerEntry | undefined> {
+      const entry = await attribute(serverUrl, message);
+      return (await deps.store.record(entry)) ? entry : undefined;
     },
 
     /**

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { bigint, bigserial, boolean, doublePrecision, index, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { bigint, bigserial, boolean, doublePrecision, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 
 /** One row per OpenCode permission request; `state` moves from `pending` exactly once. */
 export const permissionRequests = pgTable(
@@ -217,6 +217,19 @@ export const digestSlots = pgTable("digest_slots", {
   posted: boolean("posted").notNull(),
   claimedAt: timestamp("claimed_at", { withTimezone: true }).notNull().default(sql`now()`),
 });
+
+/** Budget warnings posted: one per project, budget (daily or monthly), period and threshold (80 or 100 %). */
+export const budgetAlerts = pgTable(
+  "budget_alerts",
+  {
+    projectName: text("project_name").notNull(),
+    kind: text("kind").notNull(),
+    periodStart: text("period_start").notNull(),
+    percent: integer("percent").notNull(),
+    postedAt: timestamp("posted_at", { withTimezone: true }).notNull().default(sql`now()`),
+  },
+  (t) => [primaryKey({ columns: [t.projectName, t.kind, t.periodStart, t.percent] })],
+);
 
 export type PermissionRow = typeof permissionRequests.$inferSelect;
 export type AuditRow = typeof auditLog.$inferSelect;
