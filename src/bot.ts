@@ -6,7 +6,7 @@ import { createSlackAdapter } from "../adapters/slack/slack-adapter.ts";
 import type { Config } from "./config.ts";
 import { createApprovalEngine } from "./core/approval-engine.ts";
 import { createApproverCheck } from "./core/approvers.ts";
-import { tellUnsettled } from "./core/chat-messages.ts";
+import { releaseHeld, tellUnsettled } from "./core/chat-messages.ts";
 import { createCommandRouter } from "./core/command-router.ts";
 import { createAdminCheck } from "./core/projects.ts";
 import { createHttpServer, sendJson, type Route } from "./http-server.ts";
@@ -128,6 +128,8 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
       if (project.serverUrl) servers.follow(project.serverUrl);
     },
     stoppedBy: progress.stoppedBy,
+    overBudget: (project) => budgets.overBudget(project),
+    holdPrompt: (hold) => engine.holdPrompt(hold),
   });
 
   const routes: Record<string, Route> = {
@@ -149,6 +151,7 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
   const server = createHttpServer(routes, logger);
   server.listen(config.port);
   await once(server, "listening");
+  engine.onHeldDecided((record) => releaseHeld({ sessions: ownedSessions, sessionApiFor: gatewayFor, adapters }, record));
   await servers.start();
   await digest.start();
   const telling = tellUnsettled({ sessions: ownedSessions, adapters }).catch((error: unknown) => logger.warn({ err: error }, "could not tell of messages left unsent by a restart"));

@@ -17,8 +17,8 @@ describe.each(PLATFORMS)("budgets on %s", (platform) => {
   const stack = stackPerTest(onePlatform(platform, { env }), sharedOpencode());
   const chat = () => chatDriver(stack, platform);
 
-  it("crossing 80 % and 100 % of the daily budget is posted once each in the digest channel", async () => {
-    const { alice } = chat().people;
+  it("crossing 80 % and 100 % of the daily budget is posted once each; past it, a prompt from chat waits for an approver's OK", async () => {
+    const { alice, bob, mallory } = chat().people;
     const sessionId = await startAsAlice(stack, platform, "SAY: one");
     const thread = await chat().thread(sessionId);
     const answered = (text: string) => waitFor(() => thread.answers().includes(text), { what: `the answer “${text}”`, timeout: 15_000 });
@@ -26,17 +26,37 @@ describe.each(PLATFORMS)("budgets on %s", (platform) => {
     await answered("one");
     await recorded(1);
     expect(warnings(stack, platform)).toEqual([]);
-    for (const [i, text] of ["two", "three", "four"].entries()) {
+    for (const [i, text] of ["two", "three"].entries()) {
       await chat().say(alice, `SAY: ${text}`, { sessionId });
       await answered(text);
       await recorded(i + 2);
     }
     const today = new Date().toISOString().slice(0, 10);
     await waitFor(() => warnings(stack, platform).length >= 2, { what: "two warnings" });
-    expect(warnings(stack, platform)).toEqual([
+    const posted = [
       `Budget: \`web\` has spent $0.009 today (${today}), 90% of its daily budget of $0.01.`,
       `Budget: \`web\` has spent $0.0135 today (${today}), its whole daily budget of $0.01.`,
-    ]);
+    ];
+    expect(warnings(stack, platform)).toEqual(posted);
+
+    // Over budget: the next prompt is held on a card whose reason is the budget; only an approver lets it go.
+    await chat().say(mallory, "SAY: four", { sessionId });
+    const over = `\`web\` has spent $0.0135 today (${today}), its whole daily budget of $0.01`;
+    expect(await chat().noticeTo(mallory, /waits for an approver/)).toBe(`Your message waits for an approver's OK in the thread: ${over}.`);
+    const held = await waitFor(async () => (await stack.bot.store!.pendingRequests({ sessionId })).find((r) => r.source === "budget"), { what: "the held prompt" });
+    const card = await chat().card(held.id);
+    expect(card.text).toContain("Over budget: this prompt waits for an approver");
+    expect(card.text).toContain(over);
+    expect(card.text).toContain("SAY: four");
+    expect(card.buttons).toEqual(["Approve once", "Reject"]);
+    await chat().click(mallory, held.id, "Approve once");
+    expect(await chat().noticeTo(mallory, /not an approver/)).toMatch(/^You are not an approver for this/);
+    expect(thread.answers()).not.toContain("four");
+    await chat().click(bob, held.id, "Approve once");
+    await chat().cardSays(held.id, new RegExp(`Approved once by ${chat().mention(bob)}`));
+    await answered("four");
+    await recorded(4);
+    expect(warnings(stack, platform)).toEqual(posted);
   });
 });
 

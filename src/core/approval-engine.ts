@@ -15,6 +15,8 @@ import type { ChatAdapter, DecisionPort, OpencodeApi, PermissionReply } from "./
 import { createReconciler, type Listed } from "./reconcile.ts";
 import { createReplier } from "./replying.ts";
 import type { ApprovalStore } from "./store-port.ts";
+import { randomUUID } from "node:crypto";
+import { BUDGET, type PermissionRecord } from "./types.ts";
 
 /**
  * The approval loop, wired: OpenCode's asks come in (intake), teammates decide through the decision
@@ -91,6 +93,36 @@ export function createApprovalEngine(deps: {
 
     /** The plugin's long poll for one held call. */
     waitForGate: (requestId: string, waitMs: number) => gates.waitForGate(requestId, waitMs),
+
+    /**
+     * Holds a prompt from chat (its project is over budget): a pending request of the bot's own with
+     * the budget as its reason, carded in the session's thread like OpenCode's. `onHeldDecided` hears
+     * how it was decided.
+     */
+    async holdPrompt(hold: { directory: string; sessionId: string; prompt: string; reason: string; by: string; files?: unknown[] }): Promise<PermissionRecord> {
+      const { record } = await store.addRequest({
+        id: `bud_${randomUUID()}`,
+        source: "budget",
+        directory: hold.directory,
+        sessionId: hold.sessionId,
+        permission: BUDGET,
+        patterns: [],
+        always: [],
+        metadata: { prompt: hold.prompt, reason: hold.reason, by: hold.by, ...(hold.files?.length ? { files: hold.files } : {}) },
+        callId: null,
+        messageId: null,
+        toolName: null,
+        toolArgs: null,
+        askedAt: now(),
+      });
+      await sessions.run(hold.sessionId, () => bus.publish({ type: "approval.requested", record }));
+      return record;
+    },
+
+    /** A held prompt was decided (approved once, or rejected). */
+    onHeldDecided(handler: (record: PermissionRecord) => Promise<void>): void {
+      bus.subscribe((event) => (event.type === "approval.decided" && event.record.source === "budget" ? handler(event.record) : undefined));
+    },
 
     /** Resolves when every event handed to the engine so far has been handled (tests, shutdown). */
     idle: () => sessions.idle(),

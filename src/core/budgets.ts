@@ -58,17 +58,34 @@ export function createBudgetWatch(deps: {
     return (await deps.ledgerStore.entries({ from, to: new Date(now().getTime() + 1) }, project)).reduce((sum, e) => sum + e.cost, 0);
   }
 
+  /** The periods of a budget, with their words, starting now. */
+  function periods(budget: Budget) {
+    const here = new TZDate(now().getTime(), deps.timeZone);
+    return [
+      ["daily", budget.daily, startOfDay(here), `today (${day(here, deps.timeZone)})`],
+      ["monthly", budget.monthly, startOfMonth(here), `this month (since ${day(startOfMonth(here), deps.timeZone)})`],
+    ] as const;
+  }
+
   return {
+    /** Why a new prompt for `project` must wait for an approver (a budget spent whole), or undefined. */
+    async overBudget(project: string | undefined): Promise<string | undefined> {
+      const budget = deps.budgets.find((b) => b.project === project);
+      if (!budget || !project) return undefined;
+      for (const [kind, limit, from, when] of periods(budget)) {
+        if (limit === undefined) continue;
+        const spent = await spentSince(project, from);
+        if (spent >= limit) return `\`${project}\` has spent ${money(spent)} ${when}, its whole ${kind} budget of ${money(limit)}`;
+      }
+      return undefined;
+    },
+
     /** Checks one project's budgets now; resolves to the warnings posted. */
     async check(project: string | undefined): Promise<string[]> {
       const budget = deps.budgets.find((b) => b.project === project);
       if (!budget || !project) return [];
-      const here = new TZDate(now().getTime(), deps.timeZone);
       const posted: string[] = [];
-      for (const [kind, limit, from, when] of [
-        ["daily", budget.daily, startOfDay(here), `today (${day(here, deps.timeZone)})`],
-        ["monthly", budget.monthly, startOfMonth(here), `this month (since ${day(startOfMonth(here), deps.timeZone)})`],
-      ] as const) {
+      for (const [kind, limit, from, when] of periods(budget)) {
         if (limit === undefined) continue;
         const spent = await spentSince(project, from);
         const reached = THRESHOLDS.filter((percent) => spent >= (limit * percent) / 100).at(-1);

@@ -19,6 +19,7 @@ const toolTitles: Record<string, string> = {
  */
 export function buildCard(record: PermissionRecord, limits: PlatformLimits, now: Date = new Date()): Card {
   if (record.permission === QUESTION) return questionCard(record, limits, now);
+  if (record.source === "budget") return budgetCard(record, limits, now);
   const tool = record.toolName ?? record.permission;
   const body = cardBody(record, limits.cardBody);
   const fields = [
@@ -38,6 +39,27 @@ export function buildCard(record: PermissionRecord, limits: PlatformLimits, now:
     body,
     reference: `Request ${record.id} · session ${record.sessionId}`,
     actions: pending ? ["once", "always", "reject", "edit"] : [],
+    status: pending ? [] : statusLines(record, limits, now),
+  };
+}
+
+/** A prompt from chat held because its project is over budget: the budget is the reason, Approve once sends it. */
+function budgetCard(record: PermissionRecord, limits: PlatformLimits, now: Date): Card {
+  const pending = record.state === "pending";
+  const reason = stringField(record.metadata, "reason") ?? "the project is over its budget";
+  const by = stringField(record.metadata, "by");
+  return {
+    requestId: record.id,
+    summary: `A prompt waits for an OK: ${reason}`,
+    title: "Over budget: this prompt waits for an approver",
+    fields: [
+      { label: "Budget", value: reason },
+      { label: "Directory", value: record.directory },
+      ...(by ? [{ label: "From", value: by }] : []),
+    ],
+    body: cut("text", stringField(record.metadata, "prompt") ?? "", limits.cardBody),
+    reference: `Request ${record.id} · session ${record.sessionId}`,
+    actions: pending ? ["once", "reject"] : [],
     status: pending ? [] : statusLines(record, limits, now),
   };
 }

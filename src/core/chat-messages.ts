@@ -1,5 +1,6 @@
 import type { OwnedSessionStore } from "./owned-sessions.ts";
 import type { Actor, ChatAdapter, PromptFile, SessionApi } from "./ports.ts";
+import type { PermissionRecord } from "./types.ts";
 import { startSession, type StartSessionDeps } from "./start-session.ts";
 import type { ChatRef } from "./types.ts";
 
@@ -42,6 +43,12 @@ export async function onChatMessage(deps: ChatMessageDeps, message: ChatMessage)
   }
   const files = await message.files();
   if (message.text.trim() === "" && files.length === 0) return void (await settle("sent"));
+  const over = await deps.overBudget?.(owned.projectName);
+  if (over && deps.holdPrompt) {
+    await deps.holdPrompt({ directory: owned.directory, sessionId: owned.sessionId, prompt: message.text, reason: over, by: message.actor.name, files });
+    await settle("sent");
+    return `Your message waits for an approver's OK in the thread: ${over}.`;
+  }
   try {
     await deps.sessionApiFor(owned.serverUrl).sendPrompt({
       directory: owned.directory,
@@ -57,6 +64,31 @@ export async function onChatMessage(deps: ChatMessageDeps, message: ChatMessage)
   }
   await settle("sent");
   return undefined;
+}
+
+/**
+ * A held prompt was decided: approved once, it goes to its session now (as it would have); rejected,
+ * it stays unsent and its card says so.
+ */
+export async function releaseHeld(deps: { sessions: OwnedSessionStore; sessionApiFor(serverUrl: string): SessionApi; adapters: ChatAdapter[] }, record: PermissionRecord): Promise<void> {
+  if (record.state !== "approved_once") return;
+  const owned = await deps.sessions.ownedSession(record.sessionId);
+  if (!owned) return;
+  const prompt = typeof record.metadata.prompt === "string" ? record.metadata.prompt : "";
+  const files = Array.isArray(record.metadata.files) ? (record.metadata.files as PromptFile[]) : [];
+  try {
+    await deps.sessionApiFor(owned.serverUrl).sendPrompt({
+      directory: owned.directory,
+      sessionId: owned.sessionId,
+      text: prompt.trim() === "" ? "See the attached files." : prompt,
+      ...(owned.agent ? { agent: owned.agent } : {}),
+      ...(owned.model ? { model: owned.model } : {}),
+      files,
+    });
+  } catch (error) {
+    const note = `The prompt approved over budget could not be sent: ${(error as Error).message}`;
+    await deps.adapters.find((a) => a.platform === owned.platform)?.postAnswer(owned.thread, { messages: [note] }, "error");
+  }
 }
 
 /** A message claimed this long ago and never settled was being handled by a bot that stopped. */

@@ -41,6 +41,7 @@ const questionChoices: Choice[] = ["answer", "dismiss"];
 
 /** Whether `choice` can be made on `record` (a question's choices on a question, the others on a permission). */
 export function choiceApplies(record: PermissionRecord, choice: Choice): boolean {
+  if (record.source === "budget") return choice === "once" || choice === "reject";
   return (record.permission === QUESTION) === questionChoices.includes(choice);
 }
 
@@ -59,6 +60,7 @@ export function planDecision(record: PermissionRecord, request: DecisionRequest,
     reason: request.reason?.trim() || undefined,
     at,
   };
+  if (record.source === "budget") return { input, reply: { kind: "none" } };
   if (record.source === "plugin") {
     // The plugin reads the decision through its long poll: nothing to send to OpenCode.
     if (request.choice === "edit") input.editedArgs = request.editedArgs ?? originalCall(record).args;

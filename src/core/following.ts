@@ -52,6 +52,8 @@ export function createFollower(deps: { store: ApprovalStore; bus: ApprovalBus; a
   /** The session went idle (finished or aborted): its pending requests will never run. */
   async function sessionIdle(directory: string, sessionId: string): Promise<void> {
     for (const record of await store.pendingRequests({ directory, sessionId })) {
+      // A held prompt waits while its session is idle: that is what it is for.
+      if (record.source === "budget") continue;
       await close(record, "cancelled", "the session was stopped (aborted) before anyone decided");
     }
   }

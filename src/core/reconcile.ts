@@ -43,6 +43,8 @@ export function createReconciler(deps: {
     }
     for (const record of await store.pendingRequests({ directory })) {
       if (listedIds.has(record.id)) continue;
+      // The bot's own (a prompt held over budget): OpenCode never lists it.
+      if (record.source === "budget") continue;
       if (record.source === "plugin") {
         // Held by the plugin, so never in GET /permission: gone only when its session stopped running.
         if (!busy.has(record.sessionId)) {

@@ -9,7 +9,14 @@ import type { ChatRef } from "./types.ts";
 /** Status messages are edited at most this often (per message). */
 export const PROGRESS_INTERVAL_MS = 1_000;
 
-type Tracked = { session: OwnedSession; turn: Turn; usage: Map<string, { tokens: number; cost: number }>; status?: Promise<ChatRef | undefined> };
+type Tracked = {
+  session: OwnedSession;
+  turn: Turn;
+  usage: Map<string, { tokens: number; cost: number }>;
+  status?: Promise<ChatRef | undefined>;
+  /** When the status message's post was done (0 for one posted before a restart). */
+  postedAt: number;
+};
 
 /**
  * The live progress of sessions started from chat: one status message per turn in the session's
@@ -29,7 +36,8 @@ export function createSessionProgress(deps: {
   const queue = new KeyedQueue();
   const owned = new Map<string, OwnedSession | undefined>();
   const turns = new Map<string, Tracked>();
-  const updates = new Coalescer(deps.intervalMs ?? PROGRESS_INTERVAL_MS, (sessionId, error) =>
+  const interval = deps.intervalMs ?? PROGRESS_INTERVAL_MS;
+  const updates = new Coalescer(interval, (sessionId, error) =>
     logger.warn({ err: error, sessionId }, "could not update the status message"),
   );
 
@@ -43,7 +51,7 @@ export function createSessionProgress(deps: {
   const adapterOf = (session: OwnedSession) => deps.adapters.find((adapter) => adapter.platform === session.platform);
 
   function begin(session: OwnedSession): Tracked {
-    const tracked: Tracked = { session, turn: { state: "working", files: [], tokens: 0, cost: 0, startedAt: now() }, usage: new Map() };
+    const tracked: Tracked = { session, turn: { state: "working", files: [], tokens: 0, cost: 0, startedAt: now() }, usage: new Map(), postedAt: 0 };
     turns.set(session.sessionId, tracked);
     updates.touch(session.sessionId);
     // A status message on record is a turn that began before a restart: it goes on in that message.
@@ -58,6 +66,7 @@ export function createSessionProgress(deps: {
       .postProgress(session.thread, progressView(session.sessionId, tracked.turn, now()))
       .then(async (ref) => {
         updates.touch(session.sessionId);
+        tracked.postedAt = Date.now();
         owned.set(session.sessionId, { ...session, statusRef: ref });
         await sessions.setStatusRef(session.sessionId, ref);
         return ref;
@@ -72,6 +81,9 @@ export function createSessionProgress(deps: {
     const { session } = tracked;
     updates.schedule(session.sessionId, async () => {
       const ref = await tracked.status;
+      // An update that waited for a slow post (a rate limiter's queue) still comes a second after it.
+      const early = tracked.postedAt + interval - Date.now();
+      if (early > 0) await new Promise((resolve) => setTimeout(resolve, early));
       if (ref) await adapterOf(session)?.updateProgress(ref, progressView(session.sessionId, tracked.turn, now()));
     });
   }

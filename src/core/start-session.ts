@@ -3,7 +3,7 @@ import type { Command } from "./commands.ts";
 import { OpencodeUnavailable } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import type { OwnedSession, OwnedSessionStore } from "./owned-sessions.ts";
-import type { Actor, ChatAdapter, SessionApi } from "./ports.ts";
+import type { Actor, ChatAdapter, PromptFile, SessionApi } from "./ports.ts";
 import { resolveProject, type ProjectStore } from "./projects.ts";
 import type { ChatRef } from "./types.ts";
 
@@ -17,6 +17,10 @@ export type StartSessionDeps = {
   logger: Logger;
   /** Follow the new session's progress from its first event. */
   adopt?(session: OwnedSession): void;
+  /** Why a new prompt for the project must wait for an approver's OK (its budget is spent), if it must. */
+  overBudget?(project: string): Promise<string | undefined>;
+  /** Holds a prompt for an approver's OK, on a card in the session's thread. */
+  holdPrompt?(hold: { directory: string; sessionId: string; prompt: string; reason: string; by: string; files?: PromptFile[] }): Promise<unknown>;
 };
 
 type Run = Extract<Command, { name: "run" }>;
@@ -78,6 +82,11 @@ export async function startSession(deps: StartSessionDeps, actor: Actor, channel
   };
   await deps.sessions.saveOwned(owned);
   deps.adopt?.({ ...owned, state: "active", createdAt: new Date() });
+  const over = await deps.overBudget?.(project.name);
+  if (over && deps.holdPrompt) {
+    await deps.holdPrompt({ directory: project.directory, sessionId, prompt: command.prompt, reason: over, by: actor.name });
+    return `Started “${title}” in \`${project.name}\`, but the prompt waits for an approver's OK in the thread: ${over}.`;
+  }
   try {
     await api.sendPrompt({ directory: project.directory, sessionId, text: command.prompt, agent: command.agent, model: command.model });
   } catch (error) {

@@ -19,6 +19,9 @@ export type Choice = "once" | "always" | "reject" | "edit" | "answer" | "dismiss
 /** `permission` of a record that stands for an OpenCode question rather than a permission request. */
 export const QUESTION = "question";
 
+/** `permission` of a record that holds a prompt from chat until an approver says it may go over budget. */
+export const BUDGET = "budget";
+
 /** The chat platforms a card can be on; each has one adapter. */
 export type ChatPlatform = "slack" | "discord" | "console";
 
@@ -45,7 +48,8 @@ export const opencodeDecider: Decider = { platform: "opencode", userId: "opencod
 export type PermissionRecord = {
   id: string;
   /** `opencode`: asked by OpenCode (permission or question); `plugin`: held by the plugin's gate before the tool runs. */
-  source: "opencode" | "plugin";
+  /** `budget`: a prompt from chat the bot holds because its project is over budget (not OpenCode's). */
+  source: "opencode" | "plugin" | "budget";
   directory: string;
   sessionId: string;
   permission: string;

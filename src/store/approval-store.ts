@@ -227,7 +227,7 @@ function auditBase(row: PermissionRow) {
 function toRecord(row: PermissionRow, posted: PermissionRecord["cards"]): PermissionRecord {
   return {
     id: row.id,
-    source: row.source === "plugin" ? "plugin" : "opencode",
+    source: row.source === "plugin" || row.source === "budget" ? row.source : "opencode",
     directory: row.directory,
     sessionId: row.sessionId,
     permission: row.permission,
