@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { openDatabase } from "../src/store/database.ts";
 import { digestSlots } from "../src/store/schema.ts";
-import { onePlatform, PLATFORMS } from "./support/chat-driver.ts";
+import { chatDriver, onePlatform, PLATFORMS } from "./support/chat-driver.ts";
 import { SEEDED_WEEK_BREAKDOWN, seedCosts } from "./support/seed-costs.ts";
 import { discordPeople, type Platform, type Stack } from "./support/stack.ts";
 import { inProcessBot } from "./support/bot-runner.ts";
@@ -64,6 +64,19 @@ describe.each(PLATFORMS)("the cost digest on %s", (platform) => {
     const size = pngSize(digest!.chart!);
     expect(size.width).toBeGreaterThanOrEqual(800);
     expect(size.height).toBeGreaterThanOrEqual(400);
+
+    // `/opencode digest` where it is typed: the period since that slot, so far, has been quiet.
+    const { alice } = chatDriver(stack, platform).people;
+    expect(await chatDriver(stack, platform).command(alice, "digest")).toBe("Posted the digest of the period so far in this channel.");
+    const channel = chatDriver(stack, platform).channel;
+    const quiet = await waitFor(
+      () =>
+        platform === "slack"
+          ? stack.slack.messages.find((m) => m.channel === channel && m.text.startsWith("Cost digest"))?.text
+          : stack.discord!.messages.find((m) => m.channelId === channel && m.content.startsWith("Cost digest"))?.content,
+      { what: "the digest typed for" },
+    );
+    expect(quiet).toMatch(/^Cost digest · since 2026-11-30 09:00, so far: no spend and no approvals\.$/);
 
     // Back again: that slot is claimed, nothing is posted twice.
     await stack.restartBot();
