@@ -29,6 +29,18 @@ describe("OpenCode restarts", () => {
     const card = await stack.card(fresh.id, 15_000);
     await stack.click(alice, card, "Approve once");
     await waitFor(() => existsSync(join(stack.opencode.projectDir, "fresh.txt")), { what: "fresh.txt" });
+
+    // Across the stream's reconnect (and the backfill after it), each message is in the ledger once, and the totals are OpenCode's.
+    const costOf = async (sessionId: string) => {
+      const messages = (await stack.opencode.client.session.messages({ sessionID: sessionId })).data ?? [];
+      return messages.reduce((sum, m) => sum + (m.info.role === "assistant" && m.info.time.completed ? m.info.cost : 0), 0);
+    };
+    await waitFor(async () => (await stack.ledger()).filter((e) => e.sessionId === again).length >= 2, { what: "the fresh session's two messages in the ledger", timeout: 15_000 });
+    const ledger = await stack.ledger();
+    expect(new Set(ledger.map((e) => e.messageId)).size).toBe(ledger.length);
+    for (const sessionId of [session, again]) {
+      expect(ledger.filter((e) => e.sessionId === sessionId).reduce((sum, e) => sum + e.cost, 0)).toBeCloseTo(await costOf(sessionId), 10);
+    }
   });
 
   // Last: it leaves the server dead.
