@@ -16,7 +16,12 @@ type Tracked = {
   status?: Promise<ChatRef | undefined>;
   /** When the status message's post was done (0 for one posted before a restart). */
   postedAt: number;
+  /** Posts the status message if the turn is still quiet after a while (see begin). */
+  timer?: NodeJS.Timeout;
 };
+
+/** A turn that shows nothing for this long still gets its status message ("Working"). */
+const QUIET_TURN_MS = 1_500;
 
 /**
  * The live progress of sessions started from chat: one status message per turn in the session's
@@ -55,8 +60,20 @@ export function createSessionProgress(deps: {
     turns.set(session.sessionId, tracked);
     updates.touch(session.sessionId);
     // A status message on record is a turn that began before a restart: it goes on in that message.
-    tracked.status = session.statusRef ? Promise.resolve(session.statusRef) : post(session, tracked);
+    // Else it is posted once the turn shows something, or stays busy a while: OpenCode's brief busy
+    // spells after a turn (its own bookkeeping) get none.
+    if (session.statusRef) tracked.status = Promise.resolve(session.statusRef);
+    else {
+      tracked.timer = setTimeout(() => void queue.run(session.sessionId, async () => void (turns.get(session.sessionId) === tracked && ensurePosted(tracked))), QUIET_TURN_MS);
+      tracked.timer.unref();
+    }
     return tracked;
+  }
+
+  /** Posts the turn's status message unless it is posted (or being posted) already. */
+  function ensurePosted(tracked: Tracked): void {
+    clearTimeout(tracked.timer);
+    tracked.status ??= post(tracked.session, tracked);
   }
 
   function post(session: OwnedSession, tracked: Tracked): Promise<ChatRef | undefined> {
@@ -79,6 +96,7 @@ export function createSessionProgress(deps: {
 
   function refresh(tracked: Tracked): void {
     const { session } = tracked;
+    if (!tracked.status) return;
     updates.schedule(session.sessionId, async () => {
       const ref = await tracked.status;
       // An update that waited for a slow post (a rate limiter's queue) still comes a second after it.
@@ -104,7 +122,11 @@ export function createSessionProgress(deps: {
     turn.retry = undefined;
     turn.state = error?.kind === "stopped" ? "stopped" : error ? "error" : "idle";
     turn.error = error?.kind === "failed" ? error.message : undefined;
-    refresh(tracked);
+    clearTimeout(tracked.timer);
+    if (tracked.status) refresh(tracked);
+    // A turn that never showed its status gets it now, already final, if it has anything to say.
+    else if (answer?.text || turn.state !== "idle") ensurePosted(tracked);
+    await tracked.status;
     await updates.flush(session.sessionId);
     const adapter = adapterOf(session);
     if (adapter && turn.state === "error") await adapter.postAnswer(session.thread, { messages: [`The turn failed: ${turn.error}`] }, "error");
@@ -189,6 +211,8 @@ export function createSessionProgress(deps: {
         if (event.error.kind === "failed") turn.error = event.error.message;
         break;
     }
+    // A message just begun (no tokens yet) is not yet something to show.
+    if (event.type !== "usage" || turn.tokens > 0) ensurePosted(tracked);
     refresh(tracked);
   }
 
