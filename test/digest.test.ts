@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { openDatabase } from "../src/store/database.ts";
 import { digestSlots } from "../src/store/schema.ts";
 import { chatDriver, onePlatform, PLATFORMS } from "./support/chat-driver.ts";
 import { SEEDED_WEEK_BREAKDOWN, seedCosts } from "./support/seed-costs.ts";
@@ -41,21 +40,26 @@ function posted(stack: Stack, platform: Platform): Array<{ text: string; chart?:
     .map((m) => ({ text: m.content, ...(m.attachments[0] ? { chart: m.attachments[0].data } : {}) }));
 }
 
+/**
+ * Seeds the week, then stops the bot with the slot before the week's claimed as posted and the
+ * week's own (2026-11-30 09:00) unclaimed: as a bot that posted the one and was down at the other.
+ * (Its first start claimed the last slot as past.)
+ */
+async function seedAndMissTheSlot(stack: Stack): Promise<void> {
+  await seedCosts({ ledgerStore: stack.bot.ledgerStore!, store: stack.bot.store! });
+  await stack.bot.stop();
+  await stack.onData(async (database) => {
+    await database.db.delete(digestSlots);
+    await database.db.insert(digestSlots).values({ slot: new Date("2026-11-23T09:00:00Z"), posted: true });
+  });
+}
+
 describe.each(PLATFORMS)("the cost digest on %s", (platform) => {
   const env = { DIGEST_CRON: "0 9 * * 1", DIGEST_TZ: "UTC", ...(platform === "slack" ? { DIGEST_CHANNEL } : { DISCORD_DIGEST_CHANNEL: discordPeople.workChannel }) };
   const stack = stackPerTest(onePlatform(platform, { env }), sharedOpencode());
 
   it("a slot missed while the bot was down is posted once when it is back: the week's numbers, the change, and a chart", async () => {
-    await seedCosts({ ledgerStore: stack.bot.ledgerStore!, store: stack.bot.store! });
-    // The first start claimed the last slot as past. As if the bot had posted the slot before it, and was down at 2026-11-30 09:00:
-    await stack.bot.stop();
-    const database = await openDatabase({ url: stack.env.DATABASE_URL, dataDir: stack.env.DATA_DIR! });
-    try {
-      await database.db.delete(digestSlots);
-      await database.db.insert(digestSlots).values({ slot: new Date("2026-11-23T09:00:00Z"), posted: true });
-    } finally {
-      await database.close();
-    }
+    await seedAndMissTheSlot(stack);
     await stack.startBotAgain();
     await waitFor(() => posted(stack, platform).some((p) => p.chart), { what: "the digest and its chart", timeout: 20_000 });
     const [digest, ...more] = posted(stack, platform);
@@ -92,15 +96,7 @@ describeWithPostgres("the cost digest with two bots on one Postgres", () => {
   const stack = stackPerTest(onePlatform("slack", { env, database: "postgres" }), sharedOpencode());
 
   it("both back after the slot: one digest", async () => {
-    await seedCosts({ ledgerStore: stack.bot.ledgerStore!, store: stack.bot.store! });
-    await stack.bot.stop();
-    const database = await openDatabase({ url: stack.env.DATABASE_URL, dataDir: stack.env.DATA_DIR! });
-    try {
-      await database.db.delete(digestSlots);
-      await database.db.insert(digestSlots).values({ slot: new Date("2026-11-23T09:00:00Z"), posted: true });
-    } finally {
-      await database.close();
-    }
+    await seedAndMissTheSlot(stack);
     const [, second] = await Promise.all([stack.startBotAgain(), inProcessBot(stack.env)]);
     try {
       await waitFor(() => posted(stack, "slack").some((p) => p.chart), { what: "the digest and its chart", timeout: 20_000 });

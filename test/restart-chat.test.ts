@@ -1,7 +1,6 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { chatDriver, onePlatform, PLATFORMS, startAsAlice } from "./support/chat-driver.ts";
-import { openDatabase } from "../src/store/database.ts";
 import { inboundMessages } from "../src/store/schema.ts";
 import { createOwnedSessionStore } from "../src/store/session-store.ts";
 import { sharedOpencode, stackPerTest } from "./support/stack-per-test.ts";
@@ -64,13 +63,10 @@ describe.each(PLATFORMS)("sessions started from chat across a restart on %s", (p
     await waitFor(() => thread.answers().includes("before the crash"), { what: "the answer" });
     await stack.bot.stop();
     // As a bot killed between taking a message and OpenCode's answer leaves it: claimed, never settled.
-    const database = await openDatabase({ url: stack.env.DATABASE_URL, dataDir: stack.env.DATA_DIR! });
-    try {
+    await stack.onData(async (database) => {
       const owned = await createOwnedSessionStore(database).ownedSession(sessionId);
       await database.db.insert(inboundMessages).values({ platform, messageRef: `${owned!.thread}-reply`, state: "claimed", threadRef: owned!.thread, userName: "bob", receivedAt: new Date(Date.now() - 120_000) });
-    } finally {
-      await database.close();
-    }
+    });
     await stack.startBotAgain();
     await waitFor(() => thread.answers().some((a) => a.includes("a message from bob")), { what: "the thread to name bob's message", timeout: 15_000 });
     expect(thread.answers().at(-1)).toBe("The bot restarted while it was sending a message from bob to OpenCode, which may not have it: if the session does not answer it, send it again.");

@@ -223,6 +223,9 @@ export async function startStack(options: StackOptions = {}, shared?: OpencodeFi
       });
     },
 
+    /** Runs `read` on the bot's data opened here: while the bot is stopped, or runs as a process on Postgres. */
+    onData,
+
     /** The audit trail of a request: through the running in-process bot's store, else opened on its data. */
     audit: (requestId: string) => (bot.store ? bot.store.audit(requestId) : onData((database) => createApprovalStore(database).audit(requestId))),
 
