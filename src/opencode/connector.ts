@@ -22,8 +22,8 @@ export function createOpencodeConnector(deps: {
   onProgress?: (directory: string, payload: GlobalEvent["payload"]) => void;
   /** Every event's directory, as it comes (which server a directory is on). */
   onEvent?: (directory: string) => void;
-  /** Whether a directory the store knows is this server's; by default all are. */
-  ownsDirectory?: (directory: string) => Promise<boolean>;
+  /** Which of the directories the store knows are this server's; by default all are. */
+  ownedAmong?: (directories: string[]) => Promise<string[]>;
   /** Directories to re-read besides those seen in events and stored (this server's projects). */
   moreDirectories?: () => Promise<string[]>;
   /** After each (re)connect's re-read: what else should look again at this server (sessions started from chat). */
@@ -60,7 +60,7 @@ export function createOpencodeConnector(deps: {
 
   async function resync(info: { first: boolean; outage: boolean; periodic?: boolean }): Promise<void> {
     const stored = [...(await store.knownDirectories()), ...((await deps.moreDirectories?.()) ?? [])];
-    const owned = deps.ownsDirectory ? await filterAsync(stored, deps.ownsDirectory) : stored;
+    const owned = deps.ownedAmong ? await deps.ownedAmong(stored) : stored;
     const known = new Set([...directories, ...owned]);
     const goneReason = info.periodic
       ? "OpenCode no longer has this request, and no event said why"
@@ -121,9 +121,4 @@ export function createOpencodeConnector(deps: {
       return stream.state;
     },
   };
-}
-
-async function filterAsync<T>(items: T[], keep: (item: T) => Promise<boolean>): Promise<T[]> {
-  const kept = await Promise.all(items.map(keep));
-  return items.filter((_, i) => kept[i]);
 }

@@ -40,12 +40,15 @@ export function createOpencodeServers(deps: {
     return found;
   }
 
-  async function serverOf(directory: string): Promise<string> {
-    const fromEvents = seen.get(directory);
-    if (fromEvents) return fromEvents;
-    const project = (await deps.projects.listProjects()).find((p) => p.directory === directory && p.serverUrl);
-    return project?.serverUrl ?? deps.base.url;
+  /** The server of each directory, the projects read once for all of them. */
+  async function serversOf(directories: string[]): Promise<Map<string, string>> {
+    const projects = await deps.projects.listProjects();
+    return new Map(
+      directories.map((directory) => [directory, seen.get(directory) ?? projects.find((p) => p.directory === directory && p.serverUrl)?.serverUrl ?? deps.base.url]),
+    );
   }
+
+  const serverOf = async (directory: string): Promise<string> => (await serversOf([directory])).get(directory)!;
 
   /** The engine's OpenCode: each call goes to the server of the request's directory. */
   const api: OpencodeApi = {
@@ -59,9 +62,15 @@ export function createOpencodeServers(deps: {
 
   /** The directories the bot knows (requests, threads, projects) that are `url`'s. */
   async function directoriesOf(url: string): Promise<string[]> {
+    return directoriesByServer().then((byServer) => byServer.get(url) ?? []);
+  }
+
+  /** Every directory the bot knows (requests, threads, costs, projects, events), grouped by server. */
+  async function directoriesByServer(): Promise<Map<string, string[]>> {
     const known = [...new Set([...(await deps.store.knownDirectories()), ...(await deps.projects.listProjects()).map((p) => p.directory), ...seen.keys()])];
-    const owners = await Promise.all(known.map(serverOf));
-    return known.filter((_, i) => owners[i] === url);
+    const byServer = new Map<string, string[]>();
+    for (const [directory, url] of await serversOf(known)) byServer.set(url, [...(byServer.get(url) ?? []), directory]);
+    return byServer;
   }
 
   /** Starts following `url` (once); its stream starts at once if the servers are started. */
@@ -78,7 +87,7 @@ export function createOpencodeServers(deps: {
       silenceMs: deps.silenceMs,
       onEvent: (directory) => void seen.set(directory, url),
       onProgress: (directory, payload) => deps.onProgress?.(url, directory, payload),
-      ownsDirectory: async (directory) => (await serverOf(directory)) === url,
+      ownedAmong: async (directories) => [...(await serversOf(directories))].filter(([, server]) => server === url).map(([directory]) => directory),
       onConnectedResync: async () => deps.onConnected?.(url, await directoriesOf(url)),
       moreDirectories: async () => (await deps.projects.listProjects()).filter((p) => (p.serverUrl ?? deps.base.url) === url).map((p) => p.directory),
     });
@@ -112,11 +121,12 @@ export function createOpencodeServers(deps: {
     /** Every followed server: reachable, its version, its stream, what is pending and working in its directories. */
     async overview(): Promise<ServerOverview[]> {
       const pending = await deps.store.pendingRequests();
+      const byServer = await directoriesByServer();
+      const serverOfPending = await serversOf([...new Set(pending.map((r) => r.directory))]);
       return Promise.all(
         [...connectors].map(async ([url, connector]): Promise<ServerOverview> => {
-          const mine = await directoriesOf(url);
-          const ofMine = await Promise.all(pending.map(async (r) => (await serverOf(r.directory)) === url));
-          const waiting = pending.filter((_, i) => ofMine[i]);
+          const mine = byServer.get(url) ?? [];
+          const waiting = pending.filter((r) => serverOfPending.get(r.directory) === url);
           const counts = { approvals: waiting.filter((r) => r.permission !== QUESTION).length, questions: waiting.filter((r) => r.permission === QUESTION).length };
           try {
             const gateway = gatewayFor(url);
