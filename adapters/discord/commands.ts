@@ -14,6 +14,7 @@ import type { Command } from "../../src/core/commands.ts";
 import type { Logger } from "../../src/core/logger.ts";
 import type { CommandPort, CommandReply } from "../../src/core/ports.ts";
 import { discordNumbers } from "./limits.ts";
+import { actorOf } from "./interactions.ts";
 import { encodeRef } from "./refs.ts";
 import { stopPrefix } from "./render-progress.ts";
 
@@ -128,7 +129,7 @@ export function registerCommands(client: Client, deps: { commands: CommandPort; 
     if (option !== "project" && option !== "agent" && option !== "model") return void (await interaction.respond([]).catch(() => undefined));
     try {
       const values = await commands.suggest({
-        actor: { platform: "discord", userId: interaction.user.id, name: interaction.user.username },
+        actor: actorOf(interaction),
         channel: interaction.channelId,
         option,
         typed: String(focused.value),
@@ -145,7 +146,7 @@ export function registerCommands(client: Client, deps: { commands: CommandPort; 
   async function stop(interaction: ButtonInteraction): Promise<void> {
     try {
       await interaction.deferUpdate();
-      const actor = { platform: "discord" as const, userId: interaction.user.id, name: interaction.user.username, roles: roles(interaction) };
+      const actor = actorOf(interaction);
       let reply: CommandReply | undefined;
       try {
         reply = await commands.stop({ actor, sessionId: interaction.customId.slice(stopPrefix.length) });
@@ -165,7 +166,7 @@ export function registerCommands(client: Client, deps: { commands: CommandPort; 
       let reply: CommandReply;
       try {
         reply = await commands.run({
-          actor: { platform: "discord", userId: interaction.user.id, name: interaction.user.username, roles: roles(interaction) },
+          actor: actorOf(interaction),
           ...where(interaction),
           command: toCommand(interaction),
         });
@@ -185,13 +186,6 @@ function where(interaction: ChatInputCommandInteraction): { channel: string; thr
   const channel = interaction.channel;
   if (channel?.isThread()) return { channel: channel.parentId ?? channel.id, thread: encodeRef({ channel: channel.id, message: channel.id }) };
   return { channel: interaction.channelId };
-}
-
-/** The member's roles as `role:<id>`, as approver lists name them. */
-function roles(interaction: ChatInputCommandInteraction | ButtonInteraction): string[] {
-  const member = interaction.member;
-  const ids = !member ? [] : Array.isArray(member.roles) ? member.roles : [...member.roles.cache.keys()];
-  return ids.map((id) => `role:${id}`);
 }
 
 /** An autocomplete choice's name and value hold 100 characters. */

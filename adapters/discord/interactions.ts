@@ -1,4 +1,14 @@
-import { Events, MessageFlags, type ButtonInteraction, type Client, type Interaction, type ModalSubmitInteraction } from "discord.js";
+import {
+  Events,
+  MessageFlags,
+  type APIInteractionGuildMember,
+  type ButtonInteraction,
+  type Client,
+  type GuildMember,
+  type Interaction,
+  type ModalSubmitInteraction,
+  type User,
+} from "discord.js";
 import type { Logger } from "../../src/core/logger.ts";
 import type { Actor, Answer, CardAction, DecisionPort } from "../../src/core/ports.ts";
 import { encodeRef } from "./refs.ts";
@@ -26,7 +36,7 @@ export function registerInteractions(client: Client, deps: { logger: Logger; dec
     const parsed = parseButtonId(interaction.customId);
     if (!parsed) return;
     if (typeof parsed.action !== "string" || !mayOpenForm.has(parsed.action)) await interaction.deferUpdate();
-    await render(interaction, await decisions.click({ actor: actor(interaction), requestId: parsed.requestId, action: parsed.action, via: via(interaction) }));
+    await render(interaction, await decisions.click({ actor: actorOf(interaction), requestId: parsed.requestId, action: parsed.action, via: via(interaction) }));
   }
 
   async function submitted(interaction: ModalSubmitInteraction): Promise<void> {
@@ -35,7 +45,7 @@ export function registerInteractions(client: Client, deps: { logger: Logger; dec
     // Discord cannot keep a modal open with an error under a field: a refusal comes as an ephemeral reply.
     await interaction.deferUpdate();
     const values = formValues(interaction.fields.fields.values() as Iterable<{ customId: string; value?: string; values?: readonly string[] }>);
-    await render(interaction, await decisions.submit({ actor: actor(interaction), requestId: parsed.requestId, form: parsed.form, values, via: via(interaction) }));
+    await render(interaction, await decisions.submit({ actor: actorOf(interaction), requestId: parsed.requestId, form: parsed.form, values, via: via(interaction) }));
   }
 
   async function render(interaction: Answerable, answer: Answer): Promise<void> {
@@ -88,8 +98,11 @@ export function parseButtonId(customId: string): { action: CardAction; requestId
   return { action: match[1] as CardAction, requestId: match[2]! };
 }
 
-/** Who acted, with the roles the member holds at this moment as `role:<id>` (the form DISCORD_APPROVERS lists them in). */
-function actor(interaction: Answerable): Actor {
+/**
+ * Who acted (clicked, typed a command, wrote a message), with the roles the member holds at this
+ * moment as `role:<id>` (the form DISCORD_APPROVERS lists them in).
+ */
+export function actorOf(interaction: { user: User; member: GuildMember | APIInteractionGuildMember | null }): Actor {
   const member = interaction.member;
   const roleIds = !member ? [] : Array.isArray(member.roles) ? member.roles : [...member.roles.cache.keys()];
   return {

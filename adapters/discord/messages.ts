@@ -3,6 +3,7 @@ import { fit } from "../../src/core/limits.ts";
 import type { Logger } from "../../src/core/logger.ts";
 import type { CommandPort, PromptFile } from "../../src/core/ports.ts";
 import { discordNumbers } from "./limits.ts";
+import { actorOf } from "./interactions.ts";
 import { encodeRef } from "./refs.ts";
 
 /** Files bigger than this are not sent to OpenCode (the rest of the message still is). */
@@ -25,7 +26,7 @@ export function registerMessages(client: Client, deps: { commands: CommandPort; 
     const inThread = channel.isThread();
     try {
       const reply = await commands.message({
-        actor: { platform: "discord", userId: message.author.id, name: message.author.username, roles: [...(message.member?.roles.cache.keys() ?? [])].map((id) => `role:${id}`) },
+        actor: actorOf({ user: message.author, member: message.member }),
         channel: inThread ? (channel.parentId ?? channel.id) : channel.id,
         // A thread the bot started from its starter message has the starter's id (see openThread).
         ...(inThread ? { thread: encodeRef({ channel: channel.id, message: channel.id }) } : {}),
