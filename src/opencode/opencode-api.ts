@@ -81,6 +81,16 @@ export type OpencodeGateway = OpencodeApi & SessionApi & CostSource & {
 };
 
 export function createOpencodeGateway(server: OpencodeServer, client = createTimedClient(server)): OpencodeGateway {
+  /** The session as OpenCode has it, or undefined when it does not know it (404). */
+  async function session(directory: string, sessionId: string) {
+    try {
+      return await unwrap(`session ${sessionId}`, client.session.get({ sessionID: sessionId, directory }));
+    } catch (error) {
+      if (error instanceof NotFound) return undefined;
+      throw error;
+    }
+  }
+
   return {
     async replyPermission({ directory, requestId, reply, message }) {
       await unwrap(`permission ${requestId}`, client.permission.reply({ requestID: requestId, directory, reply, message }));
@@ -94,15 +104,7 @@ export function createOpencodeGateway(server: OpencodeServer, client = createTim
       await unwrap(`question ${requestId}`, client.question.reject({ requestID: requestId, directory }));
     },
 
-    async sessionTitle(directory, sessionId) {
-      try {
-        const session = await unwrap(`session ${sessionId}`, client.session.get({ sessionID: sessionId, directory }));
-        return session.title;
-      } catch (error) {
-        if (error instanceof NotFound) return undefined;
-        throw error;
-      }
-    },
+    sessionTitle: async (directory, sessionId) => (await session(directory, sessionId))?.title,
 
     async toolCall(directory, ref) {
       const message = await unwrap(
@@ -182,15 +184,7 @@ export function createOpencodeGateway(server: OpencodeServer, client = createTim
       });
     },
 
-    async sessionExists(directory, sessionId) {
-      try {
-        await unwrap(`session ${sessionId}`, client.session.get({ sessionID: sessionId, directory }));
-        return true;
-      } catch (error) {
-        if (error instanceof NotFound) return false;
-        throw error;
-      }
-    },
+    sessionExists: async (directory, sessionId) => (await session(directory, sessionId)) !== undefined,
 
     async sessionCost(directory, sessionId) {
       const messages = await unwrap(`GET /session/${sessionId}/message`, client.session.messages({ sessionID: sessionId, directory }));
