@@ -33,9 +33,9 @@ export async function onChatMessage(deps: ChatMessageDeps, message: ChatMessage)
   if (!(await deps.sessions.claimMessage(platform, message.message, { thread: message.thread, userName: message.actor.name }))) return undefined;
   const settle = (state: "sent" | "failed") => deps.sessions.settleMessage(platform, message.message, state);
   if (!owned) {
-    const told = message.text.trim() === "" ? "Mention me with what to do, e.g. “@opencode fix the failing test”." : await startSession(deps, message.actor, message.channel, { name: "run", prompt: message.text.trim() });
-    await settle(told.startsWith("Started") ? "sent" : "failed");
-    return told;
+    const start = message.text.trim() === "" ? { started: false, text: "Mention me with what to do, e.g. “@opencode fix the failing test”." } : await startSession(deps, message.actor, message.channel, { name: "run", prompt: message.text.trim() });
+    await settle(start.started ? "sent" : "failed");
+    return start.text;
   }
   if (owned.state === "gone") {
     await settle("failed");

@@ -36,7 +36,7 @@ export function createCommandRouter(deps: CommandRouterDeps): CommandPort {
           return { text: `${capitalize(command.problem)}. Usage: ${command.usage}` };
         case "run":
           if (command.prompt.trim() === "") return { text: `Give a prompt. Usage: ${USAGE.run}` };
-          return { text: await startSession(deps, actor, channel, command) };
+          return { text: (await startSession(deps, actor, channel, command)).text };
         case "sessions":
           return { text: await listSessions(deps, command.project) };
         case "status":

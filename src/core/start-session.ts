@@ -28,14 +28,18 @@ type Run = Extract<Command, { name: "run" }>;
 /** How many valid names an error lists before it says how many more there are. */
 const LISTED = 15;
 
+/** What starting said: `started` once the prompt went to OpenCode (or waits for an approver's OK). */
+export type StartResult = { started: boolean; text: string };
+const refused = (text: string): StartResult => ({ started: false, text });
+
 /**
  * `/opencode run`: checks the project, agent and model against OpenCode, creates the session, opens
  * its thread in the channel where the command was typed, records who owns it, and sends the prompt.
  * Resolves to what the caller alone is told.
  */
-export async function startSession(deps: StartSessionDeps, actor: Actor, channel: ChatRef, command: Run): Promise<string> {
+export async function startSession(deps: StartSessionDeps, actor: Actor, channel: ChatRef, command: Run): Promise<StartResult> {
   const project = await resolveProject(deps.projects, { platform: actor.platform, channel }, command.project);
-  if (!project) return noProject(deps.projects, command.project);
+  if (!project) return refused(await noProject(deps.projects, command.project));
   const serverUrl = project.serverUrl ?? deps.defaultServerUrl;
   const api = deps.sessionApiFor(serverUrl);
   const adapter = deps.adapters.find((candidate) => candidate.platform === actor.platform);
@@ -44,14 +48,14 @@ export async function startSession(deps: StartSessionDeps, actor: Actor, channel
   try {
     if (command.agent) {
       const agents = await api.agents(project.directory);
-      if (!agents.includes(command.agent)) return `There is no agent \`${command.agent}\` in \`${project.name}\`. Agents: ${listed(agents)}.`;
+      if (!agents.includes(command.agent)) return refused(`There is no agent \`${command.agent}\` in \`${project.name}\`. Agents: ${listed(agents)}.`);
     }
     if (command.model) {
       const models = await api.models(project.directory);
-      if (!models.includes(command.model)) return `There is no model \`${command.model}\` on ${serverUrl}. Models: ${listed(models)}.`;
+      if (!models.includes(command.model)) return refused(`There is no model \`${command.model}\` on ${serverUrl}. Models: ${listed(models)}.`);
     }
   } catch (error) {
-    if (error instanceof OpencodeUnavailable) return `The OpenCode server at ${serverUrl} did not answer, so nothing was started: ${error.message}`;
+    if (error instanceof OpencodeUnavailable) return refused(`The OpenCode server at ${serverUrl} did not answer, so nothing was started: ${error.message}`);
     throw error;
   }
 
@@ -60,7 +64,7 @@ export async function startSession(deps: StartSessionDeps, actor: Actor, channel
   try {
     sessionId = await api.createSession(project.directory, title);
   } catch (error) {
-    if (error instanceof OpencodeUnavailable) return `OpenCode did not create the session, so nothing was started: ${error.message}`;
+    if (error instanceof OpencodeUnavailable) return refused(`OpenCode did not create the session, so nothing was started: ${error.message}`);
     throw error;
   }
   const by = { platform: actor.platform, userId: actor.userId, name: actor.name };
@@ -85,15 +89,15 @@ export async function startSession(deps: StartSessionDeps, actor: Actor, channel
   const over = await deps.overBudget?.(project.name);
   if (over && deps.holdPrompt) {
     await deps.holdPrompt({ directory: project.directory, sessionId, prompt: command.prompt, reason: over, by: actor.name });
-    return `Started “${title}” in \`${project.name}\`, but the prompt waits for an approver's OK in the thread: ${over}.`;
+    return { started: true, text: `Started “${title}” in \`${project.name}\`, but the prompt waits for an approver's OK in the thread: ${over}.` };
   }
   try {
     await api.sendPrompt({ directory: project.directory, sessionId, text: command.prompt, agent: command.agent, model: command.model });
   } catch (error) {
     deps.logger.error({ err: error, sessionId }, "the first prompt was not taken");
-    return `The thread is open, but OpenCode did not take the prompt: ${(error as Error).message}. Reply in the thread to try again.`;
+    return refused(`The thread is open, but OpenCode did not take the prompt: ${(error as Error).message}. Reply in the thread to try again.`);
   }
-  return `Started “${title}” in \`${project.name}\`: its progress, approvals and answer are in the thread.`;
+  return { started: true, text: `Started “${title}” in \`${project.name}\`: its progress, approvals and answer are in the thread.` };
 }
 
 async function noProject(projects: ProjectStore, named?: string): Promise<string> {
