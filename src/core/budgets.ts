@@ -55,7 +55,7 @@ export function createBudgetWatch(deps: {
   const now = deps.now ?? (() => new Date());
 
   async function spentSince(project: string, from: Date): Promise<number> {
-    return (await deps.ledgerStore.entries({ from, to: new Date(now().getTime() + 1) }, project)).reduce((sum, e) => sum + e.cost, 0);
+    return deps.ledgerStore.costOf({ from, to: new Date(now().getTime() + 1) }, project);
   }
 
   /** The periods of a budget, with their words, starting now. */

@@ -29,6 +29,8 @@ export interface LedgerStore {
   record(entry: LedgerEntry): Promise<boolean>;
   /** Entries completed in [from, to), oldest first; of one project where given. */
   entries(range: { from: Date; to: Date }, projectName?: string): Promise<LedgerEntry[]>;
+  /** The cost of the entries completed in [from, to) of one project, summed by the database. */
+  costOf(range: { from: Date; to: Date }, projectName: string): Promise<number>;
   /** The newest completion recorded for a server, if any. */
   lastCompletedAt(serverUrl: string): Promise<Date | undefined>;
 }

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, lt } from "drizzle-orm";
+import { and, asc, desc, eq, gte, lt, sum } from "drizzle-orm";
 import type { LedgerEntry, LedgerStore } from "../core/ledger.ts";
 import type { ChatPlatform } from "../core/types.ts";
 import type { Database } from "./database.ts";
@@ -43,6 +43,14 @@ export function createLedgerStore(database: Database): LedgerStore {
         .where(and(gte(costLedger.completedAt, from), lt(costLedger.completedAt, to), projectName === undefined ? undefined : eq(costLedger.projectName, projectName)))
         .orderBy(asc(costLedger.completedAt));
       return rows.map(toEntry);
+    },
+
+    async costOf({ from, to }, projectName) {
+      const rows = await db
+        .select({ total: sum(costLedger.cost) })
+        .from(costLedger)
+        .where(and(gte(costLedger.completedAt, from), lt(costLedger.completedAt, to), eq(costLedger.projectName, projectName)));
+      return Number(rows[0]?.total ?? 0);
     },
 
     async lastCompletedAt(serverUrl) {
