@@ -41,12 +41,6 @@ export class Coalescer {
     }
   }
 
-  /** Forgets a key (its waiting update is dropped). */
-  forget(key: string): void {
-    clearTimeout(this.entries.get(key)?.timer);
-    this.entries.delete(key);
-  }
-
   private async run(key: string): Promise<void> {
     const entry = this.entries.get(key);
     const update = entry?.pending;

@@ -43,12 +43,6 @@ export function parsePeriod(text: string | undefined, tz: string, now: Date): Pe
   return { from, to, label: `${first} to ${last}` };
 }
 
-/** The same length of time just before `period`, for the change against it. */
-export function previousPeriod(period: Period): Period {
-  const length = period.to.getTime() - period.from.getTime();
-  return { from: new Date(period.from.getTime() - length), to: period.from, label: "the period before" };
-}
-
 /** 00:00 of a day in `tz`. */
 export function dayStart(isoDay: string, tz: string): TZDate {
   const [y, m, d] = isoDay.split("-").map(Number) as [number, number, number];
