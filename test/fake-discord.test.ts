@@ -504,6 +504,68 @@ describe("fake Discord with discord.js", () => {
     expect(files).toEqual([0, 0]);
   });
 
+  it("opens one DM channel per person for user.send() and createDM(), and takes their reply there", async () => {
+    const bob = { id: "200000000000000002", username: "bob" };
+    // bob is no guild member: the DM opens, but Discord refuses to deliver to him.
+    const fake = await fakeDiscord({ users: [alice, bob] });
+    const client = newClient(fake, [GatewayIntentBits.Guilds, GatewayIntentBits.DirectMessages]);
+    await client.login(fake.token);
+    await waitFor(() => client.isReady(), { what: "discord.js to emit ready", timeout: 5_000 });
+    const replies: Message[] = [];
+    client.on(Events.MessageCreate, (m) => void (m.author.id === alice.id && replies.push(m)));
+
+    const user = await client.users.fetch(alice.id);
+    const sent = await user.send("Approval needed: `rm -rf build`");
+    const dm = await user.createDM(true);
+    const buttons = await dm.send({ ...card("approve"), content: "Still waiting" });
+    fake.postAsUser(alice.id, dm.id, "ok, approving");
+
+    expect(fake.dmOf(alice.id)).toBe(dm.id);
+    expect(sent.channelId).toBe(dm.id);
+    expect([dm.type, dm.recipientId, sent.guildId]).toEqual([ChannelType.DM, alice.id, null]);
+    expect(fake.messages.filter((m) => m.channelId === dm.id).map((m) => [m.authorId, m.content])).toEqual([
+      [fake.bot.id, "Approval needed: `rm -rf build`"],
+      [fake.bot.id, "Still waiting"],
+      [alice.id, "ok, approving"],
+    ]);
+    expect(fake.message(buttons.id)?.components).toMatchObject([{ type: 1, components: [{ type: 2, custom_id: "approve" }] }]);
+    expect(fake.calls.filter((c) => c.route === "POST /users/@me/channels").map((c) => [c.status, c.body])).toEqual([[200, { recipient_id: alice.id }], [200, { recipient_id: alice.id }]]);
+    expect(fake.json.anyChannel(dm.id)).toEqual({ id: dm.id, type: 1, last_message_id: fake.messages.at(-1)!.id, flags: 0, recipients: [fake.json.user(alice.id)] });
+    // A DM carries its content without MessageContent, and no guild.
+    const reply = await waitFor(() => replies[0], { what: "alice's reply in the DM", timeout: 2_000 });
+    expect([reply.channelId, reply.content, reply.guildId]).toEqual([dm.id, "ok, approving", null]);
+
+    const bobDm = await (await client.users.fetch(bob.id)).createDM();
+    expect(fake.dmOf(bob.id)).toBe(bobDm.id);
+    expect(apiCode(await bobDm.send("hi").catch((e: unknown) => e))).toBe(50007);
+    const rest = new REST({ api: fake.apiUrl }).setToken(fake.token);
+    await expect(rest.post(Routes.userChannels(), { body: { recipient_id: "999999999999999999" } })).rejects.toMatchObject({ status: 400, code: 50033 });
+    await expect(rest.post(Routes.userChannels(), { body: {} })).rejects.toMatchObject({ status: 400, code: 50035 });
+    await expect(rest.post(Routes.threads(dm.id), { body: { name: "t", type: 11 } })).rejects.toMatchObject({ status: 400, code: 50003 });
+    expect(fake.dmOf("999999999999999999")).toBeUndefined();
+  });
+
+  it("lists guild members by ascending id after `after`, for guild.members.list(), only with GuildMembers on", async () => {
+    const bob = { id: "200000000000000002", username: "bob" };
+    const fake = await fakeDiscord({ users: [bob, alice], members: [{ user: bob.id }, { user: alice.id, roles: [approvers.id] }], privilegedIntents: ["MessageContent", "GuildMembers"] });
+    const { client } = await readyClient(fake);
+    const guild = client.guilds.cache.get(fake.guildId)!;
+
+    const all = await guild.members.list({ limit: 1000 });
+    const page = await guild.members.list({ limit: 1, after: alice.id });
+
+    expect([...all.keys()]).toEqual([alice.id, bob.id, fake.bot.id]);
+    expect(all.get(alice.id)!.roles.cache.has(approvers.id)).toBe(true);
+    expect(all.get(bob.id)!.user.username).toBe("bob");
+    expect([...page.keys()]).toEqual([bob.id]);
+    const rest = new REST({ api: fake.apiUrl }).setToken(fake.token);
+    expect(await rest.get(Routes.guildMembers(fake.guildId))).toEqual([fake.json.member(alice.id)]);
+    await expect(rest.get(Routes.guildMembers(fake.guildId), { query: new URLSearchParams({ limit: "1001" }) })).rejects.toMatchObject({ status: 400, code: 50035 });
+    await expect(rest.get(Routes.guildMembers("1"))).rejects.toMatchObject({ status: 404, code: 10004 });
+    const without = await fakeDiscord();
+    await expect(new REST({ api: without.apiUrl }).setToken(without.token).get(Routes.guildMembers(without.guildId))).rejects.toMatchObject({ status: 403, code: 50001 });
+  });
+
   it("answers routes it lacks with 404 and records them", async () => {
     const fake = await fakeDiscord();
     const rest = new REST({ api: fake.apiUrl }).setToken(fake.token);

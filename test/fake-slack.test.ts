@@ -239,6 +239,39 @@ describe("fake Slack Web API", () => {
     expect(await client.users.info({ user: alice.id })).toMatchObject({ user: { name: "alice", real_name: "Alice Liddell", profile: { real_name: "Alice Liddell" } } });
   });
 
+  it("opens one IM per person with conversations.open, where chat.postMessage lands, also when posted to the user id", async () => {
+    const bob = { id: "U0BOB", name: "bob" };
+    const fake = await startFakeSlack({ users: [{ id: alice.id, name: "alice" }, bob] });
+    cleanups.push(() => fake.close());
+    const client = new webApi.WebClient(fake.botToken, { slackApiUrl: fake.apiUrl, logger: quiet, retryConfig: { retries: 0 } });
+    const errorOf = (p: Promise<unknown>) => p.then(() => "ok", (e: { data?: { error?: string } }) => e.data?.error);
+    expect(fake.imOf(alice.id)).toBeUndefined();
+
+    const opened = await client.conversations.open({ users: alice.id });
+    const again = await client.conversations.open({ users: alice.id, return_im: true });
+    const im = opened.channel!.id!;
+    await client.chat.postMessage({ channel: im, text: "Approval needed" });
+    await client.chat.postMessage({ channel: alice.id, text: "Still waiting" });
+    const reply = fake.postAsUser({ user: alice.id, channel: im, text: "ok" });
+
+    expect(opened).toEqual({ ok: true, channel: { id: im }, response_metadata: expect.anything() });
+    expect(im).toMatch(/^D[A-Z0-9]+$/);
+    expect(fake.imOf(alice.id)).toBe(im);
+    expect(again).toMatchObject({ ok: true, no_op: true, already_open: true, channel: { id: im, is_im: true, user: alice.id } });
+    expect(fake.messages.filter((m) => m.channel === im).map((m) => [m.user, m.text])).toEqual([[fake.bot.userId, "Approval needed"], [fake.bot.userId, "Still waiting"], [alice.id, "ok"]]);
+    expect(reply.events[0]!.event).toMatchObject({ channel: im, channel_type: "im", user: alice.id });
+    expect(await client.conversations.history({ channel: im })).toMatchObject({ messages: [{ text: "ok" }, { text: "Still waiting" }, { text: "Approval needed" }] });
+    expect(await client.conversations.info({ channel: im })).toMatchObject({ channel: { id: im, is_im: true, user: alice.id } });
+    expect(await client.conversations.open({ channel: im })).toMatchObject({ channel: { id: im } });
+    const group = await client.conversations.open({ users: `${alice.id},${bob.id}` });
+    expect(group.channel!.id).toMatch(/^G[A-Z0-9]+$/);
+    expect((await client.conversations.open({ users: `${bob.id}, ${alice.id}` })).channel!.id).toBe(group.channel!.id);
+    expect(fake.imOf(bob.id)).toBeUndefined();
+    expect(await errorOf(client.conversations.open({ users: "U0NOBODY" }))).toBe("user_not_found");
+    expect(await errorOf(client.apiCall("conversations.open", {}))).toBe("users_list_not_supplied");
+    expect(await errorOf(client.conversations.open({ channel: "D0NOSUCHIM" }))).toBe("channel_not_found");
+  });
+
   it("accepts JSON bodies with a bearer token, as Slack does", async () => {
     const fake = await fakeSlack();
     const post = (body: object) =>

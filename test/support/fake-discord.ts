@@ -9,6 +9,9 @@
  * `fake.close()`: a client whose connection drops resumes.
  * Users act through test/support/discord-user-sim.ts (clicks, modal submits, slash commands, messages).
  * Application commands registered over REST are kept in `commands` and `guildCommands`.
+ * DMs: POST /users/@me/channels opens one DM channel (type 1) per person, found with `dmOf`; sending
+ * there needs the person to be a guild member (else 50007). GET /guilds/:guild/members answers only
+ * when `privilegedIntents` has GuildMembers (else 403 Missing Access), as Discord restricts it.
  */
 import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
@@ -23,7 +26,7 @@ export type Json = Record<string, unknown>;
 export type FakeDiscordUser = { id: string; username: string; global_name?: string | null; bot?: boolean };
 export type FakeRole = { id: string; name: string; permissions: string; position: number };
 export type FakeMember = { userId: string; roles: string[]; nick: string | null; joinedAt: string };
-/** A channel; threads (type 11/12) have `parentId` and `thread`. */
+/** A channel; threads (type 11/12) have `parentId` and `thread`, DMs (type 1) `recipientId` and no guild. */
 export type FakeChannel = {
   id: string;
   type: number;
@@ -31,6 +34,7 @@ export type FakeChannel = {
   parentId: string | null;
   position: number;
   thread?: { ownerId: string; starterMessageId?: string; archived: boolean; locked: boolean; autoArchiveDuration: number; createdAt: string; messageCount: number };
+  recipientId?: string;
   lastMessageId: string | null;
 };
 export type FakeAttachment = { id: string; filename: string; description?: string; contentType: string; size: number; data: Buffer; text: string; url: string };
@@ -161,6 +165,8 @@ const APP_PERMISSIONS = "2248473465835073";
 const EPHEMERAL = 64;
 const LOADING = 128;
 const HAS_THREAD = 32;
+/** GatewayIntentBits.DirectMessages: what a session needs to be sent DM messages. */
+const DIRECT_MESSAGES = 1 << 12;
 /** The callback types Discord accepts as the first answer, by interaction type. */
 const FIRST_ANSWERS: Record<FakeInteraction["type"], number[]> = { 2: [4, 5, 9], 3: [4, 5, 6, 7, 9], 4: [8], 5: [4, 5, 6, 7] };
 
@@ -234,6 +240,7 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}) {
     return String(roles.filter((r) => held.has(r.id)).reduce((all, r) => all | BigInt(r.permissions), 0n));
   };
   const channelJson = (c: FakeChannel): Json => {
+    if (c.recipientId) return { id: c.id, type: 1, last_message_id: c.lastMessageId, flags: 0, recipients: [userJson(c.recipientId)] };
     const base = { id: c.id, type: c.type, guild_id: guildId, name: c.name, position: c.position, parent_id: c.parentId, last_message_id: c.lastMessageId };
     const fixed = { permission_overwrites: [], nsfw: false, topic: null, rate_limit_per_user: 0, flags: 0 };
     const t = c.thread;
@@ -274,11 +281,15 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}) {
       ...(m.threadId && channels.has(m.threadId) ? { thread: channelJson(channels.get(m.threadId)!) } : {}),
     };
   };
-  /** A message as the gateway sends it to a session: guild_id, the author's member, content only with MessageContent. */
+  const isDm = (channel: string) => channels.get(channel)?.type === 1;
+  /** The intent a session needs to be sent a message's create, update and delete. */
+  const messageIntent = (m: FakeMessage) => (isDm(m.channelId) ? DIRECT_MESSAGES : Intents.GuildMessages);
+  /** A message as the gateway sends it to a session: guild_id, the author's member, content only with MessageContent (or in a DM). */
   const messageEvent = (m: FakeMessage): DispatchData => (intents) => {
-    const json: Json = { ...messageJson(m), guild_id: guildId, ...(members.has(m.authorId) ? { member: memberJson(m.authorId, false) } : {}) };
+    const dm = isDm(m.channelId);
+    const json: Json = { ...messageJson(m), ...(dm ? {} : { guild_id: guildId }), ...(!dm && members.has(m.authorId) ? { member: memberJson(m.authorId, false) } : {}) };
     const mentioned = (json.mentions as Json[]).some((u) => u.id === bot.id);
-    if (intents & Intents.MessageContent || m.authorId === bot.id || mentioned) return json;
+    if (intents & Intents.MessageContent || m.authorId === bot.id || mentioned || dm) return json;
     return { ...json, content: "", embeds: [], attachments: [], components: [] };
   };
   const readyJson = (): Json => ({
@@ -301,7 +312,7 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}) {
     // Without GuildMembers/GuildPresences, Discord lists only the bot's own member here.
     members: [memberJson(bot.id)],
     // Channels in GUILD_CREATE come without guild_id.
-    channels: [...channels.values()].filter((c) => !c.thread).map((c) => ({ ...channelJson(c), guild_id: undefined })),
+    channels: [...channels.values()].filter((c) => !c.thread && !c.recipientId).map((c) => ({ ...channelJson(c), guild_id: undefined })),
     threads: threads.filter((t) => !t.thread?.archived).map(channelJson),
   });
 
@@ -309,7 +320,7 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}) {
   const textChannel = (id: string | undefined) => {
     const c = id === undefined ? undefined : channels.get(id);
     if (!c) throw unknown("Channel", 10003);
-    if (c.type !== 0 && c.type !== 5 && c.type !== 11 && c.type !== 12) throw new ApiError(400, 50008, "Cannot send messages in a non-text channel");
+    if (c.type !== 0 && c.type !== 1 && c.type !== 5 && c.type !== 11 && c.type !== 12) throw new ApiError(400, 50008, "Cannot send messages in a non-text channel");
     return c;
   };
   const findMessage = (channel: string | undefined, id: string | undefined) => {
@@ -370,7 +381,7 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}) {
     if (m.flags & EPHEMERAL) return m;
     channel.lastMessageId = m.id;
     if (channel.thread) channel.thread.messageCount += 1;
-    gateway.dispatch("MESSAGE_CREATE", messageEvent(m), Intents.GuildMessages);
+    gateway.dispatch("MESSAGE_CREATE", messageEvent(m), messageIntent(m));
     return m;
   }
   function editMessage(m: FakeMessage, body: Json, uploads: Map<string, Upload>): FakeMessage {
@@ -378,15 +389,16 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}) {
     m.flags &= ~LOADING;
     m.editedAt = Date.now();
     m.history.push(snapshot(m));
-    if (!(m.flags & EPHEMERAL)) gateway.dispatch("MESSAGE_UPDATE", messageEvent(m), Intents.GuildMessages);
+    if (!(m.flags & EPHEMERAL)) gateway.dispatch("MESSAGE_UPDATE", messageEvent(m), messageIntent(m));
     return m;
   }
   function deleteMessage(m: FakeMessage): Reply {
     m.deleted = true;
-    if (!(m.flags & EPHEMERAL)) gateway.dispatch("MESSAGE_DELETE", { id: m.id, channel_id: m.channelId, guild_id: guildId }, Intents.GuildMessages);
+    if (!(m.flags & EPHEMERAL)) gateway.dispatch("MESSAGE_DELETE", { id: m.id, channel_id: m.channelId, ...(isDm(m.channelId) ? {} : { guild_id: guildId }) }, messageIntent(m));
     return { status: 204 };
   }
   function startThread(parent: FakeChannel, body: Json, starter?: FakeMessage): Reply {
+    if (parent.recipientId) throw new ApiError(400, 50003, "Cannot execute action on a DM channel");
     const name = typeof body.name === "string" ? body.name : "";
     if (name.length < 1 || name.length > 100) throw formError(["name"], "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.");
     if (starter?.threadId) throw new ApiError(400, 160004, "A thread has already been created for this message");
@@ -403,6 +415,29 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}) {
     }
     gateway.dispatch("THREAD_CREATE", { ...channelJson(thread), newly_created: true, member: { id, user_id: bot.id, join_timestamp: thread.thread!.createdAt, flags: 1 } }, Intents.Guilds);
     return { status: 201, body: channelJson(thread) };
+  }
+
+  /** The bot's DM channel with `userId`, opened on first use as Discord's Create DM does. */
+  const dmOf = (userId: string) => [...channels.values()].find((c) => c.recipientId === userId);
+  function openDm(body: Json): Reply {
+    if (typeof body.recipient_id !== "string") throw formError(["recipient_id"], "BASE_TYPE_REQUIRED", "This field is required");
+    const recipient = body.recipient_id;
+    if (!users.has(recipient)) throw new ApiError(400, 50033, "Invalid Recipient(s)");
+    if (!dmOf(recipient)) addChannel({ id: snowflake(), type: 1, name: "", parentId: null, recipientId: recipient });
+    return ok(channelJson(dmOf(recipient)!));
+  }
+  /** List Guild Members: needs GuildMembers switched on for the app; `limit` 1–1000 (default 1), ascending by user id after `after`. */
+  function listMembers(c: Ctx): Reply {
+    if (c.params.guild !== guildId) throw new ApiError(404, 10004, "Unknown Guild");
+    if (!(opts.privilegedIntents ?? ["MessageContent"]).includes("GuildMembers")) throw new ApiError(403, 50001, "Missing Access");
+    const limit = Number(c.query.get("limit") ?? 1);
+    if (!Number.isInteger(limit) || limit < 1) throw formError(["limit"], "NUMBER_TYPE_MIN", "int value should be greater than or equal to 1.");
+    if (limit > 1000) throw formError(["limit"], "NUMBER_TYPE_MAX", "int value should be less than or equal to 1000.");
+    const raw = c.query.get("after") || "0";
+    if (!/^\d+$/.test(raw)) throw formError(["after"], "NUMBER_TYPE_COERCE", `Value "${raw}" is not snowflake.`);
+    const after = BigInt(raw);
+    const ids = [...members.keys()].filter((id) => BigInt(id) > after).sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
+    return ok(ids.slice(0, limit).map((id) => memberJson(id)));
   }
 
   // ── interactions ─────────────────────────────────────────────────────────────────────────────────
@@ -561,7 +596,13 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}) {
     list = after ? list.slice(0, limit).reverse() : list.reverse().slice(0, limit);
     return ok(list.map((m) => messageJson(m)));
   });
-  route("POST", "/channels/:channel/messages", true, (c) => ({ status: 200, body: messageJson(createMessage(textChannel(c.params.channel), bot.id, c.body, c.uploads, { via: "rest" })) }));
+  route("POST", "/users/@me/channels", true, (c) => openDm(c.body));
+  route("POST", "/channels/:channel/messages", true, (c) => {
+    const ch = textChannel(c.params.channel);
+    // Discord lets a bot DM only people it shares a guild with.
+    if (ch.recipientId && !members.has(ch.recipientId)) throw new ApiError(403, 50007, "Cannot send messages to this user");
+    return { status: 200, body: messageJson(createMessage(ch, bot.id, c.body, c.uploads, { via: "rest" })) };
+  });
   route("GET", "/channels/:channel/messages/:message", true, (c) => ok(messageJson(findMessage(c.params.channel, c.params.message))));
   route("PATCH", "/channels/:channel/messages/:message", true, (c) => {
     const m = findMessage(c.params.channel, c.params.message);
@@ -572,6 +613,7 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}) {
   route("POST", "/channels/:channel/messages/:message/threads", true, (c) => startThread(textChannel(c.params.channel), c.body, findMessage(c.params.channel, c.params.message)));
   route("POST", "/channels/:channel/threads", true, (c) => startThread(textChannel(c.params.channel), c.body));
   route("POST", "/channels/:channel/typing", true, (c) => (textChannel(c.params.channel), { status: 204 }));
+  route("GET", "/guilds/:guild/members", true, listMembers);
   route("GET", "/guilds/:guild/members/:user", true, (c) => {
     if (c.params.guild !== guildId) throw new ApiError(404, 10004, "Unknown Guild");
     return ok(memberJson(c.params.user ?? ""));
@@ -717,6 +759,8 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}) {
       appPermissions: APP_PERMISSIONS,
     },
     message: (id: string) => messages.find((m) => m.id === id),
+    /** The id of the bot's DM channel with `userId`, once the bot has opened it (POST /users/@me/channels). */
+    dmOf: (userId: string) => dmOf(userId)?.id,
     snowflake,
     /** Registers an interaction Discord is about to send; the simulator builds and dispatches its payload. */
     registerInteraction(i: Omit<FakeInteraction, "id" | "token" | "createdAt">): FakeInteraction {

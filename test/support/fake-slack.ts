@@ -18,6 +18,9 @@
  * `retry`) through the delivery a user sim registers for its transport (`setEventDelivery`). The
  * bot's own posts and edits come back as events only while `echoBotMessages` is set.
  *
+ * DMs: conversations.open opens the bot's IM with a person (D…, the same each time; `imOf` finds it),
+ * or a group DM (G…) for several; chat.postMessage to a user id posts in that IM, as Slack does.
+ *
  * Files (people's attachments, the bot's uploads through files.getUploadURLExternal, the POST to
  * upload_url and files.completeUploadExternal, url_private) live in fake-slack-files.ts.
  */
@@ -158,12 +161,25 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}) {
   // ── state lookups ──────────────────────────────────────────────────────────────────────────────
   const message = (channel: string, ts: string) => messages.find((m) => m.channel === channel && m.ts === ts);
   const view = (id: string) => views.find((v) => v.id === id);
+  // The bot's IM with each person (user id → D id) and its group DMs (sorted user ids → G id), opened on first use.
+  const ims = new Map<string, string>();
+  const mpims = new Map<string, string>();
+  const imFor = (user: string) => {
+    const known = ims.get(user);
+    if (known) return known;
+    const id = slackId("D");
+    ims.set(user, id);
+    channels.set(id, { id, name: id.toLowerCase() });
+    return id;
+  };
+  const imUser = (channel: string) => [...ims].find(([, id]) => id === channel)?.[0];
   const resolveChannel = (raw: unknown): string | undefined => {
     if (typeof raw !== "string" || raw === "") return undefined;
     if (channels.has(raw)) return raw;
     const byName = [...channels.values()].find((c) => c.name === raw.replace(/^#/, ""));
     if (byName) return byName.id;
-    if (/^[UW][A-Z0-9]+$/.test(raw)) return `D${raw.slice(1)}`;
+    // Posting to a user id posts in the bot's IM with them.
+    if (/^[UW][A-Z0-9]+$/.test(raw)) return imFor(raw);
     if (!/^[CGD][A-Z0-9]+$/.test(raw)) return undefined;
     channels.set(raw, { id: raw, name: raw.toLowerCase() });
     return raw;
@@ -524,7 +540,30 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}) {
       const base = `https://${team.domain}.slack.com/archives/${channel}/p${m.ts.replace(".", "")}`;
       return { ok: true, channel, permalink: m.thread_ts && m.thread_ts !== m.ts ? `${base}?thread_ts=${m.thread_ts}&cid=${channel}` : base };
     },
+    // One user: the bot's IM with them; several (up to 8): a group DM. `channel` resumes one already open.
+    "conversations.open": (p) => {
+      const resume = str(p.channel);
+      if (resume) return imUser(resume) || [...mpims.values()].includes(resume) ? { ok: true, channel: { id: resume } } : fail("channel_not_found");
+      const ids = [...new Set(str(p.users).split(",").map((u) => u.trim()).filter(Boolean))];
+      if (!ids.length) return fail("users_list_not_supplied");
+      if (ids.length > 8) return fail("too_many_users");
+      if (ids.some((u) => !users.has(u))) return fail("user_not_found");
+      const key = [...ids].sort().join(",");
+      const already = ids.length === 1 ? ims.has(key) : mpims.has(key);
+      const opened = already ? { no_op: true, already_open: true } : {};
+      if (ids.length === 1) {
+        const id = imFor(key);
+        const returnIm = p.return_im === true || p.return_im === "true" || p.return_im === "1";
+        return { ok: true, ...opened, channel: returnIm ? imJson(id, key) : { id } };
+      }
+      const id = mpims.get(key) ?? slackId("G");
+      mpims.set(key, id);
+      if (!already) channels.set(id, { id, name: `mpdm-${[bot.name, ...ids.map((u) => users.get(u)!.name)].join("--")}-1`, is_private: true });
+      return { ok: true, ...opened, channel: { id } };
+    },
     "conversations.info": (p) => {
+      const user = imUser(str(p.channel));
+      if (user) return { ok: true, channel: imJson(str(p.channel), user) };
       const c = channels.get(str(p.channel));
       if (!c) return fail("channel_not_found");
       const isPrivate = c.is_private ?? false;
@@ -559,6 +598,10 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}) {
     };
   };
 
+  const imJson = (id: string, user: string): Json => ({
+    id, created: 1_700_000_000, is_archived: false, is_im: true, is_org_shared: false, context_team_id: team.id, updated: 1_700_000_000_000, user,
+    last_read: "0000000000.000000", latest: null, unread_count: 0, unread_count_display: 0, is_open: true, priority: 0,
+  });
   const userJson = (u: FakeUser): Json => {
     const real = u.real_name ?? u.name;
     const display = u.display_name ?? "";
@@ -719,6 +762,8 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}) {
     },
     user: (id: string) => users.get(id),
     channel: (id: string) => channels.get(id),
+    /** The id of the bot's IM with `userId` (D…), once conversations.open or a post to the user id opened it. */
+    imOf: (userId: string) => ims.get(userId),
     /** The next `times` calls of `method` answer HTTP 429 with `Retry-After: retryAfterSec`. */
     rateLimit(method: string, times: number, retryAfterSec: number) {
       rateLimits.set(method, { times, retryAfterSec });
