@@ -12,7 +12,9 @@ import { createAdminCheck } from "./core/projects.ts";
 import { createHttpServer, sendJson, type Route } from "./http-server.ts";
 import { createGateRoute } from "./gate-route.ts";
 import { createOpencodeServers } from "./opencode/servers.ts";
-import type { ChatAdapter } from "./core/ports.ts";
+import type { Actor, ChatAdapter } from "./core/ports.ts";
+import { createPolicyHolder } from "./core/policy/policy-holder.ts";
+import { createAlwaysRuleStore } from "./store/always-store.ts";
 import type { ApprovalStore } from "./core/store-port.ts";
 import { createApprovalStore } from "./store/approval-store.ts";
 import { openDatabase } from "./store/database.ts";
@@ -31,6 +33,8 @@ import { createBudgetAlerts } from "./store/budget-store.ts";
 export type Bot = {
   /** The port the HTTP server listens on (useful with PORT=0). */
   port: number;
+  /** Re-reads the policy file (SIGHUP); a broken file keeps the policy in force, and the log says why. */
+  reloadPolicy(): Promise<void>;
   /** The bot's own store, for reading the audit trail (PGlite allows one process on its files). */
   store: ApprovalStore;
   /** The cost ledger's store, for reading it the same way. */
@@ -41,6 +45,9 @@ export type Bot = {
 /** Builds and starts everything; the one place that wires store → engine → adapters → connector. */
 export async function startBot(config: Config, options: { silenceMs?: number } = {}): Promise<Bot> {
   const logger = pino({ level: config.logLevel, base: { service: "opencode-chatops" } });
+  // Before anything starts: a broken policy file stops the start, naming its line.
+  const policy = await createPolicyHolder(config.policyFile);
+  if (policy.file) logger.info({ file: policy.file, rules: policy.current()?.rules.length }, "policy loaded");
   const database = await openDatabase(config.database);
   const store = createApprovalStore(database);
   const projects = createProjectStore(database);
@@ -76,11 +83,14 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
       })
     : undefined;
   const adapters: ChatAdapter[] = [slack, discord].filter((adapter) => adapter !== undefined);
-  const engine = createApprovalEngine({ store, opencode: servers.api, adapters, approvers: config.approvers, logger });
+  const alwaysStore = createAlwaysRuleStore(database);
+  const engine = createApprovalEngine({ store, alwaysStore, opencode: servers.api, adapters, approvers: config.approvers, policy: policy.current, logger });
   servers.attach(engine);
   const ownedSessions = createOwnedSessionStore(database);
   const progress = createSessionProgress({ sessions: ownedSessions, adapters, sessionApiFor: gatewayFor, logger: logger.child({ component: "progress" }) });
-  const mayDecide = createApproverCheck(config.approvers, adapters);
+  // Outside a request (commands), the policy's default approvers stand in for the platform lists, as on cards.
+  const approverCheck = createApproverCheck(config.approvers, adapters);
+  const mayDecide = (actor: Actor) => approverCheck(actor, policy.current()?.defaults.approvers);
   const ledgerStore = createLedgerStore(database);
   const ledger = createLedger({ store: ledgerStore, sessions: ownedSessions, projects, sourceFor: gatewayFor, logger: logger.child({ component: "ledger" }) });
   const digestTargets = [
@@ -130,6 +140,8 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
     stoppedBy: progress.stoppedBy,
     overBudget: (project) => budgets.overBudget(project),
     holdPrompt: (hold) => engine.holdPrompt(hold),
+    policy,
+    alwaysRules: alwaysStore,
   });
 
   const routes: Record<string, Route> = {
@@ -153,6 +165,7 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
   await once(server, "listening");
   engine.onHeldDecided((record) => releaseHeld({ sessions: ownedSessions, sessionApiFor: gatewayFor, adapters }, record));
   await servers.start();
+  await engine.start();
   await digest.start();
   const telling = tellUnsettled({ sessions: ownedSessions, adapters }).catch((error: unknown) => logger.warn({ err: error }, "could not tell of messages left unsent by a restart"));
   const port = (server.address() as AddressInfo).port;
@@ -161,6 +174,11 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
 
   return {
     port,
+    async reloadPolicy() {
+      const result = await policy.reload();
+      if (result.ok) logger.info({ file: result.policy.file, rules: result.policy.rules.length }, "policy reloaded");
+      else logger.error({ error: result.error }, "the policy file was not reloaded; the policy in force stays");
+    },
     store,
     ledgerStore,
     async stop() {

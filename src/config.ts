@@ -1,4 +1,5 @@
 import { Cron } from "croner";
+import { existsSync } from "node:fs";
 import { z } from "zod";
 import type { ApproverLists } from "./core/approvers.ts";
 import { parseBudgets, type Budget } from "./core/budgets.ts";
@@ -70,6 +71,11 @@ const schema = z
       },
       { message: "COST_BUDGETS must list <project>:daily=<dollars>[:monthly=<dollars>] entries, comma-separated" },
     ),
+    POLICY_FILE: optionalString,
+    REDACT_AUDIT: z.preprocess(
+      (value) => (typeof value === "string" && value.trim() === "" ? undefined : value),
+      z.enum(["0", "1", "true", "false"], { message: "REDACT_AUDIT must be 1 or 0" }).optional(),
+    ),
     DIGEST_TZ: z.preprocess(
       (value) => (typeof value === "string" && value.trim() === "" ? undefined : value),
       z.string().refine(validTimeZone, { message: "DIGEST_TZ must be an IANA time zone, like Europe/Paris" }).default("UTC"),
@@ -124,8 +130,15 @@ export type Config = {
   digest: { slackChannel?: string; discordChannel?: string; cron: string; timeZone: string };
   /** Per-project daily and monthly budgets in US dollars (COST_BUDGETS). */
   budgets: Budget[];
+  /** The team's policy file (POLICY_FILE, else ./chatops.policy.yaml where it exists); none: the approver lists alone. */
+  policyFile?: string;
+  /** REDACT_AUDIT=1: the audit keeps commands and arguments with their secrets masked too. */
+  redactAudit: boolean;
   chatopsToken?: string;
 };
+
+/** The policy file read when POLICY_FILE is unset, if it exists in the working directory. */
+export const DEFAULT_POLICY_FILE = "chatops.policy.yaml";
 
 export class ConfigError extends Error {
   readonly code = "CONFIG_INVALID";
@@ -172,6 +185,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     admins: list(e.CHATOPS_ADMINS),
     budgets: parseBudgets(e.COST_BUDGETS),
     digest: { slackChannel: e.DIGEST_CHANNEL, discordChannel: e.DISCORD_DIGEST_CHANNEL, cron: e.DIGEST_CRON.trim(), timeZone: e.DIGEST_TZ },
+    policyFile: e.POLICY_FILE ?? (existsSync(DEFAULT_POLICY_FILE) ? DEFAULT_POLICY_FILE : undefined),
+    redactAudit: e.REDACT_AUDIT === "1" || e.REDACT_AUDIT === "true",
     chatopsToken: e.CHATOPS_TOKEN,
   };
 }

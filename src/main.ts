@@ -1,5 +1,6 @@
 import { startBot } from "./bot.ts";
 import { ConfigError, loadConfig } from "./config.ts";
+import { PolicyError } from "./core/policy/policy-file.ts";
 
 try {
   const bot = await startBot(loadConfig());
@@ -15,8 +16,9 @@ try {
   };
   process.once("SIGTERM", () => shutdown("SIGTERM"));
   process.once("SIGINT", () => shutdown("SIGINT"));
+  process.on("SIGHUP", () => void bot.reloadPolicy());
 } catch (error) {
-  if (error instanceof ConfigError) {
+  if (error instanceof ConfigError || error instanceof PolicyError) {
     console.error(error.message);
     process.exit(1);
   }

@@ -1,5 +1,10 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.ts";
+import { policyFile } from "./support/policy-file.ts";
 
 const slack = { SLACK_BOT_TOKEN: "xoxb-1", SLACK_SIGNING_SECRET: "s", SLACK_CHANNEL: "C1" };
 const discord = { DISCORD_TOKEN: "token", DISCORD_CHANNEL: "222222222222222222" };
@@ -33,5 +38,20 @@ describe("config: Slack, Discord or both", () => {
     expect(config.approvers).toEqual({ slack: ["U1", "S2"], discord: ["111111111111111111", "role:444444444444444444"] });
     expect(loadConfig({ ...discord, DISCORD_APPROVERS: " " }).approvers.discord).toBeUndefined();
     expect(() => loadConfig({ ...discord, DISCORD_APPROVERS: "alice" })).toThrow(/DISCORD_APPROVERS must list user ids and role:<id> entries/);
+  });
+});
+
+describe("the policy file at start", () => {
+  it("a broken POLICY_FILE stops `npm start` with the file, line, column and field; none found means no policy", async () => {
+    const file = policyFile("defaults:\n  approvals: 2\nrules:\n  - name: slow\n    expires: soon\n");
+    const started = spawnSync(process.execPath, ["--import", "tsx", "src/main.ts"], {
+      env: { PATH: process.env.PATH, ...slack, POLICY_FILE: file, DATA_DIR: mkdtempSync(join(tmpdir(), "chatops-data-")), PORT: "0" },
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+    expect(started.status).toBe(1);
+    expect(started.stderr.trim()).toBe(`${file}:5:14: \`expires\` must be a duration like 90s, 10m, 2h or 1d`);
+    expect(loadConfig({ ...slack }).policyFile).toBeUndefined();
+    expect(loadConfig({ ...slack, POLICY_FILE: file }).policyFile).toBe(file);
   });
 });

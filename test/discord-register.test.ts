@@ -30,6 +30,6 @@ describe("npm run discord:register", () => {
     expect(stdout.trim()).toBe(`/opencode registered for guild ${discord.guildId}`);
     const [command] = discord.guildCommands;
     expect(command?.name).toBe("opencode");
-    expect(command?.options?.map((option) => option.name)).toEqual(["run", "project", "sessions", "status", "stop", "costs", "digest", "help"]);
+    expect(command?.options?.map((option) => option.name)).toEqual(["run", "project", "sessions", "status", "stop", "costs", "digest", "policy", "help"]);
   });
 });

@@ -4,6 +4,7 @@ import { slackLimits } from "../adapters/slack/limits.ts";
 import { createApprovalEngine, type ApprovalEngine } from "../src/core/approval-engine.ts";
 import type { OpencodeApi } from "../src/core/ports.ts";
 import type { ApprovalStore } from "../src/core/store-port.ts";
+import { createAlwaysRuleStore } from "../src/store/always-store.ts";
 import { createApprovalStore } from "../src/store/approval-store.ts";
 import { openPglite, type Database } from "../src/store/database.ts";
 import { discordLike } from "./support/limits.ts";
@@ -53,6 +54,7 @@ describe("one request, a card on every platform, one decision", () => {
     store = createApprovalStore(database);
     engine = createApprovalEngine({
       store,
+      alwaysStore: createAlwaysRuleStore(database),
       opencode: opencode.api,
       adapters: [slack.adapter, discord.adapter],
       approvers: { slack: ["S0LEADS"], discord: ["999"] },

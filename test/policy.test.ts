@@ -67,3 +67,22 @@ describe("a broken policy file", () => {
     expect(error("rules: [\n")).toMatch(/^team\.policy\.yaml:\d+:\d+: /);
   });
 });
+
+describe("commands with several parts", () => {
+  const at = (command: string) => evaluate(example, { directory: "/srv/web", tool: "bash", command }).rule?.name;
+
+  it("are allowed by a rule only when it covers every part, and never with a substitution in them", () => {
+    expect(at("ls -la && git status")).toBe("read-only");
+    expect(at("cat README.md | grep opencode")).toBe("read-only");
+    expect(at("ls; rm -rf /")).toBe("destructive");
+    expect(at("cat $(rm -rf ~)")).toBeUndefined();
+    expect(at("cat `whoami`")).toBeUndefined();
+    expect(at('grep "a;b" notes.txt')).toBe("read-only");
+  });
+
+  it("match a tightening rule on any one part", () => {
+    expect(at("cd build && rm -rf *")).toBe("destructive");
+    expect(at("git fetch || git push --force origin main")).toBe("destructive");
+    expect(at("make 2>&1 | tee log")).toBeUndefined();
+  });
+});

@@ -62,6 +62,27 @@ export const opencodeCommand: RESTPostAPIChatInputApplicationCommandsJSONBody = 
       options: [text("period", "today (default), yesterday, week, month or YYYY-MM-DD..YYYY-MM-DD"), text("project", "Only this project's", false, true)],
     },
     { type: Subcommand, name: "digest", description: "Post the cost digest of the period so far here" },
+    {
+      type: SubcommandGroup,
+      name: "policy",
+      description: "The team's approval policy",
+      options: [
+        { type: Subcommand, name: "show", description: "The rules in force" },
+        {
+          type: Subcommand,
+          name: "why",
+          description: "Which rule decides a command (or, with tool edit, a file) and what it requires",
+          options: [text("command", "The command or file", true), text("project", "A project or an absolute directory (default: this channel's)", false, true), text("tool", "bash (default), edit, webfetch, …")],
+        },
+        { type: Subcommand, name: "reload", description: "Read the policy file again" },
+        {
+          type: Subcommand,
+          name: "always",
+          description: "The Always rules in force, or revoke one",
+          options: [{ type: ApplicationCommandOptionType.Integer, name: "revoke", description: "The id of the rule to revoke", required: false, min_value: 1 }],
+        },
+      ],
+    },
     { type: Subcommand, name: "help", description: "What /opencode can do" },
   ],
 };
@@ -84,6 +105,22 @@ export function toCommand(interaction: ChatInputCommandInteraction): Command {
         return { name: "project.remove", project: options.getString("name", true) };
       case "default":
         return { name: "project.default", project: options.getString("name", true) };
+    }
+  }
+  if (group === "policy") {
+    switch (sub) {
+      case "show":
+        return { name: "policy.show" };
+      case "why": {
+        const flags = Object.fromEntries(Object.entries({ project: optional("project"), tool: optional("tool") }).filter(([, value]) => value !== undefined));
+        return { name: "policy.why", command: options.getString("command", true), ...flags };
+      }
+      case "reload":
+        return { name: "policy.reload" };
+      case "always": {
+        const revoke = options.getInteger("revoke") ?? undefined;
+        return { name: "policy.always", ...(revoke ? { revoke } : {}) };
+      }
     }
   }
   switch (sub) {

@@ -4,6 +4,7 @@ import type { Config } from "../../src/config.ts";
 import type { Logger } from "../../src/core/logger.ts";
 import type { ChatAdapter, ChatStatus } from "../../src/core/ports.ts";
 import { registerCommands } from "./commands.ts";
+import { createDiscordEscalation } from "./escalation.ts";
 import { registerInteractions } from "./interactions.ts";
 import { registerMessages } from "./messages.ts";
 import { discordLimits } from "./limits.ts";
@@ -67,8 +68,12 @@ export function createDiscordAdapter(options: { config: DiscordConfig; logger: L
     return encodeRef({ channel: thread.id, message: message.id });
   }
 
+  const escalation = createDiscordEscalation(client, sendable);
+
   return {
     platform: "discord",
+    nameOf: escalation.nameOf,
+    escalate: escalation.escalate,
     limits: discordLimits,
     status: () => status,
 

@@ -9,6 +9,7 @@ import { registerMessages } from "./messages.ts";
 import { slackLimits } from "./limits.ts";
 import { createRateLimitedApi } from "./rate-limited-api.ts";
 import { decodeRef, encodeRef } from "./refs.ts";
+import { createSlackEscalation } from "./escalation.ts";
 import { escapeMrkdwn, renderCard, renderThreadParent } from "./render.ts";
 import { renderProgress } from "./render-progress.ts";
 
@@ -61,6 +62,17 @@ export function createSlackAdapter(options: { config: SlackConfig; logger: Logge
       app.client.chat.update({ channel: message.channel, ts: message.ts, text: rendered.text, blocks: rendered.blocks as never }),
     );
   }
+
+  /** A user group's members, each group read at most once a minute. */
+  async function membersOf(group: string): Promise<Set<string>> {
+    const cached = groups.get(group);
+    if (cached && Date.now() - cached.at < GROUP_CACHE_MS) return cached.members;
+    const result = await api.call("usergroups.users.list", undefined, () => app.client.usergroups.users.list({ usergroup: group }));
+    const members = new Set(result.users ?? []);
+    groups.set(group, { members, at: Date.now() });
+    return members;
+  }
+  const escalation = createSlackEscalation({ api, client: app.client, membersOf, postInThread });
 
   app.error(async (error) => {
     logger.error({ err: error }, "Slack handler failed");
@@ -159,12 +171,10 @@ export function createSlackAdapter(options: { config: SlackConfig; logger: Logge
     /** User groups (S…) through usergroups.users.list, each cached for a minute; user ids are never groups. */
     async isMember(group, userId) {
       if (!group.startsWith("S")) return false;
-      const cached = groups.get(group);
-      if (cached && Date.now() - cached.at < GROUP_CACHE_MS) return cached.members.has(userId);
-      const result = await api.call("usergroups.users.list", undefined, () => app.client.usergroups.users.list({ usergroup: group }));
-      const members = new Set(result.users ?? []);
-      groups.set(group, { members, at: Date.now() });
-      return members.has(userId);
+      return (await membersOf(group)).has(userId);
     },
+
+    nameOf: escalation.nameOf,
+    escalate: escalation.escalate,
   };
 }

@@ -1,16 +1,19 @@
 import type { PermissionRequest, QuestionRequest } from "@opencode-ai/sdk/v2";
-import { AlwaysRules } from "./always-rules.ts";
+import { AlwaysRules, type AlwaysRuleStore } from "./always-rules.ts";
 import { ApprovalBus } from "./approval-events.ts";
 import { createApproverCheck, type ApproverLists } from "./approvers.ts";
 import { createCardPresenter } from "./card-presenter.ts";
 import { createDecider } from "./deciding.ts";
 import { createDecisionPort } from "./decision-port.ts";
 import { createFollower } from "./following.ts";
+import { createExpiry } from "./expiry.ts";
 import { createGateIntake } from "./gate-intake.ts";
 import type { GateAnswer, GateCall } from "./gate.ts";
 import { createIntake } from "./intake.ts";
 import { KeyedQueue } from "./keyed-queue.ts";
 import type { Logger } from "./logger.ts";
+import type { Policy } from "./policy/policy-file.ts";
+import { judge } from "./policy/request-policy.ts";
 import type { ChatAdapter, DecisionPort, OpencodeApi, PermissionReply } from "./ports.ts";
 import { createReconciler, type Listed } from "./reconcile.ts";
 import { createReplier } from "./replying.ts";
@@ -26,24 +29,29 @@ import { BUDGET, type PermissionRecord } from "./types.ts";
  */
 export function createApprovalEngine(deps: {
   store: ApprovalStore;
+  /** Where the Always rules given on approvals are kept. */
+  alwaysStore: AlwaysRuleStore;
   opencode: OpencodeApi;
   adapters: ChatAdapter[];
   approvers: ApproverLists;
+  /** The policy in force (none: no policy file, and the approver lists alone decide). */
+  policy?: () => Policy | undefined;
   logger: Logger;
   now?: () => Date;
 }) {
   const { store, opencode, adapters, logger } = deps;
   const now = deps.now ?? (() => new Date());
+  const policy = deps.policy ?? (() => undefined);
   const sessions = new KeyedQueue();
   const bus = new ApprovalBus(logger);
-  const alwaysRules = new AlwaysRules();
+  const alwaysRules = new AlwaysRules(deps.alwaysStore);
   const presenter = createCardPresenter({ store, opencode, adapters, bus, logger, now });
   const reply = createReplier({ store, opencode, logger, now });
   const decider = createDecider({ store, reply, bus, alwaysRules, now });
-  const intake = createIntake({ store, opencode, bus, decider, missingCards: presenter.missingCards, logger, now });
+  const intake = createIntake({ store, opencode, bus, decider, alwaysRules, missingCards: presenter.missingCards, policy, logger, now });
   const later = (sessionId: string, task: () => Promise<void>) =>
     void sessions.run(sessionId, task).catch((error: unknown) => logger.error({ err: error, sessionId }, "a queued task failed"));
-  const gates = createGateIntake({ store, bus, decider, alwaysRules, missingCards: presenter.missingCards, later, logger, now });
+  const gates = createGateIntake({ store, bus, decider, alwaysRules, missingCards: presenter.missingCards, later, policy, logger, now });
   const follower = createFollower({ store, bus, alwaysRules, logger, now });
   const reconcile = createReconciler({
     store,
@@ -55,6 +63,8 @@ export function createApprovalEngine(deps: {
     close: follower.close,
     missingCards: presenter.missingCards,
   });
+  const expiry = createExpiry({ store, decider, bus, adapters, inSession: (id, task) => sessions.run(id, task), logger, now });
+  bus.subscribe((event) => (event.type === "approval.requested" && event.record.expiresAt ? expiry.scheduled() : undefined));
   const decisions: DecisionPort = createDecisionPort({
     store,
     decider,
@@ -100,7 +110,10 @@ export function createApprovalEngine(deps: {
      * how it was decided.
      */
     async holdPrompt(hold: { directory: string; sessionId: string; prompt: string; reason: string; by: string; files?: unknown[] }): Promise<PermissionRecord> {
+      const askedAt = now();
+      const { policy: held } = judge(policy(), { directory: hold.directory, permission: BUDGET, metadata: {}, toolArgs: null, askedAt });
       const { record } = await store.addRequest({
+        policy: held,
         id: `bud_${randomUUID()}`,
         source: "budget",
         directory: hold.directory,
@@ -113,7 +126,7 @@ export function createApprovalEngine(deps: {
         messageId: null,
         toolName: null,
         toolArgs: null,
-        askedAt: now(),
+        askedAt,
       });
       await sessions.run(hold.sessionId, () => bus.publish({ type: "approval.requested", record }));
       return record;
@@ -127,8 +140,12 @@ export function createApprovalEngine(deps: {
     /** Resolves when every event handed to the engine so far has been handled (tests, shutdown). */
     idle: () => sessions.idle(),
 
-    /** Ends the plugin's long polls and lets queued events finish; the store may close after it resolves. */
+    /** Starts the expiry timers (what is due since the last run expires at once). */
+    start: () => expiry.start(),
+
+    /** Ends the plugin's long polls and the timers and lets queued events finish; the store may close after it resolves. */
     async stop(): Promise<void> {
+      await expiry.stop();
       await gates.stop();
       await sessions.idle();
     },

@@ -12,7 +12,9 @@ export type ApprovalEvent =
   /** Decided from chat or by the bot, with the reply to OpenCode sent or its failure recorded. */
   | { type: "approval.decided"; record: PermissionRecord; via?: PostedCard }
   /** Closed without a chat decision: OpenCode answered it, dropped it, or its session stopped. */
-  | { type: "approval.closed"; record: PermissionRecord };
+  | { type: "approval.closed"; record: PermissionRecord }
+  /** Still pending, with news for its cards: an approval towards several, an escalation. */
+  | { type: "approval.updated"; record: PermissionRecord; via?: PostedCard };
 
 type Handler = (event: ApprovalEvent) => void | Promise<void>;
 
@@ -32,7 +34,7 @@ export class ApprovalBus {
   }
 
   async publish(event: ApprovalEvent): Promise<void> {
-    if (event.type !== "approval.requested") this.settled.emit(event.record.id);
+    if (event.type === "approval.decided" || event.type === "approval.closed") this.settled.emit(event.record.id);
     await Promise.all(
       this.handlers.map(async (handler) => {
         try {

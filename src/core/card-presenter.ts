@@ -31,12 +31,14 @@ export function createCardPresenter(deps: {
         return refresh(event.record, event.via);
       case "approval.closed":
         return refresh(event.record);
+      case "approval.updated":
+        return refresh(event.record, event.via);
     }
   });
 
   /** Posts the request's card on each platform that has none yet; a session started from chat has cards on its own platform only. */
   async function post(record: PermissionRecord, recover: boolean): Promise<void> {
-    const owner = await store.sessionOwner(record.sessionId);
+    const owner = (await store.sessionOwner(record.sessionId))?.platform as ChatPlatform | undefined;
     owners.set(record.sessionId, owner);
     const targets = adapters.filter((adapter) => !cardOn(record, adapter) && (owner === undefined || adapter.platform === owner));
     await Promise.all(targets.map((adapter) => postOn(adapter, record, recover)));

@@ -4,7 +4,8 @@ import { originalCall } from "./edit-form.ts";
 import type { TextView } from "./form.ts";
 import { fit, type PlatformLimits } from "./limits.ts";
 import { questionsOf, quickOptions } from "./question-form.ts";
-import { QUESTION, type Decider, type PermissionRecord } from "./types.ts";
+import { requirementPhrases } from "./policy/describe.ts";
+import { QUESTION, type Choice, type Decider, type PermissionRecord } from "./types.ts";
 
 const toolTitles: Record<string, string> = {
   bash: "wants to run a command",
@@ -30,7 +31,10 @@ export function buildCard(record: PermissionRecord, limits: PlatformLimits, now:
   if (path) fields.push({ label: "File", value: path });
   if (record.always.length > 0) fields.push({ label: "Always allows", value: record.always.join(", ") });
   if (record.source === "plugin") fields.push({ label: "Edit", value: "exact edit available: OpenCode runs exactly what you approve" });
+  const rules = policyField(record);
+  if (rules) fields.push({ label: "Policy", value: rules });
   const pending = record.state === "pending";
+  const actions: Choice[] = record.policy?.allowAlways === false ? ["once", "reject", "edit"] : ["once", "always", "reject", "edit"];
   return {
     requestId: record.id,
     summary: `OpenCode ${toolTitles[record.permission] ?? `asks to use ${tool}`}${commandSummary(record)}`,
@@ -38,9 +42,39 @@ export function buildCard(record: PermissionRecord, limits: PlatformLimits, now:
     fields,
     body,
     reference: `Request ${record.id} · session ${record.sessionId}`,
-    actions: pending ? ["once", "always", "reject", "edit"] : [],
-    status: pending ? [] : statusLines(record, limits, now),
+    actions: pending ? actions : [],
+    status: pending ? pendingLines(record, limits) : statusLines(record, limits, now),
   };
+}
+
+/** What the policy asks of a request, in a line: its rule, approvals needed, who may not approve, when it expires. */
+function policyField(record: PermissionRecord): string | undefined {
+  const policy = record.policy;
+  if (!policy) return undefined;
+  const { expiresMs: _e, ...rest } = policy;
+  const parts = [policy.rule ? `rule “${policy.rule}”` : "defaults", ...requirementPhrases(rest, { requester: policy.requester?.name })];
+  if (record.expiresAt) {
+    const then = policy.onExpiry === "escalate" && !record.escalatedAt ? "escalated" : "rejected";
+    parts.push(`${then} if undecided by ${record.expiresAt.toISOString().slice(11, 16)} UTC`);
+  }
+  return parts.join(" · ");
+}
+
+/** A pending request's news: the approvals given so far where several are needed. */
+function pendingLines(record: PermissionRecord, limits: PlatformLimits): StatusLine[] {
+  const needed = record.policy?.approvals ?? 1;
+  if (needed <= 1 || record.votes.length === 0) return [];
+  const by = record.votes.map((vote) => vote.by);
+  const edit = record.votes.find((vote) => vote.choice === "edit");
+  const lines: StatusLine[] = [{ text: `${record.votes.length} of ${needed} approvals: {by}`, by, tone: "ok" }];
+  if (edit?.editedArgs) {
+    lines.push({
+      text: `${edit.by.name} edited the call; the approvals count for the edited call:`,
+      code: cut("diff", argsDiff(originalCall(record).args, edit.editedArgs), limits.cardBody)!.text,
+      tone: "ok",
+    });
+  }
+  return lines;
 }
 
 /** A prompt from chat held because its project is over budget: the budget is the reason, Approve once sends it. */
@@ -132,13 +166,15 @@ function questionCard(record: PermissionRecord, limits: PlatformLimits, now: Dat
 }
 
 function statusLines(record: PermissionRecord, limits: PlatformLimits, now: Date): StatusLine[] {
-  const by = record.decider ?? undefined;
+  // Decided by several approvals: each approver is named.
+  const approving = ["approved_once", "approved_always", "edited"].includes(record.state);
+  const by = approving && record.votes.length > 1 ? record.votes.map((vote) => vote.by) : (record.decider ?? undefined);
   const waited = formatWait((record.decidedAt ?? now).getTime() - record.askedAt.getTime());
   const lines: StatusLine[] = [];
   switch (record.state) {
     case "approved_once":
       lines.push(
-        record.linkedRequestId && by?.platform === "bot"
+        record.linkedRequestId && record.decider?.platform === "bot"
           ? { text: `Approved automatically: it is the edited call approved on request ${record.linkedRequestId}`, tone: "ok" }
           : { text: `Approved once by {by} after ${waited}`, by, tone: "ok" },
       );

@@ -10,10 +10,10 @@ export const choiceLabels: Record<Choice, string> = {
   dismiss: "Dismiss",
 };
 
-/** A piece of text a platform renders with its own mention syntax for `by`. */
+/** A piece of text a platform renders with its own mention syntax for `by` (several people: joined with commas). */
 export type StatusLine = {
   text: string;
-  by?: Decider;
+  by?: Decider | Decider[];
   tone: "ok" | "rejected" | "closed" | "warning";
   /** Preformatted text shown under the line (a diff), already cut to the platform's body limit. */
   code?: string;
@@ -55,7 +55,9 @@ export type ThreadParent = {
   note: string;
 };
 
-/** Replaces each `{by}` in a status line with the platform's mention of the decider. */
+/** Replaces each `{by}` in a status line with the platform's mention of the decider (or deciders). */
 export function renderStatus(line: StatusLine, mention: (decider: Decider) => string): string {
-  return line.by ? line.text.replaceAll("{by}", mention(line.by)) : line.text;
+  if (!line.by) return line.text;
+  const people = Array.isArray(line.by) ? line.by : [line.by];
+  return line.text.replaceAll("{by}", people.map(mention).join(", "));
 }

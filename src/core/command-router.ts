@@ -7,9 +7,10 @@ import { listSessions, statusReport, type SessionCommandDeps } from "./session-c
 import { stopSession, type StopSessionDeps } from "./stop-session.ts";
 import { suggest, type SuggestionDeps } from "./suggestions.ts";
 import { costsCommand, type CostDeps } from "./cost-commands.ts";
+import { runPolicyCommand, type PolicyCommandDeps } from "./policy-commands.ts";
 import type { ChatPlatform, ChatRef } from "./types.ts";
 
-export type CommandRouterDeps = ProjectCommandDeps & StartSessionDeps & StopSessionDeps & SessionCommandDeps & SuggestionDeps & CostDeps & {
+export type CommandRouterDeps = ProjectCommandDeps & StartSessionDeps & StopSessionDeps & SessionCommandDeps & SuggestionDeps & CostDeps & PolicyCommandDeps & {
   /** `/opencode digest`: posts the digest of the period so far into the channel; resolves to what the caller is told. */
   postDigestNow(platform: ChatPlatform, channel: ChatRef): Promise<string>;
 };
@@ -29,6 +30,7 @@ export function createCommandRouter(deps: CommandRouterDeps): CommandPort {
     },
     async run({ actor, channel, thread, command }: Invocation): Promise<CommandReply> {
       if (isProjectCommand(command)) return { text: await runProjectCommand(deps, actor, channel, command) };
+      if (isPolicyCommand(command)) return { text: await runPolicyCommand(deps, actor, channel, command) };
       switch (command.name) {
         case "help":
           return { text: `Usage: ${USAGE.help}` };
@@ -47,13 +49,11 @@ export function createCommandRouter(deps: CommandRouterDeps): CommandPort {
           return { text: await costsCommand(deps, actor.platform, command) };
         case "digest":
           return { text: await deps.postDigestNow(actor.platform, channel) };
-        case "unavailable":
-          return { text: `\`/opencode ${command.word}\` is not available in this version yet.` };
-
       }
     },
   };
 }
 
 const isProjectCommand = (command: Command): command is Extract<Command, { name: `project.${string}` }> => command.name.startsWith("project.");
+const isPolicyCommand = (command: Command): command is Extract<Command, { name: `policy.${string}` }> => command.name.startsWith("policy.");
 const capitalize = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);

@@ -15,22 +15,24 @@ export type Command =
   | { name: "stop" }
   | { name: "costs"; period?: string; project?: string }
   | { name: "digest" }
-  /** A command of a later release (costs, digest, policy): named, so it is not taken for a prompt. */
-  | { name: "unavailable"; word: string }
+  | { name: "policy.show" }
+  | { name: "policy.why"; command: string; project?: string; tool?: string }
+  | { name: "policy.reload" }
+  | { name: "policy.always"; revoke?: number }
   /** Words that do not make a command; `usage` says what would. */
   | { name: "invalid"; usage: string; problem: string };
 
 export const USAGE = {
-  help: "/opencode <prompt> · /opencode run [--project p] [--agent a] [--model provider/model] <prompt> · /opencode project add|list|remove|default · /opencode sessions [project] · /opencode status · /opencode stop · /opencode costs [period] [project] · /opencode digest",
+  help: "/opencode <prompt> · /opencode run [--project p] [--agent a] [--model provider/model] <prompt> · /opencode project add|list|remove|default · /opencode sessions [project] · /opencode status · /opencode stop · /opencode costs [period] [project] · /opencode digest · /opencode policy [why|reload|always]",
   costs: "/opencode costs [today|yesterday|week|month|<YYYY-MM-DD>..<YYYY-MM-DD>] [project]",
   run: "/opencode run [--project <name>] [--agent <agent>] [--model <provider>/<model>] <prompt>",
   projectAdd: "/opencode project add <name> <absolute path> [<opencode url>]",
   projectRemove: "/opencode project remove <name>",
   projectDefault: "/opencode project default <name>",
   project: "/opencode project add <name> <path> [<opencode url>] · /opencode project list · /opencode project remove <name> · /opencode project default <name>",
+  policy: "/opencode policy · /opencode policy why <command> [--project p] [--tool t] · /opencode policy reload · /opencode policy always [revoke <id>]",
+  policyWhy: "/opencode policy why <command or path> [--project <name or directory>] [--tool <bash|edit|…>]",
 } as const;
-
-const LATER = new Set(["policy"]);
 const PERIOD = /^(today|yesterday|week|month|\d{4}-\d{2}-\d{2}\.\.\d{4}-\d{2}-\d{2})$/;
 
 /** Reads the text after `/opencode` (Slack's slash command, or a mention's text) into a command. */
@@ -52,8 +54,9 @@ export function parseCommandText(text: string): Command {
       return rest.length > 0 ? invalid(`/opencode ${word}`, `${word} takes no arguments`) : { name: word };
     case "costs":
       return parseCosts(rest);
+    case "policy":
+      return parsePolicyCommand(tail);
   }
-  if (LATER.has(word)) return { name: "unavailable", word };
   return { name: "run", prompt: trimmed };
 }
 
@@ -73,6 +76,37 @@ function parseProject([sub, ...args]: string[]): Command {
     }
   }
   return invalid(USAGE.project, sub ? `there is no "project ${sub}"` : "say what to do with projects");
+}
+
+/** `policy`, `policy why <command> [--project p] [--tool t]` (flags anywhere), `policy reload`, `policy always [revoke <id>]`. */
+function parsePolicyCommand(text: string): Command {
+  const [sub = "", ...args] = text.split(/\s+/).filter(Boolean);
+  switch (sub) {
+    case "":
+      return { name: "policy.show" };
+    case "reload":
+      return args.length > 0 ? invalid(USAGE.policy, "reload takes no arguments") : { name: "policy.reload" };
+    case "always": {
+      if (args.length === 0) return { name: "policy.always" };
+      const id = Number(args[1]);
+      if (args[0] !== "revoke" || args.length !== 2 || !Number.isInteger(id) || id <= 0) return invalid(USAGE.policy, "say `always` alone to list the rules, or `always revoke <id>`");
+      return { name: "policy.always", revoke: id };
+    }
+    case "why": {
+      const flags: { project?: string; tool?: string } = {};
+      const rest = text
+        .slice(text.indexOf("why") + 3)
+        .replace(/(?:^|\s)--(project|tool)(?:=|\s+)(\S+)/g, (_all, flag: "project" | "tool", value: string) => {
+          flags[flag] = value;
+          return "";
+        })
+        .trim();
+      if (/(?:^|\s)--\S+/.test(rest)) return invalid(USAGE.policyWhy, `unknown option ${/--\S+/.exec(rest)![0]}`);
+      if (rest === "") return invalid(USAGE.policyWhy, "give the command (or, with --tool edit, the file) to check");
+      return { name: "policy.why", command: rest, ...flags };
+    }
+  }
+  return invalid(USAGE.policy, `there is no "policy ${sub}"`);
 }
 
 /** `costs [period] [project]`: a period word first if there is one. */

@@ -5,7 +5,12 @@ import { AlreadyDecided, InvalidInput } from "./errors.ts";
 import type { PermissionReply } from "./ports.ts";
 import type { Reply } from "./replying.ts";
 import type { ApprovalStore, DecideInput } from "./store-port.ts";
-import { QUESTION, type Choice, type Decider, type PermissionRecord, type PostedCard } from "./types.ts";
+import { botDecider, QUESTION, type Choice, type Decider, type PermissionRecord, type PostedCard, type Vote } from "./types.ts";
+
+/** Whether `choice` on `record` is an approval towards several rather than a decision. */
+export function needsVotes(record: PermissionRecord, choice: Choice): boolean {
+  return (record.policy?.approvals ?? 1) > 1 && (choice === "once" || choice === "always" || choice === "edit");
+}
 
 export type DecisionRequest = {
   choice: Choice;
@@ -19,6 +24,8 @@ export type DecisionRequest = {
 
 export type DecisionOutcome =
   | { kind: "decided"; record: PermissionRecord }
+  /** An approval towards several (N-of-M) was counted; `counted` false when this person had already given it. */
+  | { kind: "voted"; record: PermissionRecord; counted: boolean }
   | { kind: "already_decided"; record: PermissionRecord }
   | { kind: "reply_failed"; record: PermissionRecord; error: string };
 
@@ -96,9 +103,13 @@ export function createDecider(deps: { store: ApprovalStore; reply: Reply; bus: A
 
   /** Commits `input` and sends `plan`; throws AlreadyDecided when the request is no longer pending. */
   async function commit(input: DecideInput, plan: ReplyPlan, via?: PostedCard): Promise<DecisionOutcome> {
-    const decided = await store.decide(input);
+    return afterCommit(await store.decide(input), plan, via);
+  }
+
+  /** After a decision is committed: what it teaches (an Always rule), the one reply, then the cards. */
+  async function afterCommit(decided: PermissionRecord, plan: ReplyPlan, via?: PostedCard): Promise<DecisionOutcome> {
     if (decided.state === "approved_always" && decided.source === "opencode") {
-      alwaysRules.add(decided.directory, decided.permission, decided.always);
+      await alwaysRules.add(decided, decided.decider ?? botDecider, decided.decidedAt ?? deps.now());
     }
     const replied = await reply(decided, plan);
     await bus.publish({ type: "approval.decided", record: replied.record, via });
@@ -110,13 +121,41 @@ export function createDecider(deps: { store: ApprovalStore; reply: Reply; bus: A
   /** A person's choice on `record`, as read once when their click or form came in. */
   async function decide(record: PermissionRecord, request: DecisionRequest, via?: PostedCard): Promise<DecisionOutcome> {
     if (record.state !== "pending") return { kind: "already_decided", record };
-    const { input, reply: plan } = planDecision(record, request, deps.now());
     try {
+      if (needsVotes(record, request.choice)) return await vote(record, request, via);
+      const { input, reply: plan } = planDecision(record, request, deps.now());
       return await commit(input, plan, via);
     } catch (error) {
       if (!(error instanceof AlreadyDecided)) throw error;
       return { kind: "already_decided", record: (await store.getRequest(record.id)) ?? record };
     }
+  }
+
+  /**
+   * An approval towards a request that needs several: counted once per person; the one that
+   * completes the count decides, in the same transaction, with the least the approvals agree on
+   * (Always only when every approver chose it; an edit stands for the edited call).
+   */
+  async function vote(record: PermissionRecord, request: DecisionRequest, via?: PostedCard): Promise<DecisionOutcome> {
+    const at = deps.now();
+    const choice = request.choice as Vote["choice"];
+    const editedArgs = choice === "edit" ? (request.editedArgs ?? originalCall(record).args) : null;
+    let plan: ReplyPlan = { kind: "none" };
+    const needed = record.policy?.approvals ?? 1;
+    const result = await store.vote(record.id, { by: request.decider, choice, editedArgs, at }, (votes) => {
+      if (votes.length < needed) return undefined;
+      const edit = votes.find((v) => v.choice === "edit");
+      const final: Choice = edit ? "edit" : votes.every((v) => v.choice === "always") ? "always" : "once";
+      const names = votes.map((v) => v.by.name).join(", ");
+      const planned = planDecision(record, { choice: final, decider: request.decider, ...(edit?.editedArgs ? { editedArgs: edit.editedArgs } : {}) }, at);
+      plan = planned.reply;
+      return { ...planned.input, reason: `${votes.length} approvals: ${names}` };
+    });
+    if (!result.decided) {
+      await bus.publish({ type: "approval.updated", record: result.record, via });
+      return { kind: "voted", record: result.record, counted: result.counted };
+    }
+    return afterCommit(result.record, plan, via);
   }
 
   return { commit, decide };

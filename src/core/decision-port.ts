@@ -4,7 +4,7 @@ import { choiceApplies } from "./deciding.ts";
 import { InvalidInput } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import { notices, outcomeNotice } from "./notices.ts";
-import type { Actor, Answer, ChatAdapter, DecisionPort, Submission } from "./ports.ts";
+import type { Actor, Answer, CardAction, ChatAdapter, DecisionPort, Submission } from "./ports.ts";
 import { answerForOption } from "./question-form.ts";
 import { formFor, readForm } from "./request-forms.ts";
 import type { ApprovalStore } from "./store-port.ts";
@@ -18,7 +18,8 @@ export function createDecisionPort(deps: {
   store: ApprovalStore;
   decider: Decide;
   adapters: ChatAdapter[];
-  mayDecide: (actor: Actor) => Promise<boolean>;
+  /** Whether `actor` is an approver: by `approvers` (a policy's list) where given, else by the platform lists. */
+  mayDecide: (actor: Actor, approvers?: string[]) => Promise<boolean>;
   logger: Logger;
 }): DecisionPort {
   const { store, decider, logger } = deps;
@@ -37,6 +38,26 @@ export function createDecisionPort(deps: {
       logger.error({ err: error, requestId }, "reading a request failed");
       return notice(notices.notRecorded);
     }
+  }
+
+  /**
+   * Why `actor` may not make `choice` on `record`, if they may not: not an approver (of the rule),
+   * approving a session they started themselves where the rule forbids it, Always where not offered.
+   */
+  async function refusal(record: PermissionRecord, actor: Actor, choice: CardAction | Submission["form"]): Promise<string | undefined> {
+    const policy = record.policy;
+    if (!(await deps.mayDecide(actor, policy?.approvers))) {
+      logger.warn({ user: actor.userId, platform: actor.platform, requestId: record.id, rule: policy?.rule }, "a decision from a user who is not an approver");
+      return policy?.approvers ? notices.notApproverOfRule(policy.rule) : notices.notApprover;
+    }
+    if (!policy) return undefined;
+    const approves = choice === "once" || choice === "always" || choice === "edit";
+    const requester = policy.requester;
+    if (approves && !policy.selfApproval && requester && requester.platform === actor.platform && requester.userId === actor.userId) {
+      return notices.selfApproval(policy.rule);
+    }
+    if (choice === "always" && !policy.allowAlways) return notices.noAlways(policy.rule);
+    return undefined;
   }
 
   function decision(record: PermissionRecord, actor: Actor, request: Omit<DecisionRequest, "decider">, via?: string): Answer {
@@ -65,10 +86,8 @@ export function createDecisionPort(deps: {
       const record = found;
       const limits = limitsOf(actor);
       if (action === "view") return { kind: "view", view: fullBodyView(buildCard(record, limits)) };
-      if (!(await deps.mayDecide(actor))) {
-        logger.warn({ user: actor.userId, platform: actor.platform, requestId }, "click from a user who is not an approver");
-        return notice(notices.notApprover);
-      }
+      const refused = await refusal(record, actor, action);
+      if (refused) return notice(refused);
       if (record.state !== "pending") return notice(outcomeNotice({ kind: "already_decided", record })!);
       if (typeof action === "object") {
         let answers: string[][];
@@ -88,10 +107,11 @@ export function createDecisionPort(deps: {
     },
 
     async submit({ actor, requestId, form, values, via }) {
-      if (!(await deps.mayDecide(actor))) return notice(notices.notApprover);
       const found = await read(requestId);
       if ("kind" in found) return found;
       const record = found;
+      const refused = await refusal(record, actor, form);
+      if (refused) return notice(refused);
       try {
         return decision(record, actor, readForm(form, record, values), via);
       } catch (error) {

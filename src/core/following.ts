@@ -33,7 +33,7 @@ export function createFollower(deps: { store: ApprovalStore; bus: ApprovalBus; a
   async function replied(event: { requestID: string; reply: PermissionReply }): Promise<void> {
     const record = await store.getRequest(event.requestID);
     if (!record || record.state !== "pending") return;
-    if (event.reply === "always") deps.alwaysRules.add(record.directory, record.permission, record.always);
+    if (event.reply === "always") await deps.alwaysRules.add(record, opencodeDecider, deps.now());
     const since = new Date(deps.now().getTime() - CASCADE_WINDOW_MS);
     const reason = explainReply(record, event.reply, await store.recentlyDecided(record.sessionId, since));
     await close(record, "answered_elsewhere", reason, `answered_elsewhere:${event.reply}`);

@@ -1,10 +1,12 @@
-import type { AlwaysRules } from "./always-rules.ts";
+import { alwaysReason, type AlwaysRules } from "./always-rules.ts";
 import type { ApprovalBus } from "./approval-events.ts";
 import type { Decide } from "./deciding.ts";
 import { GATED_TOOLS, gateAnswer, gateMetadata, gatePermission, gateRequestId, type GateAnswer, type GateCall } from "./gate.ts";
 import type { Logger } from "./logger.ts";
+import type { Policy } from "./policy/policy-file.ts";
+import { denial, judge, ruleDecider } from "./policy/request-policy.ts";
 import type { ApprovalStore } from "./store-port.ts";
-import { botDecider, type PermissionRecord } from "./types.ts";
+import { botDecider, type Decider, type PermissionRecord } from "./types.ts";
 
 /** How often a long poll looks at the store anyway: a decision made by another bot process wakes no event here. */
 const POLL_TICK_MS = 1000;
@@ -22,10 +24,12 @@ export function createGateIntake(deps: {
   missingCards: (record: PermissionRecord) => boolean;
   /** Runs `task` after the current one in the session's queue, without waiting for it. */
   later: (sessionId: string, task: () => Promise<void>) => void;
+  /** The policy in force (none: no policy file). */
+  policy: () => Policy | undefined;
   logger: Logger;
   now: () => Date;
 }) {
-  const { store, bus, decider, logger } = deps;
+  const { store, bus, logger } = deps;
   const stopping = new AbortController();
   const polls = new Set<Promise<unknown>>();
 
@@ -46,29 +50,33 @@ export function createGateIntake(deps: {
       }
       return gateAnswer(existing);
     }
+    const asked = { directory: call.directory, permission: gatePermission(call.tool), metadata: gateMetadata(call.tool, call.args), toolArgs: call.args, askedAt: deps.now() };
+    const requester = await store.sessionOwner(call.sessionId);
+    const judgement = judge(deps.policy(), { ...asked, ...(requester ? { requester } : {}) });
     const { record, created } = await store.addRequest({
+      ...asked,
       id,
       source: "plugin",
-      directory: call.directory,
       sessionId: call.sessionId,
-      permission: gatePermission(call.tool),
       patterns: [],
       always: [],
-      metadata: gateMetadata(call.tool, call.args),
       callId: call.callId,
       messageId: null,
       toolName: call.tool,
-      toolArgs: call.args,
-      askedAt: deps.now(),
+      policy: judgement.policy,
+      expiresAt: judgement.expiresAt,
     });
     if (!created) return gateAnswer(record);
-    if (deps.alwaysRules.allows(call.directory, call.tool, call.args)) {
-      const outcome = await decider.commit(
-        { requestId: id, state: "approved_always", decider: botDecider, reason: "an “Always” rule given earlier in this directory covers it", at: deps.now() },
-        { kind: "none" },
-      );
-      return gateAnswer(outcome.record);
+    // Decided without a card: by a rule of the policy, or by an Always rule the policy lets stand.
+    const pass = async (state: "approved_once" | "approved_always" | "rejected", decider: Decider, reason: string) =>
+      gateAnswer((await deps.decider.commit({ requestId: id, state, decider, reason, at: deps.now() }, { kind: "none" })).record);
+    if (judgement.auto) {
+      const { allow, rule } = judgement.auto;
+      logger.info({ requestId: id, rule, allow }, "decided by the policy");
+      return pass(allow ? "approved_once" : "rejected", ruleDecider(rule), allow ? `the policy's rule “${rule}” allows it` : denial(judgement.auto));
     }
+    const always = judgement.policy?.allowAlways === false ? undefined : await deps.alwaysRules.covering(call.directory, call.tool, call.args);
+    if (always) return pass("approved_always", botDecider, alwaysReason(always));
     logger.info({ requestId: id, sessionId: call.sessionId, tool: call.tool }, "tool call held by the plugin");
     deps.later(call.sessionId, () => bus.publish({ type: "approval.requested", record }));
     return gateAnswer(record);

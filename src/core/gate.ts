@@ -41,12 +41,17 @@ export function gateAnswer(record: PermissionRecord): GateAnswer {
     case "edited":
       return { status: "allow", args: record.editedArgs ?? record.toolArgs ?? {} };
     case "rejected":
+      // A rule's denial is its reason, as the team wrote it for the agent.
+      if (record.decider?.platform === "policy" && record.reason) return { status: "reject", message: record.reason };
       return {
         status: "reject",
         message: record.reason
           ? `${by} rejected this call with the following feedback: ${record.reason}`
           : `${by} rejected this call. Nothing was run.`,
       };
+    case "expired":
+      if (record.decider?.platform === "policy" && record.reason) return { status: "reject", message: record.reason };
+      return { status: "reject", message: `opencode-chatops closed this request (${record.reason ?? record.state}). Nothing was run.` };
     default:
       return { status: "reject", message: `opencode-chatops closed this request (${record.reason ?? record.state}). Nothing was run.` };
   }

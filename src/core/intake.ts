@@ -1,10 +1,13 @@
 import type { PermissionRequest, QuestionRequest } from "@opencode-ai/sdk/v2";
+import { alwaysReason, type AlwaysRules } from "./always-rules.ts";
 import type { ApprovalBus } from "./approval-events.ts";
 import type { Decide } from "./deciding.ts";
 import { matchesPreapproval } from "./edit-form.ts";
 import { gateRequestId } from "./gate.ts";
 import type { Logger } from "./logger.ts";
 import type { OpencodeApi, PermissionReply } from "./ports.ts";
+import type { Policy } from "./policy/policy-file.ts";
+import { denial, judge, ruleDecider, type Judgement } from "./policy/request-policy.ts";
 import type { ApprovalStore } from "./store-port.ts";
 import { botDecider, QUESTION, type NewPermission, type PermissionRecord } from "./types.ts";
 
@@ -18,8 +21,11 @@ export function createIntake(deps: {
   opencode: OpencodeApi;
   bus: ApprovalBus;
   decider: Decide;
+  alwaysRules: AlwaysRules;
   /** Whether a pending request still lacks a card somewhere (its posting failed earlier). */
   missingCards: (record: PermissionRecord) => boolean;
+  /** The policy in force (none: no policy file). */
+  policy: () => Policy | undefined;
   logger: Logger;
   now: () => Date;
 }) {
@@ -35,10 +41,13 @@ export function createIntake(deps: {
     return true;
   }
 
-  /** Records a new request; undefined when another handler recorded it first. */
-  async function add(request: Omit<NewPermission, "askedAt">): Promise<PermissionRecord | undefined> {
-    const { record, created } = await store.addRequest({ ...request, askedAt: deps.now() });
-    return created ? record : undefined;
+  /** Records a new request with what the policy requires of it; undefined when another handler recorded it first. */
+  async function add(request: Omit<NewPermission, "askedAt">): Promise<{ record: PermissionRecord; judgement: Judgement } | undefined> {
+    const askedAt = deps.now();
+    const requester = await store.sessionOwner(request.sessionId);
+    const judgement = judge(deps.policy(), { ...request, askedAt, ...(requester ? { requester } : {}) });
+    const { record, created } = await store.addRequest({ ...request, askedAt, policy: judgement.policy, expiresAt: judgement.expiresAt });
+    return created ? { record, judgement } : undefined;
   }
 
   /** A `permission.asked`, live or found by a resync. */
@@ -52,18 +61,21 @@ export function createIntake(deps: {
             return undefined;
           })
       : undefined;
-    const created = await add({ ...fromPermission(directory, request), toolName: call?.tool ?? null, toolArgs: call?.args ?? null });
-    if (!created) return;
-    logger.info({ requestId: created.id, sessionId: created.sessionId, permission: created.permission }, "permission asked");
+    const added = await add({ ...fromPermission(directory, request), toolName: call?.tool ?? null, toolArgs: call?.args ?? null });
+    if (!added) return;
+    const created = added.record;
+    logger.info({ requestId: created.id, sessionId: created.sessionId, permission: created.permission, rule: created.policy?.rule }, "permission asked");
     if (await followGate(created)) return;
     if (await followPreapproval(created)) return;
+    if (await followPolicy(created, added.judgement)) return;
+    if (await followAlways(created)) return;
     await bus.publish({ type: "approval.requested", record: created });
   }
 
   /** A `question.asked`, live or found by a resync. */
   async function questionAsked(directory: string, question: QuestionRequest): Promise<void> {
     if (await seenBefore(question.id)) return;
-    const created = await add({
+    const added = await add({
       id: question.id,
       directory,
       sessionId: question.sessionID,
@@ -76,7 +88,8 @@ export function createIntake(deps: {
       toolName: "question",
       toolArgs: null,
     });
-    if (!created) return;
+    if (!added) return;
+    const created = added.record;
     logger.info({ requestId: created.id, sessionId: created.sessionId }, "question asked");
     await bus.publish({ type: "approval.requested", record: created });
   }
@@ -100,6 +113,41 @@ export function createIntake(deps: {
         at: deps.now(),
       },
       { kind: "permission", reply },
+    );
+    return true;
+  }
+
+  /** A rule that decides by itself (`auto: allow | deny`): answered at once, no card, the rule as the decider. */
+  async function followPolicy(asked: PermissionRecord, judgement: Judgement): Promise<boolean> {
+    const auto = judgement.auto;
+    if (!auto) return false;
+    logger.info({ requestId: asked.id, rule: auto.rule, allow: auto.allow }, "decided by the policy");
+    await decider.commit(
+      {
+        requestId: asked.id,
+        state: auto.allow ? "approved_once" : "rejected",
+        decider: ruleDecider(auto.rule),
+        reason: auto.allow ? `the policy's rule “${auto.rule}” allows it` : denial(auto),
+        at: deps.now(),
+      },
+      auto.allow ? { kind: "permission", reply: "once" } : { kind: "permission", reply: "reject", message: denial(auto) },
+    );
+    return true;
+  }
+
+  /**
+   * An ask that an Always rule kept by the bot covers: OpenCode forgot the rule (it restarted), the
+   * bot did not. Approved once, so that a revoked rule stops at the next ask; where the policy does
+   * not offer Always for this request, the rule does not apply.
+   */
+  async function followAlways(asked: PermissionRecord): Promise<boolean> {
+    if (asked.policy?.allowAlways === false) return false;
+    const args = { command: asked.metadata.command, filePath: asked.metadata.filepath ?? asked.toolArgs?.filePath };
+    const rule = await deps.alwaysRules.covering(asked.directory, asked.toolName ?? asked.permission, args);
+    if (!rule) return false;
+    await decider.commit(
+      { requestId: asked.id, state: "approved_once", decider: botDecider, reason: alwaysReason(rule), at: deps.now() },
+      { kind: "permission", reply: "once" },
     );
     return true;
   }

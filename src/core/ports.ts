@@ -47,6 +47,14 @@ export interface ChatAdapter {
   findCard?(thread: ChatRef, reference: string): Promise<ChatRef | undefined>;
   /** Whether `userId` belongs to the group `group` named in an approver list (a Slack user group). Optional. */
   isMember?(group: string, userId: string): Promise<boolean>;
+  /** The name people know an approver-list entry by (`@alice`, `@oncall`), for messages the agent reads. Optional. */
+  nameOf?(entry: string): Promise<string | undefined>;
+  /**
+   * An expiry escalated: posts `words.thread` in the thread, `{people}` replaced by mentions of
+   * `people` (approver-list entries of this platform: users, groups, roles), and sends each person
+   * (a group's or role's members) `words.direct` as a direct message. Optional: without it nothing is posted.
+   */
+  escalate?(thread: ChatRef, people: string[], words: { thread: string; direct: string }): Promise<void>;
 }
 
 /** A chat platform's connection: up, (re)connecting, or stopped. */

@@ -8,6 +8,7 @@ import type {
   Preapproval,
   RequestState,
   SessionThread,
+  Vote,
 } from "./types.ts";
 
 export type DecideInput = {
@@ -54,9 +55,26 @@ export interface ApprovalStore {
   /** Audit rows of decisions made in [from, to), oldest first (of one directory where given). */
   decisionsBetween(range: { from: Date; to: Date }, directory?: string): Promise<AuditEntry[]>;
   getThread(sessionId: string, platform: ChatPlatform): Promise<SessionThread | undefined>;
-  /** The platform a session was started from in chat (its cards go only there); undefined for one started elsewhere. */
-  sessionOwner(sessionId: string): Promise<ChatPlatform | undefined>;
+  /** Who started a session from chat, and on which platform (its cards go only there); undefined for one started elsewhere. */
+  sessionOwner(sessionId: string): Promise<Decider | undefined>;
+  /**
+   * Adds `vote` to a pending request needing several approvals, in one transaction that holds the
+   * request: a second vote by the same person changes nothing (`counted` false), an edit replaces
+   * the votes before it (they approved another call). `complete` is asked with every vote now
+   * given; when it returns a decision, that decision is made in the same transaction. Each counted
+   * vote appends an audit row. Throws AlreadyDecided when the request is no longer pending.
+   */
+  vote(requestId: string, vote: Vote, complete: (votes: Vote[]) => DecideInput | undefined): Promise<{ record: PermissionRecord; counted: boolean; decided: boolean }>;
   /** Stores a session's thread on a platform unless one is stored already; returns the stored one. */
   saveThread(thread: SessionThread): Promise<SessionThread>;
+  /** The earliest `expires_at` of a pending request, if any. */
+  nextExpiry(): Promise<Date | undefined>;
+  /** Pending requests whose `expires_at` is at or before `at`, earliest first. */
+  dueRequests(at: Date): Promise<PermissionRecord[]>;
+  /**
+   * Marks a due, pending, not yet escalated request escalated at `at`, expiring again at `expiresAt`,
+   * with an audit row; undefined when it is not (decided, escalated already: another process won).
+   */
+  escalate(requestId: string, at: Date, expiresAt: Date): Promise<PermissionRecord | undefined>;
   ping(): Promise<void>;
 }

@@ -35,7 +35,8 @@ export type ChatRef = string;
 export type PostedCard = { platform: ChatPlatform; ref: ChatRef };
 
 export type Decider = {
-  platform: ChatPlatform | "opencode" | "bot";
+  /** `policy`: a rule of the policy file decided (its name is the user). */
+  platform: ChatPlatform | "opencode" | "bot" | "policy";
   userId: string;
   name: string;
 };
@@ -70,14 +71,43 @@ export type PermissionRecord = {
   editedArgs: Record<string, unknown> | null;
   linkedRequestId: string | null;
   replyError: string | null;
+  /** What the policy required of it when it was asked; null when no policy file was in force. */
+  policy: RequestPolicy | null;
+  /** When it expires unless decided (the policy's `expires`, from when OpenCode asked). */
+  expiresAt: Date | null;
+  /** When its expiry was escalated (`on_expiry: escalate`), once. */
+  escalatedAt: Date | null;
+  /** Approvals given so far where more than one is needed. */
+  votes: Vote[];
   /** Its cards, one per platform it was posted on. */
   cards: PostedCard[];
 };
 
+/**
+ * What the team's policy asks of one request, fixed when it was asked (a reload applies to
+ * requests asked after it). `approvers` unset: the platform lists (SLACK_APPROVERS …) stand.
+ */
+export type RequestPolicy = {
+  /** The rule that matched; unset: the defaults. */
+  rule?: string;
+  approvers?: string[];
+  approvals: number;
+  selfApproval: boolean;
+  allowAlways: boolean;
+  expiresMs?: number;
+  onExpiry: "reject" | "escalate";
+  escalateTo?: string[];
+  /** Who started the session from chat: with `selfApproval` false, they may only reject. */
+  requester?: Decider;
+};
+
+/** One approver's approval towards a request that needs several. */
+export type Vote = { by: Decider; choice: "once" | "always" | "edit"; editedArgs: Record<string, unknown> | null; at: Date };
+
 export type NewPermission = Partial<Pick<PermissionRecord, "source">> & Pick<
   PermissionRecord,
   "id" | "directory" | "sessionId" | "permission" | "patterns" | "always" | "metadata" | "callId" | "messageId" | "toolName" | "toolArgs"
-> & { askedAt: Date };
+> & Partial<Pick<PermissionRecord, "policy" | "expiresAt">> & { askedAt: Date };
 
 /** The thread of one session on one platform. */
 export type SessionThread = { sessionId: string; platform: ChatPlatform; directory: string; title: string; ref: ChatRef };

@@ -1,9 +1,23 @@
-import { and, asc, desc, eq, gte, inArray, isNull, lt, ne } from "drizzle-orm";
+import { and, asc, desc, eq, gte, inArray, isNotNull, isNull, lt, lte, min, ne } from "drizzle-orm";
 import type { DecideInput, ApprovalStore } from "../core/store-port.ts";
 import { AlreadyDecided, NotFound } from "../core/errors.ts";
-import type { AuditEntry, ChatPlatform, PermissionRecord, RequestState, SessionThread } from "../core/types.ts";
+import type { AuditEntry, ChatPlatform, PermissionRecord, RequestState, SessionThread, Vote } from "../core/types.ts";
 import type { Database, Db } from "./database.ts";
-import { auditLog, cards, costLedger, ownedSessions, permissionRequests, preapprovals, threads, type AuditRow, type PermissionRow, type ThreadRow } from "./schema.ts";
+import {
+  approvalVotes,
+  auditLog,
+  cards,
+  costLedger,
+  ownedSessions,
+  permissionRequests,
+  preapprovals,
+  threads,
+  type AuditRow,
+  type NewAuditRow,
+  type PermissionRow,
+  type ThreadRow,
+  type VoteRow,
+} from "./schema.ts";
 
 /** The Drizzle implementation of the engine's store; the same code runs on PGlite and Postgres. */
 export function createApprovalStore(database: Database): ApprovalStore {
@@ -62,7 +76,7 @@ export function createApprovalStore(database: Database): ApprovalStore {
           .where(eq(permissionRequests.id, requestId))
           .returning();
         if (!row) throw new NotFound(`permission request ${requestId}`);
-        await tx.insert(auditLog).values({
+        await appendAudit(tx as unknown as Db, {
           ...auditBase(row),
           decision: "reply_failed",
           reason: error,
@@ -132,14 +146,87 @@ export function createApprovalStore(database: Database): ApprovalStore {
     getThread: (sessionId, platform) => findThread(db, sessionId, platform),
 
     async sessionOwner(sessionId) {
-      const rows = await db.select({ platform: ownedSessions.platform }).from(ownedSessions).where(eq(ownedSessions.sessionId, sessionId));
-      return rows[0]?.platform as ChatPlatform | undefined;
+      const [row] = await db.select().from(ownedSessions).where(eq(ownedSessions.sessionId, sessionId));
+      return row ? { platform: row.platform as ChatPlatform, userId: row.userId, name: row.userName } : undefined;
     },
+
+    vote: (requestId, vote, complete) =>
+      db.transaction(async (tx) => {
+        const t = tx as unknown as Db;
+        const [held] = await t.select().from(permissionRequests).where(eq(permissionRequests.id, requestId)).for("update");
+        if (!held) throw new NotFound(`permission request ${requestId}`);
+        if (held.state !== "pending") throw new AlreadyDecided(requestId, held.state);
+        const key = { requestId, platform: vote.by.platform, userId: vote.by.userId };
+        const mine = (await t.select().from(approvalVotes).where(eq(approvalVotes.requestId, requestId))).find(
+          (row) => row.platform === key.platform && row.userId === key.userId,
+        );
+        // The same person again counts once; only an edit (another call) changes what they approved.
+        const counted = !mine || (vote.choice === "edit" && JSON.stringify(mine.editedArgs) !== JSON.stringify(vote.editedArgs));
+        if (counted) {
+          if (vote.choice === "edit") await t.delete(approvalVotes).where(eq(approvalVotes.requestId, requestId));
+          await t.insert(approvalVotes).values({ ...key, userName: vote.by.name, choice: vote.choice, editedArgs: vote.editedArgs, votedAt: vote.at });
+        }
+        const votes = (await t.select().from(approvalVotes).where(eq(approvalVotes.requestId, requestId)).orderBy(asc(approvalVotes.votedAt))).map(toVote);
+        const decision = counted ? complete(votes) : undefined;
+        if (counted) {
+          await appendAudit(t, {
+            ...auditBase(held),
+            editedArgs: vote.editedArgs,
+            decision: vote.choice === "edit" ? "approval:edit" : `approval:${vote.choice}`,
+            reason: `${votes.length} of ${held.policy?.approvals ?? votes.length} approvals`,
+            deciderPlatform: vote.by.platform,
+            deciderUserId: vote.by.userId,
+            deciderName: vote.by.name,
+            decidedAt: vote.at,
+          });
+        }
+        if (decision) return { record: await decideIn(t, decision), counted, decided: true };
+        return { record: (await withCards(t, [held]))[0]!, counted, decided: false };
+      }),
 
     async saveThread(thread) {
       await db.insert(threads).values(thread).onConflictDoNothing();
       return (await findThread(db, thread.sessionId, thread.platform))!;
     },
+
+    async nextExpiry() {
+      const [row] = await db
+        .select({ at: min(permissionRequests.expiresAt) })
+        .from(permissionRequests)
+        .where(and(eq(permissionRequests.state, "pending"), isNotNull(permissionRequests.expiresAt)));
+      return row?.at ? new Date(row.at) : undefined;
+    },
+
+    async dueRequests(at) {
+      const rows = await db
+        .select()
+        .from(permissionRequests)
+        .where(and(eq(permissionRequests.state, "pending"), lte(permissionRequests.expiresAt, at)))
+        .orderBy(asc(permissionRequests.expiresAt));
+      return withCards(db, rows);
+    },
+
+    escalate: (requestId, at, expiresAt) =>
+      db.transaction(async (tx) => {
+        const t = tx as unknown as Db;
+        const [row] = await t
+          .update(permissionRequests)
+          .set({ escalatedAt: at, expiresAt })
+          .where(and(eq(permissionRequests.id, requestId), eq(permissionRequests.state, "pending"), isNull(permissionRequests.escalatedAt), lte(permissionRequests.expiresAt, at)))
+          .returning();
+        if (!row) return undefined;
+        const rule = row.policy?.rule ?? "defaults";
+        await appendAudit(t, {
+          ...auditBase(row),
+          decision: "escalated",
+          reason: `not decided in time; escalated to ${(row.policy?.escalateTo ?? []).join(", ")}`,
+          deciderPlatform: "policy",
+          deciderUserId: rule,
+          deciderName: rule,
+          decidedAt: at,
+        });
+        return (await withCards(t, [row]))[0];
+      }),
 
     ping: () => database.ping(),
   };
@@ -158,57 +245,74 @@ async function findThread(db: Db, sessionId: string, platform: ChatPlatform): Pr
   return row ? toThread(row) : undefined;
 }
 
-/** Records for `rows`, each with its cards, read in one more query. */
+/** Records for `rows`, each with its cards (and, where several approvals are needed, its votes), read in one or two more queries. */
 async function withCards(db: Db, rows: PermissionRow[]): Promise<PermissionRecord[]> {
   if (rows.length === 0) return [];
-  const posted = await db
-    .select()
-    .from(cards)
-    .where(inArray(cards.requestId, rows.map((row) => row.id)))
-    .orderBy(asc(cards.postedAt));
+  const ids = rows.map((row) => row.id);
+  const posted = await db.select().from(cards).where(inArray(cards.requestId, ids)).orderBy(asc(cards.postedAt));
+  const voting = rows.filter((row) => (row.policy?.approvals ?? 1) > 1).map((row) => row.id);
+  const votes = voting.length === 0 ? [] : await db.select().from(approvalVotes).where(inArray(approvalVotes.requestId, voting)).orderBy(asc(approvalVotes.votedAt));
   return rows.map((row) =>
     toRecord(
       row,
       posted.filter((card) => card.requestId === row.id).map((card) => ({ platform: card.platform as ChatPlatform, ref: card.ref })),
+      votes.filter((vote) => vote.requestId === row.id).map(toVote),
     ),
   );
 }
 
-async function decide(db: Db, input: DecideInput): Promise<PermissionRecord> {
-  return db.transaction(async (tx) => {
-    const [row] = await tx
-      .update(permissionRequests)
-      .set({
-        state: input.state,
-        decidedAt: input.at,
-        deciderPlatform: input.decider.platform,
-        deciderUserId: input.decider.userId,
-        deciderName: input.decider.name,
-        reason: input.reason ?? null,
-        editedArgs: input.editedArgs ?? null,
-        linkedRequestId: input.linkedRequestId ?? null,
-      })
-      .where(and(eq(permissionRequests.id, input.requestId), eq(permissionRequests.state, "pending")))
-      .returning();
-    if (!row) {
-      const existing = await findRequest(tx as unknown as Db, input.requestId);
-      if (!existing) throw new NotFound(`permission request ${input.requestId}`);
-      throw new AlreadyDecided(input.requestId, existing.state);
-    }
-    await tx.insert(auditLog).values({
-      ...auditBase(row),
-      editedArgs: input.editedArgs ?? null,
-      decision: input.decision ?? input.state,
-      reason: input.reason ?? null,
+function toVote(row: VoteRow): Vote {
+  return {
+    by: { platform: row.platform as ChatPlatform, userId: row.userId, name: row.userName },
+    choice: row.choice as Vote["choice"],
+    editedArgs: row.editedArgs,
+    at: row.votedAt,
+  };
+}
+
+function decide(db: Db, input: DecideInput): Promise<PermissionRecord> {
+  return db.transaction((tx) => decideIn(tx as unknown as Db, input));
+}
+
+/** The conditional update of a pending request and its audit row, inside the caller's transaction. */
+async function decideIn(tx: Db, input: DecideInput): Promise<PermissionRecord> {
+  const [row] = await tx
+    .update(permissionRequests)
+    .set({
+      state: input.state,
+      decidedAt: input.at,
       deciderPlatform: input.decider.platform,
       deciderUserId: input.decider.userId,
       deciderName: input.decider.name,
-      decidedAt: input.at,
+      reason: input.reason ?? null,
+      editedArgs: input.editedArgs ?? null,
       linkedRequestId: input.linkedRequestId ?? null,
-    });
-    if (input.preapproval) await tx.insert(preapprovals).values(input.preapproval);
-    return (await withCards(tx as unknown as Db, [row]))[0]!;
+    })
+    .where(and(eq(permissionRequests.id, input.requestId), eq(permissionRequests.state, "pending")))
+    .returning();
+  if (!row) {
+    const existing = await findRequest(tx, input.requestId);
+    if (!existing) throw new NotFound(`permission request ${input.requestId}`);
+    throw new AlreadyDecided(input.requestId, existing.state);
+  }
+  await appendAudit(tx, {
+    ...auditBase(row),
+    editedArgs: input.editedArgs ?? null,
+    decision: input.decision ?? input.state,
+    reason: input.reason ?? null,
+    deciderPlatform: input.decider.platform,
+    deciderUserId: input.decider.userId,
+    deciderName: input.decider.name,
+    decidedAt: input.at,
+    linkedRequestId: input.linkedRequestId ?? null,
   });
+  if (input.preapproval) await tx.insert(preapprovals).values(input.preapproval);
+  return (await withCards(tx, [row]))[0]!;
+}
+
+/** Appends one row to the audit log (append-only). */
+async function appendAudit(tx: Db, row: NewAuditRow): Promise<void> {
+  await tx.insert(auditLog).values(row);
 }
 
 function auditBase(row: PermissionRow) {
@@ -224,7 +328,7 @@ function auditBase(row: PermissionRow) {
   };
 }
 
-function toRecord(row: PermissionRow, posted: PermissionRecord["cards"]): PermissionRecord {
+function toRecord(row: PermissionRow, posted: PermissionRecord["cards"], votes: Vote[] = []): PermissionRecord {
   return {
     id: row.id,
     source: row.source === "plugin" || row.source === "budget" ? row.source : "opencode",
@@ -253,6 +357,10 @@ function toRecord(row: PermissionRow, posted: PermissionRecord["cards"]): Permis
     editedArgs: row.editedArgs,
     linkedRequestId: row.linkedRequestId,
     replyError: row.replyError,
+    policy: row.policy,
+    expiresAt: row.expiresAt,
+    escalatedAt: row.escalatedAt,
+    votes,
     cards: posted,
   };
 }

@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import type { RequestPolicy } from "../core/types.ts";
 import { bigint, bigserial, boolean, doublePrecision, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 
 /** One row per OpenCode permission request; `state` moves from `pending` exactly once. */
@@ -29,8 +30,36 @@ export const permissionRequests = pgTable(
     editedArgs: jsonb("edited_args").$type<Record<string, unknown>>(),
     linkedRequestId: text("linked_request_id"),
     replyError: text("reply_error"),
+    /** What the team's policy required of it when it was asked (null: no policy file was in force). */
+    policy: jsonb("policy").$type<RequestPolicy>(),
+    /** When it fails closed (or escalates) unless decided; the durable timer every bot process watches. */
+    expiresAt: timestamp("expires_at", { withTimezone: true }),
+    escalatedAt: timestamp("escalated_at", { withTimezone: true }),
   },
-  (t) => [index("permission_requests_state_idx").on(t.state), index("permission_requests_session_idx").on(t.sessionId)],
+  (t) => [
+    index("permission_requests_state_idx").on(t.state),
+    index("permission_requests_session_idx").on(t.sessionId),
+    index("permission_requests_expiry_idx").on(t.expiresAt),
+  ],
+);
+
+/**
+ * Approvals given towards a request that needs more than one (N-of-M): one row per approver, so a
+ * second click by the same person counts once. The request is decided when enough rows exist.
+ */
+export const approvalVotes = pgTable(
+  "approval_votes",
+  {
+    requestId: text("request_id").notNull(),
+    platform: text("platform").notNull(),
+    userId: text("user_id").notNull(),
+    userName: text("user_name").notNull(),
+    /** `once`, `always` or `edit` (with the edited arguments). */
+    choice: text("choice").notNull(),
+    editedArgs: jsonb("edited_args").$type<Record<string, unknown>>(),
+    votedAt: timestamp("voted_at", { withTimezone: true }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.requestId, t.platform, t.userId] })],
 );
 
 /** Append-only: a trigger (migration 0001) refuses UPDATE, DELETE and TRUNCATE. */
@@ -106,6 +135,29 @@ export const preapprovals = pgTable(
     index("preapprovals_session_idx").on(t.sessionId),
     uniqueIndex("preapprovals_source_idx").on(t.sourceRequestId),
   ],
+);
+
+/**
+ * "Always" rules given from chat or in OpenCode, per directory and permission: the bot lets calls
+ * they cover through its gate, and answers OpenCode's asks they cover after OpenCode forgot them
+ * (a restart). Revoked rows stay, for the record.
+ */
+export const alwaysRules = pgTable(
+  "always_rules",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    directory: text("directory").notNull(),
+    permission: text("permission").notNull(),
+    pattern: text("pattern").notNull(),
+    requestId: text("request_id").notNull(),
+    byPlatform: text("by_platform").notNull(),
+    byUserId: text("by_user_id").notNull(),
+    byName: text("by_name").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
+    revokedAt: timestamp("revoked_at", { withTimezone: true }),
+    revokedBy: text("revoked_by"),
+  },
+  (t) => [index("always_rules_scope_idx").on(t.directory, t.permission)],
 );
 
 /** The directories the bot may start work in, by name; `server_url` null means OPENCODE_URL. */
@@ -234,6 +286,8 @@ export const budgetAlerts = pgTable(
 export type PermissionRow = typeof permissionRequests.$inferSelect;
 export type AuditRow = typeof auditLog.$inferSelect;
 export type NewAuditRow = typeof auditLog.$inferInsert;
+export type AlwaysRuleRow = typeof alwaysRules.$inferSelect;
+export type VoteRow = typeof approvalVotes.$inferSelect;
 export type CardRow = typeof cards.$inferSelect;
 export type ThreadRow = typeof threads.$inferSelect;
 export type PreapprovalRow = typeof preapprovals.$inferSelect;

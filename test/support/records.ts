@@ -23,6 +23,10 @@ export function record(extra: Partial<PermissionRecord> = {}): PermissionRecord 
     editedArgs: null,
     linkedRequestId: null,
     replyError: null,
+    policy: null,
+    expiresAt: null,
+    escalatedAt: null,
+    votes: [],
     cards: [],
     ...extra,
   };

@@ -233,8 +233,10 @@ export async function startStack(options: StackOptions = {}, shared?: OpencodeFi
     ledger: (range = { from: new Date(0), to: new Date(Date.now() + 86_400_000) }) =>
       bot.ledgerStore ? bot.ledgerStore.entries(range) : onData((database) => createLedgerStore(database).entries(range)),
 
-    async restartBot() {
+    /** Stops the bot and starts it again on the same data; `between` runs while it is down. */
+    async restartBot(between?: () => Promise<unknown>) {
       await bot.stop();
+      await between?.();
       bot = await launch();
       slackUser = undefined;
     },

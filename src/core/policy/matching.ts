@@ -33,3 +33,54 @@ export function duration(text: string): number | undefined {
   const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as "s" | "m" | "h" | "d"];
   return Number(match[1]) * unit;
 }
+
+/**
+ * The simple commands of a bash command line: split on `;`, `&&`, `||`, `|`, `&` and newlines
+ * outside quotes. `opaque` when part of it runs out of sight of such a split (`$(…)`, backticks,
+ * `<(…)`, `>(…)`): nothing may be allowed automatically on the strength of its visible parts.
+ */
+export function commandParts(command: string): { parts: string[]; opaque: boolean } {
+  const parts: string[] = [];
+  let current = "";
+  let quote: "'" | '"' | undefined;
+  let opaque = false;
+  for (let i = 0; i < command.length; i++) {
+    const c = command[i]!;
+    const next = command[i + 1];
+    if (quote === "'") {
+      current += c;
+      if (c === "'") quote = undefined;
+      continue;
+    }
+    if (c === "\\" && next !== undefined) {
+      current += c + next;
+      i++;
+      continue;
+    }
+    if (c === "`" || (c === "$" && next === "(") || ((c === "<" || c === ">") && next === "(")) opaque = true;
+    if (quote === '"') {
+      current += c;
+      if (c === '"') quote = undefined;
+      continue;
+    }
+    if (c === "'" || c === '"') {
+      quote = c;
+      current += c;
+      continue;
+    }
+    if (c === ";" || c === "\n" || c === "|" || c === "&") {
+      // `2>&1` and `&>` redirect; they do not separate commands.
+      if (c === "&" && (command[i - 1] === ">" || next === ">")) {
+        current += c;
+        continue;
+      }
+      parts.push(current);
+      current = "";
+      if ((c === "&" || c === "|") && next === c) i++;
+      continue;
+    }
+    current += c;
+  }
+  parts.push(current);
+  return { parts: parts.map((part) => part.trim()).filter(Boolean), opaque: opaque || quote !== undefined };
+}
