@@ -1,6 +1,5 @@
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
-import pino from "pino";
 import { createDiscordAdapter } from "../adapters/discord/discord-adapter.ts";
 import { createSlackAdapter } from "../adapters/slack/slack-adapter.ts";
 import type { Config } from "./config.ts";
@@ -15,6 +14,9 @@ import { createOpencodeServers } from "./opencode/servers.ts";
 import type { Actor, ChatAdapter } from "./core/ports.ts";
 import { createPolicyHolder } from "./core/policy/policy-holder.ts";
 import { createAlwaysRuleStore } from "./store/always-store.ts";
+import { createRedactor } from "./core/redaction.ts";
+import { createLogger } from "./logging.ts";
+import { redactingAdapter, redactingCommands } from "./core/redacting-adapter.ts";
 import type { ApprovalStore } from "./core/store-port.ts";
 import { createApprovalStore } from "./store/approval-store.ts";
 import { openDatabase } from "./store/database.ts";
@@ -44,12 +46,13 @@ export type Bot = {
 
 /** Builds and starts everything; the one place that wires store → engine → adapters → connector. */
 export async function startBot(config: Config, options: { silenceMs?: number } = {}): Promise<Bot> {
-  const logger = pino({ level: config.logLevel, base: { service: "opencode-chatops" } });
   // Before anything starts: a broken policy file stops the start, naming its line.
   const policy = await createPolicyHolder(config.policyFile);
+  const redactor = createRedactor(() => policy.current()?.redact ?? []);
+  const logger = createLogger(config.logLevel, redactor);
   if (policy.file) logger.info({ file: policy.file, rules: policy.current()?.rules.length }, "policy loaded");
   const database = await openDatabase(config.database);
-  const store = createApprovalStore(database);
+  const store = createApprovalStore(database, config.redactAudit ? { redact: (value) => redactor.maskDeep(value) } : {});
   const projects = createProjectStore(database);
   // OPENCODE_URL and each server a project names; OPENCODE_URL's credentials apply to each.
   const servers = createOpencodeServers({
@@ -82,9 +85,10 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
         onReconnected: () => void servers.resyncNow(),
       })
     : undefined;
-  const adapters: ChatAdapter[] = [slack, discord].filter((adapter) => adapter !== undefined);
+  // Everything posted to chat goes through the mask (cards, threads, progress, answers, digests).
+  const adapters: ChatAdapter[] = [slack, discord].filter((adapter) => adapter !== undefined).map((adapter) => redactingAdapter(adapter, redactor));
   const alwaysStore = createAlwaysRuleStore(database);
-  const engine = createApprovalEngine({ store, alwaysStore, opencode: servers.api, adapters, approvers: config.approvers, policy: policy.current, logger });
+  const engine = createApprovalEngine({ store, alwaysStore, opencode: servers.api, adapters, approvers: config.approvers, policy: policy.current, redactor, logger });
   servers.attach(engine);
   const ownedSessions = createOwnedSessionStore(database);
   const progress = createSessionProgress({ sessions: ownedSessions, adapters, sessionApiFor: gatewayFor, logger: logger.child({ component: "progress" }) });
@@ -117,7 +121,7 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
     targets: digestTargets,
     logger: logger.child({ component: "digest" }),
   });
-  const commands = createCommandRouter({
+  const commands = redactingCommands(redactor, createCommandRouter({
     projects,
     sessions: ownedSessions,
     sessionApiFor: gatewayFor,
@@ -142,7 +146,7 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
     holdPrompt: (hold) => engine.holdPrompt(hold),
     policy,
     alwaysRules: alwaysStore,
-  });
+  }));
 
   const routes: Record<string, Route> = {
     "GET /healthz": async (_req, res) => {

@@ -6,6 +6,7 @@ import { afterEach, expect, it } from "vitest";
 import { AlreadyDecided } from "../src/core/errors.ts";
 import type { ApprovalStore } from "../src/core/store-port.ts";
 import type { NewPermission } from "../src/core/types.ts";
+import { createRedactor } from "../src/core/redaction.ts";
 import { createApprovalStore } from "../src/store/approval-store.ts";
 import { openDatabase, openPglite, type Database } from "../src/store/database.ts";
 import { copyPgliteTemplate } from "./support/database-template.ts";
@@ -18,8 +19,9 @@ afterEach(async () => {
 });
 
 /** A store on a copy of the migrated template, or (`empty`) on a database the migrations have yet to build. */
-async function open(kind: "pglite" | "postgres", { empty = false } = {}): Promise<{ database: Database; store: ApprovalStore }> {
+async function open(kind: "pglite" | "postgres", { empty = false } = {}): Promise<{ database: Database; store: ApprovalStore; url?: string }> {
   let database: Database;
+  let url: string | undefined;
   if (kind === "pglite" && empty) {
     database = await openPglite("memory://");
   } else if (kind === "pglite") {
@@ -29,11 +31,20 @@ async function open(kind: "pglite" | "postgres", { empty = false } = {}): Promis
     database = await openDatabase({ dataDir: root });
   } else {
     const pg = await createPostgresDatabase({ empty });
+    url = pg.url;
     database = await openDatabase({ url: pg.url, dataDir: "" });
     cleanups.push(() => pg.drop());
   }
   cleanups.push(() => database.close());
-  return { database, store: createApprovalStore(database) };
+  return { database, store: createApprovalStore(database), url };
+}
+
+/** A second store on the same data, as another bot process has: its own connection on Postgres (PGlite allows one). */
+async function another({ database, url }: { database: Database; url?: string }): Promise<ApprovalStore> {
+  if (!url) return createApprovalStore(database);
+  const second = await openDatabase({ url, dataDir: "" });
+  cleanups.push(() => second.close());
+  return createApprovalStore(second);
 }
 
 const request = (id: string, extra: Partial<NewPermission> = {}): NewPermission => ({
@@ -131,5 +142,59 @@ describeEachDatabase("approval store on %s", (kind) => {
     const record = await store.recordReplyFailure("per_7", "PermissionNotFoundError", new Date());
     expect(record.replyError).toBe("PermissionNotFoundError");
     expect((await store.audit("per_7")).map((a) => a.decision)).toEqual(["approved_once", "reply_failed"]);
+  });
+
+  it("two approvals from two processes decide once; the same person twice counts once", async () => {
+    const opened = await open(kind);
+    const { store } = opened;
+    const other = await another(opened);
+    await store.addRequest(request("per_v", { policy: { approvals: 2, selfApproval: true, allowAlways: true, onExpiry: "reject" } }));
+    const bob = { platform: "slack" as const, userId: "U2", name: "bob" };
+    const complete = (votes: Array<{ by: { name: string } }>) =>
+      votes.length >= 2 ? { requestId: "per_v", state: "approved_once" as const, decider: alice, reason: votes.map((v) => v.by.name).join(", "), at: new Date() } : undefined;
+    const first = await store.vote("per_v", { by: alice, choice: "once", editedArgs: null, at: new Date() }, complete);
+    expect(first).toMatchObject({ counted: true, decided: false });
+    expect((await other.vote("per_v", { by: alice, choice: "once", editedArgs: null, at: new Date() }, complete)).counted).toBe(false);
+    const results = await Promise.allSettled([
+      store.vote("per_v", { by: bob, choice: "once", editedArgs: null, at: new Date() }, complete),
+      other.vote("per_v", { by: bob, choice: "once", editedArgs: null, at: new Date() }, complete),
+    ]);
+    const decided = results.filter((r) => r.status === "fulfilled" && r.value.decided);
+    expect(decided).toHaveLength(1);
+    expect((await store.getRequest("per_v"))!.state).toBe("approved_once");
+    expect((await store.audit("per_v")).map((a) => [a.decision, a.decider.name])).toEqual([
+      ["approval:once", "alice"],
+      ["approval:once", "bob"],
+      ["approved_once", "alice"],
+    ]);
+  });
+
+  it("an expiry escalates once and expires once with two processes watching", async () => {
+    const opened = await open(kind);
+    const { store } = opened;
+    const other = await another(opened);
+    const asked = new Date(Date.now() - 10_000);
+    await store.addRequest(request("per_e", { askedAt: asked, expiresAt: new Date(asked.getTime() + 1000), policy: { approvals: 1, selfApproval: true, allowAlways: true, onExpiry: "escalate", expiresMs: 1000, escalateTo: ["S1"] } }));
+    expect((await store.nextExpiry())?.getTime()).toBe(asked.getTime() + 1000);
+    expect((await store.dueRequests(new Date())).map((r) => r.id)).toEqual(["per_e"]);
+    const now = new Date();
+    const escalations = await Promise.all([store.escalate("per_e", now, new Date(now.getTime() - 1)), other.escalate("per_e", now, new Date(now.getTime() - 1))]);
+    expect(escalations.filter(Boolean)).toHaveLength(1);
+    const expiries = await Promise.allSettled([store, other].map((s) => s.decide({ requestId: "per_e", state: "expired", decider: alice, at: new Date() })));
+    expect(expiries.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    expect((await store.audit("per_e")).map((a) => a.decision)).toEqual(["escalated", "expired"]);
+    expect(await store.nextExpiry()).toBeUndefined();
+  });
+
+  it("with REDACT_AUDIT the audit keeps secrets masked, while the request keeps the call to run", async () => {
+    const { database } = await open(kind);
+    const redactor = createRedactor();
+    const store = createApprovalStore(database, { redact: (value) => redactor.maskDeep(value) });
+    const command = "curl -H 'Authorization: Bearer s3cr3t-t0ken' https://api.example";
+    await store.addRequest(request("per_r", { metadata: { command }, toolArgs: { command } }));
+    await store.decide({ requestId: "per_r", state: "rejected", decider: alice, reason: "not with password=hunter22", at: new Date() });
+    const [row] = await store.audit("per_r");
+    expect(row).toMatchObject({ originalArgs: { command: "curl -H 'Authorization: Bearer [secret 1]' https://api.example" }, reason: "not with password=[secret 1]" });
+    expect((await store.getRequest("per_r"))!.toolArgs).toEqual({ command });
   });
 });

@@ -13,6 +13,7 @@ import { createIntake } from "./intake.ts";
 import { KeyedQueue } from "./keyed-queue.ts";
 import type { Logger } from "./logger.ts";
 import type { Policy } from "./policy/policy-file.ts";
+import type { Redactor } from "./redaction.ts";
 import { judge } from "./policy/request-policy.ts";
 import type { ChatAdapter, DecisionPort, OpencodeApi, PermissionReply } from "./ports.ts";
 import { createReconciler, type Listed } from "./reconcile.ts";
@@ -36,6 +37,8 @@ export function createApprovalEngine(deps: {
   approvers: ApproverLists;
   /** The policy in force (none: no policy file, and the approver lists alone decide). */
   policy?: () => Policy | undefined;
+  /** Masks secrets in forms and views (cards are masked by the adapters' wrapper, see redacting-adapter.ts). */
+  redactor?: Redactor;
   logger: Logger;
   now?: () => Date;
 }) {
@@ -70,6 +73,7 @@ export function createApprovalEngine(deps: {
     decider,
     adapters,
     mayDecide: createApproverCheck(deps.approvers, adapters),
+    ...(deps.redactor ? { redactor: deps.redactor } : {}),
     logger,
   });
 

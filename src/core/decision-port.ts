@@ -6,6 +6,7 @@ import type { Logger } from "./logger.ts";
 import { notices, outcomeNotice } from "./notices.ts";
 import type { Actor, Answer, CardAction, ChatAdapter, DecisionPort, Submission } from "./ports.ts";
 import { answerForOption } from "./question-form.ts";
+import { createRedactor, type Redactor } from "./redaction.ts";
 import { formFor, readForm } from "./request-forms.ts";
 import type { ApprovalStore } from "./store-port.ts";
 import type { Decider, PermissionRecord } from "./types.ts";
@@ -20,9 +21,22 @@ export function createDecisionPort(deps: {
   adapters: ChatAdapter[];
   /** Whether `actor` is an approver: by `approvers` (a policy's list) where given, else by the platform lists. */
   mayDecide: (actor: Actor, approvers?: string[]) => Promise<boolean>;
+  /** Masks secrets in what a form or view shows (and puts them back in what an Edit dialog returns untouched). */
+  redactor?: Redactor;
   logger: Logger;
 }): DecisionPort {
   const { store, decider, logger } = deps;
+  const redactor = deps.redactor ?? createRedactor();
+
+  /**
+   * The form for `kind`, its secrets masked, and the table that masked them: built the same way for
+   * the click that opens it and for the submission, so a mask left as it was gets its original back.
+   */
+  function maskedForm(kind: Submission["form"], record: PermissionRecord, actor: Actor) {
+    const table = redactor.table();
+    const opened = formFor(kind, record, actor.platform, limitsOf(actor));
+    return { opened: "form" in opened ? { form: table.maskDeep(opened.form) } : opened, table };
+  }
   const limitsOf = (actor: Actor) => {
     const adapter = deps.adapters.find((candidate) => candidate.platform === actor.platform);
     if (!adapter) throw new Error(`no adapter for ${actor.platform}`);
@@ -85,7 +99,7 @@ export function createDecisionPort(deps: {
       if ("kind" in found) return found;
       const record = found;
       const limits = limitsOf(actor);
-      if (action === "view") return { kind: "view", view: fullBodyView(buildCard(record, limits)) };
+      if (action === "view") return { kind: "view", view: redactor.maskDeep(fullBodyView(buildCard(record, limits))) };
       const refused = await refusal(record, actor, action);
       if (refused) return notice(refused);
       if (record.state !== "pending") return notice(outcomeNotice({ kind: "already_decided", record })!);
@@ -100,7 +114,7 @@ export function createDecisionPort(deps: {
       }
       if (!choiceApplies(record, action)) return notice(notices.invalid(`${action} does not apply to this request`));
       if (action === "reject" || action === "edit" || action === "answer") {
-        const opened = formFor(action, record, actor.platform, limits);
+        const { opened } = maskedForm(action, record, actor);
         return "form" in opened ? { kind: "form", form: opened.form } : notice(opened.refusal);
       }
       return decision(record, actor, { choice: action }, via);
@@ -113,7 +127,8 @@ export function createDecisionPort(deps: {
       const refused = await refusal(record, actor, form);
       if (refused) return notice(refused);
       try {
-        return decision(record, actor, readForm(form, record, values), via);
+        const restored = form === "edit" ? maskedForm(form, record, actor).table.restoreDeep(values) : values;
+        return decision(record, actor, readForm(form, record, restored), via);
       } catch (error) {
         if (!(error instanceof InvalidInput)) throw error;
         return { kind: "invalid", field: error.field ?? firstFields[form], message: error.message };

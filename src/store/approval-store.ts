@@ -19,9 +19,17 @@ import {
   type VoteRow,
 } from "./schema.ts";
 
-/** The Drizzle implementation of the engine's store; the same code runs on PGlite and Postgres. */
-export function createApprovalStore(database: Database): ApprovalStore {
+/**
+ * The Drizzle implementation of the engine's store; the same code runs on PGlite and Postgres.
+ * With `redact` (REDACT_AUDIT=1) the audit rows keep arguments and reasons masked; the request's own
+ * row keeps the call as asked, which the reply (and the plugin's long poll) must run exactly.
+ */
+export function createApprovalStore(database: Database, options: { redact?: <T>(value: T) => T } = {}): ApprovalStore {
   const { db } = database;
+  const redact = options.redact;
+  const appendAudit = (tx: Db, row: NewAuditRow) => appendAuditRow(tx, redact ? { ...row, originalArgs: redact(row.originalArgs), editedArgs: redact(row.editedArgs ?? null), reason: redact(row.reason ?? null) } : row);
+  const decide = (db: Db, input: DecideInput) => db.transaction((tx) => decideIn(tx as unknown as Db, input));
+  const decideIn = (tx: Db, input: DecideInput) => decideRow(tx, input, appendAudit);
   return {
     async addRequest(request) {
       const inserted = await db
@@ -270,12 +278,8 @@ function toVote(row: VoteRow): Vote {
   };
 }
 
-function decide(db: Db, input: DecideInput): Promise<PermissionRecord> {
-  return db.transaction((tx) => decideIn(tx as unknown as Db, input));
-}
-
 /** The conditional update of a pending request and its audit row, inside the caller's transaction. */
-async function decideIn(tx: Db, input: DecideInput): Promise<PermissionRecord> {
+async function decideRow(tx: Db, input: DecideInput, appendAudit: (tx: Db, row: NewAuditRow) => Promise<void>): Promise<PermissionRecord> {
   const [row] = await tx
     .update(permissionRequests)
     .set({
@@ -311,7 +315,7 @@ async function decideIn(tx: Db, input: DecideInput): Promise<PermissionRecord> {
 }
 
 /** Appends one row to the audit log (append-only). */
-async function appendAudit(tx: Db, row: NewAuditRow): Promise<void> {
+async function appendAuditRow(tx: Db, row: NewAuditRow): Promise<void> {
   await tx.insert(auditLog).values(row);
 }
 
