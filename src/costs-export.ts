@@ -7,6 +7,7 @@
 import { parseArgs } from "node:util";
 import type { LedgerEntry } from "./core/ledger.ts";
 import { parsePeriod } from "./core/periods.ts";
+import { csvLine } from "./csv.ts";
 import { openDatabase } from "./store/database.ts";
 import { createLedgerStore } from "./store/ledger-store.ts";
 
@@ -15,17 +16,13 @@ export const CSV_COLUMNS = [
   "user_platform", "user_id", "user_name", "cost_usd", "tokens_input", "tokens_output", "tokens_reasoning", "tokens_cache_read", "tokens_cache_write",
 ] as const;
 
-/** The rows as CSV (RFC 4180: a field with a comma, a quote or a line break is quoted, quotes doubled). */
+/** The rows as CSV. */
 export function ledgerCsv(entries: LedgerEntry[]): string {
-  const field = (value: string | number | undefined) => {
-    const text = value === undefined ? "" : String(value);
-    return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-  };
   const rows = entries.map((e) =>
-    [
+    csvLine([
       e.messageId, e.completedAt.toISOString(), e.serverUrl, e.directory, e.projectName, e.sessionId, e.providerId, e.modelId, e.agent,
       e.user?.platform, e.user?.id, e.user?.name, e.cost, e.tokens.input, e.tokens.output, e.tokens.reasoning, e.tokens.cacheRead, e.tokens.cacheWrite,
-    ].map(field).join(","),
+    ]),
   );
   return [CSV_COLUMNS.join(","), ...rows].join("\n") + "\n";
 }

@@ -93,3 +93,21 @@ describe.each(PLATFORMS)("policy rules on %s", (platform) => {
     expect(await why("cat notes.txt")).toContain("rule “looking”");
   });
 });
+
+describe("the policy on SIGHUP", () => {
+  const file = policyFile("rules:\n  - name: first\n    tool: bash\n    auto: allow\n");
+  const stack = stackPerTest(onePlatform("slack", { env: { POLICY_FILE: file }, process: true }), sharedOpencode());
+
+  it("`kill -HUP` re-reads the file; a broken file keeps the policy in force", async () => {
+    const { alice } = chatDriver(stack, "slack").people;
+    const shown = () => chatDriver(stack, "slack").command(alice, "policy");
+    expect(await shown()).toContain("1. first: bash → allowed automatically");
+    writeFileSync(file, "rules:\n  - name: second\n    tool: bash\n    auto: deny\n");
+    stack.bot.signal!("SIGHUP");
+    await waitFor(async () => (await shown()).includes("1. second: bash → denied automatically"), { what: "the reloaded policy" });
+    writeFileSync(file, "rules: [\n");
+    stack.bot.signal!("SIGHUP");
+    await waitFor(() => (stack.bot as { output?: () => string }).output?.().includes("the policy file was not reloaded"), { what: "the log to say the file was not reloaded" });
+    expect(await shown()).toContain("1. second: bash → denied automatically");
+  });
+});

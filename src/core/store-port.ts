@@ -1,3 +1,4 @@
+import type { ChainedRow } from "./audit-chain.ts";
 import type {
   AuditEntry,
   ChatPlatform,
@@ -52,6 +53,8 @@ export interface ApprovalStore {
   /** Requests of `sessionId` decided at or after `since`, newest first. */
   recentlyDecided(sessionId: string, since: Date): Promise<PermissionRecord[]>;
   audit(requestId: string): Promise<AuditEntry[]>;
+  /** Every audit row in order, with its hashes, for `npm run audit -- verify`. */
+  auditChain(): Promise<ChainedRow[]>;
   /** Audit rows of decisions made in [from, to), oldest first (of one directory where given). */
   decisionsBetween(range: { from: Date; to: Date }, directory?: string): Promise<AuditEntry[]>;
   getThread(sessionId: string, platform: ChatPlatform): Promise<SessionThread | undefined>;

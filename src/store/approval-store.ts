@@ -1,4 +1,5 @@
-import { and, asc, desc, eq, gte, inArray, isNotNull, isNull, lt, lte, min, ne } from "drizzle-orm";
+import { and, asc, desc, eq, gte, inArray, isNotNull, isNull, lt, lte, min, ne, sql } from "drizzle-orm";
+import { auditHash } from "../core/audit-chain.ts";
 import type { DecideInput, ApprovalStore } from "../core/store-port.ts";
 import { AlreadyDecided, NotFound } from "../core/errors.ts";
 import type { AuditEntry, ChatPlatform, PermissionRecord, RequestState, SessionThread, Vote } from "../core/types.ts";
@@ -140,6 +141,11 @@ export function createApprovalStore(database: Database, options: { redact?: <T>(
     async audit(requestId) {
       const rows = await db.select().from(auditLog).where(eq(auditLog.requestId, requestId)).orderBy(asc(auditLog.id));
       return rows.map(toAuditEntry);
+    },
+
+    async auditChain() {
+      const rows = await db.select().from(auditLog).orderBy(asc(auditLog.id));
+      return rows.map((row) => ({ ...row, prevHash: row.prevHash, hash: row.hash }));
     },
 
     async decisionsBetween({ from, to }, directory) {
@@ -314,9 +320,22 @@ async function decideRow(tx: Db, input: DecideInput, appendAudit: (tx: Db, row: 
   return (await withCards(tx, [row]))[0]!;
 }
 
-/** Appends one row to the audit log (append-only). */
+/** Serializes appends across connections and processes: each row must see the one before it. */
+const AUDIT_CHAIN_LOCK = 7_130_163;
+
+/** Appends one row to the audit log (append-only), chained to the row before it by hash. */
 async function appendAuditRow(tx: Db, row: NewAuditRow): Promise<void> {
-  await tx.insert(auditLog).values(row);
+  await tx.execute(sql`select pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK})`);
+  const [last] = await tx.select({ hash: auditLog.hash }).from(auditLog).orderBy(desc(auditLog.id)).limit(1);
+  const prevHash = last?.hash ?? null;
+  const content = {
+    ...row,
+    toolName: row.toolName ?? null,
+    editedArgs: row.editedArgs ?? null,
+    reason: row.reason ?? null,
+    linkedRequestId: row.linkedRequestId ?? null,
+  };
+  await tx.insert(auditLog).values({ ...content, prevHash, hash: auditHash(prevHash, content) });
 }
 
 function auditBase(row: PermissionRow) {

@@ -62,7 +62,7 @@ export const approvalVotes = pgTable(
   (t) => [primaryKey({ columns: [t.requestId, t.platform, t.userId] })],
 );
 
-/** Append-only: a trigger (migration 0001) refuses UPDATE, DELETE and TRUNCATE. */
+/** Append-only: a trigger (migration 0001) refuses UPDATE, DELETE and TRUNCATE; each row chains to the one before by hash. */
 export const auditLog = pgTable(
   "audit_log",
   {
@@ -84,8 +84,11 @@ export const auditLog = pgTable(
     decidedAt: timestamp("decided_at", { withTimezone: true }).notNull(),
     linkedRequestId: text("linked_request_id"),
     recordedAt: timestamp("recorded_at", { withTimezone: true }).notNull().default(sql`now()`),
+    /** The hash of the row before (null for the first) and this row's (see core/audit-chain.ts); null on rows from before the chain. */
+    prevHash: text("prev_hash"),
+    hash: text("hash"),
   },
-  (t) => [index("audit_log_request_idx").on(t.requestId)],
+  (t) => [index("audit_log_request_idx").on(t.requestId), index("audit_log_decided_idx").on(t.decidedAt)],
 );
 
 /**

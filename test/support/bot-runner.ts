@@ -12,7 +12,7 @@ import { waitFor } from "./wait-for.ts";
 
 const REPO_ROOT = resolve(import.meta.dirname, "../..");
 
-export type BotRunner = { port: number; store?: ApprovalStore; ledgerStore?: LedgerStore; stop(): Promise<void>; kill?(): Promise<void> };
+export type BotRunner = { port: number; store?: ApprovalStore; ledgerStore?: LedgerStore; stop(): Promise<void>; kill?(): Promise<void>; signal?(name: NodeJS.Signals): void };
 
 /** The bot in this process, resolved once it is connected to OpenCode. */
 export async function inProcessBot(env: Record<string, string>, silenceMs?: number): Promise<BotRunner> {
@@ -75,6 +75,7 @@ export async function spawnBot(env: Record<string, string>): Promise<BotRunner &
       if (child.exitCode === null) child.kill("SIGKILL");
       await exited;
     },
+    signal: (name) => void child.kill(name),
   };
 }
 

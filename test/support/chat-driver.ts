@@ -57,7 +57,7 @@ export type ChatDriver = {
    * than the prompt as `--flag value`); on Discord `path`'s words are the subcommand group and
    * subcommand, and the options are the command's.
    */
-  command(person: Person, path: string, options?: Record<string, string>, where?: { channel?: string }): Promise<string>;
+  command(person: Person, path: string, options?: Record<string, string | number>, where?: { channel?: string }): Promise<string>;
   /** What the bot posted in a session's thread, once the thread is there. */
   thread(sessionId: string): Promise<SessionThread>;
   /**
@@ -74,7 +74,7 @@ export type ChatDriver = {
 };
 
 /** The words of `/opencode <path> <options>` as typed in Slack. */
-export function slackCommandText(path: string, options: Record<string, string>): string {
+export function slackCommandText(path: string, options: Record<string, string | number>): string {
   if (path !== "run") return [path, ...Object.values(options)].join(" ");
   const { prompt = "", ...flags } = options;
   return ["run", ...Object.entries(flags).map(([flag, value]) => `--${flag} ${value}`), prompt].join(" ");
