@@ -7,7 +7,7 @@
 import { parseArgs } from "node:util";
 import { verifyChain } from "./core/audit-chain.ts";
 import type { AuditEntry } from "./core/types.ts";
-import { databaseOptions, runCli, sinceOf } from "./cli-args.ts";
+import { consoleOutput, databaseOptions, runCli, sinceOf, type CliOutput } from "./cli-args.ts";
 import { csvLine } from "./csv.ts";
 import { createApprovalStore } from "./store/approval-store.ts";
 import { openDatabase } from "./store/database.ts";
@@ -29,29 +29,29 @@ export function auditCsv(entries: AuditEntry[]): string {
   return [AUDIT_CSV_COLUMNS.join(","), ...rows].join("\n") + "\n";
 }
 
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], io: CliOutput = consoleOutput, where = databaseOptions()): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { since: { type: "string" }, format: { type: "string", default: "jsonl" } } });
   const [command, ...extra] = positionals;
   const since = values.since === undefined ? new Date(0) : sinceOf(values.since);
   if ((command !== "verify" && command !== "export") || extra.length > 0 || !since || (values.format !== "jsonl" && values.format !== "csv")) {
-    console.error(USAGE);
+    io.err(USAGE);
     return 2;
   }
-  const database = await openDatabase(databaseOptions());
+  const database = await openDatabase(where);
   try {
     const store = createApprovalStore(database);
     if (command === "export") {
       const entries = await store.decisionsBetween({ from: since, to: new Date(Date.now() + 1000) });
-      process.stdout.write(values.format === "csv" ? auditCsv(entries) : entries.map((entry) => `${JSON.stringify(entry)}\n`).join(""));
+      io.write(values.format === "csv" ? auditCsv(entries) : entries.map((entry) => `${JSON.stringify(entry)}\n`).join(""));
       return 0;
     }
     const check = verifyChain(await store.auditChain());
     const legacy = check.unchained > 0 ? ` (the first ${check.unchained}, written before the chain existed, carry no hash)` : "";
     if (check.broken) {
-      console.log(`audit chain BROKEN at row ${check.broken.id}: ${check.broken.problem}. ${check.rows} rows${legacy}.`);
+      io.out(`audit chain BROKEN at row ${check.broken.id}: ${check.broken.problem}. ${check.rows} rows${legacy}.`);
       return 1;
     }
-    console.log(`audit chain intact: ${check.rows} rows${legacy}.`);
+    io.out(`audit chain intact: ${check.rows} rows${legacy}.`);
     return 0;
   } finally {
     await database.close();

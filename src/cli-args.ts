@@ -23,3 +23,12 @@ export function runCli(name: string, url: string, main: (argv: string[]) => Prom
     },
   );
 }
+
+/** Where a command-line tool writes: a line of output, raw output, a line of error. Tests hand their own. */
+export type CliOutput = { out(line: string): void; write(text: string): void; err(line: string): void };
+
+export const consoleOutput: CliOutput = {
+  out: (line) => console.log(line),
+  write: (text) => void process.stdout.write(text),
+  err: (line) => console.error(line),
+};

@@ -6,6 +6,8 @@ import { promisify } from "node:util";
 import { eq, sql } from "drizzle-orm";
 import { afterEach, expect, it } from "vitest";
 import type { NewPermission } from "../src/core/types.ts";
+import { main as auditMain } from "../src/audit-cli.ts";
+import { main as policyMain } from "../src/policy-cli.ts";
 import { createApprovalStore } from "../src/store/approval-store.ts";
 import { openDatabase } from "../src/store/database.ts";
 import { auditLog } from "../src/store/schema.ts";
@@ -33,12 +35,19 @@ async function botData(kind: "pglite" | "postgres") {
     cleanups.push(() => pg.drop());
   }
   const env = { ...process.env, DATA_DIR: dataDir, DATABASE_URL: url ?? "" };
-  /** `npm run <script> -- args`: its output and exit code. */
+  /** `npm run <script> -- args` as a user types it: its output and exit code. */
   const npm = async (script: string, ...args: string[]) =>
     run("npm", ["run", "--silent", script, "--", ...args], { cwd: root, env }).then(
       ({ stdout }) => ({ code: 0, out: stdout }),
       (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, out: error.stdout + error.stderr }),
     );
+  /** The same tool's `main` run here, on the same data: what it prints and its exit code, without a process's start each time. */
+  const cli = async (script: "policy" | "audit", ...args: string[]) => {
+    let out = "";
+    const io = { out: (line: string) => void (out += `${line}\n`), write: (text: string) => void (out += text), err: (line: string) => void (out += `${line}\n`) };
+    const code = await (script === "policy" ? policyMain : auditMain)(args, io, { url, dataDir });
+    return { code, out };
+  };
   const withData = async <T>(work: (database: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>) => {
     const database = await openDatabase({ url, dataDir });
     try {
@@ -47,7 +56,7 @@ async function botData(kind: "pglite" | "postgres") {
       await database.close();
     }
   };
-  return { npm, withData };
+  return { npm, cli, withData };
 }
 
 const alice = { platform: "slack" as const, userId: "U0ALICE", name: "alice" };
@@ -78,7 +87,7 @@ async function seed(database: Awaited<ReturnType<typeof openDatabase>>) {
 
 describeEachDatabase("npm run policy and npm run audit on %s", (kind) => {
   it("policy check replays the audited requests against a new file and prints what it would have decided otherwise", async () => {
-    const { npm, withData } = await botData(kind);
+    const { npm, cli, withData } = await botData(kind);
     await withData(seed);
     const file = policyFile(`
 rules:
@@ -98,19 +107,20 @@ rules:
     expect(checked.out).not.toContain("per_make");
     expect(checked.out).toMatch(/3 requests decided since .* UTC; 2 would be decided differently under /);
 
-    const broken = await npm("policy", "check", policyFile("rules:\n  - name: x\n    approvals: two\n"));
+    const broken = await cli("policy", "check", policyFile("rules:\n  - name: x\n    approvals: two\n"));
     expect(broken.code).toBe(2);
     expect(broken.out).toMatch(/chatops\.policy\.yaml:3:16: `approvals` /);
   });
 
   it("audit verify finds the chain intact, then names the row someone edited; export prints the rows as JSONL and CSV", async () => {
-    const { npm, withData } = await botData(kind);
+    const { npm, cli, withData } = await botData(kind);
     await withData(seed);
+    // Once as the command a user types, then through its main.
     expect(await npm("audit", "verify")).toEqual({ code: 0, out: "audit chain intact: 3 rows.\n" });
 
-    const jsonl = (await npm("audit", "export", "--since", "1d")).out.trim().split("\n").map((line) => JSON.parse(line) as { requestId: string; decision: string });
+    const jsonl = (await cli("audit", "export", "--since", "1d")).out.trim().split("\n").map((line) => JSON.parse(line) as { requestId: string; decision: string });
     expect(jsonl.map((row) => [row.requestId, row.decision])).toEqual([["per_ls", "approved_once"], ["per_rm", "approved_once"], ["per_make", "rejected"]]);
-    const csv = (await npm("audit", "export", "--format", "csv")).out.trim().split("\n");
+    const csv = (await cli("audit", "export", "--format", "csv")).out.trim().split("\n");
     expect(csv[0]).toBe("id,request_id,session_id,directory,tool,tool_name,decision,decider_platform,decider_user_id,decider_name,reason,asked_at,decided_at,original_args,edited_args,linked_request_id");
     expect(csv).toHaveLength(4);
 
@@ -122,6 +132,6 @@ rules:
       const [row] = await database.db.select({ id: auditLog.id }).from(auditLog).where(eq(auditLog.requestId, "per_make"));
       return row!.id;
     });
-    expect(await npm("audit", "verify")).toEqual({ code: 1, out: `audit chain BROKEN at row ${edited}: its content does not match its hash (the row was edited). 3 rows.\n` });
+    expect(await cli("audit", "verify")).toEqual({ code: 1, out: `audit chain BROKEN at row ${edited}: its content does not match its hash (the row was edited). 3 rows.\n` });
   });
 });

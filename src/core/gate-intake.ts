@@ -75,7 +75,8 @@ export function createGateIntake(deps: {
       logger.info({ requestId: id, rule, allow }, "decided by the policy");
       return pass(allow ? "approved_once" : "rejected", ruleDecider(rule), allow ? `the policy's rule “${rule}” allows it` : denial(judgement.auto));
     }
-    const always = judgement.policy?.allowAlways === false ? undefined : await deps.alwaysRules.covering(call.directory, call.tool, call.args);
+    const alwaysStands = judgement.policy?.allowAlways !== false && (judgement.policy?.approvals ?? 1) <= 1;
+    const always = alwaysStands ? await deps.alwaysRules.covering(call.directory, call.tool, call.args) : undefined;
     if (always) return pass("approved_always", botDecider, alwaysReason(always));
     logger.info({ requestId: id, sessionId: call.sessionId, tool: call.tool }, "tool call held by the plugin");
     deps.later(call.sessionId, () => bus.publish({ type: "approval.requested", record }));

@@ -137,11 +137,11 @@ export function createIntake(deps: {
 
   /**
    * An ask that an Always rule kept by the bot covers: OpenCode forgot the rule (it restarted), the
-   * bot did not. Approved once, so that a revoked rule stops at the next ask; where the policy does
-   * not offer Always for this request, the rule does not apply.
+   * bot did not. Approved once, so that a revoked rule stops at the next ask.
    */
   async function followAlways(asked: PermissionRecord): Promise<boolean> {
-    if (asked.policy?.allowAlways === false) return false;
+    // Where the policy offers no Always, or wants several approvers, one person's Always does not stand in for them.
+    if (asked.policy?.allowAlways === false || (asked.policy?.approvals ?? 1) > 1) return false;
     const args = { command: asked.metadata.command, filePath: asked.metadata.filepath ?? asked.toolArgs?.filePath };
     const rule = await deps.alwaysRules.covering(asked.directory, asked.toolName ?? asked.permission, args);
     if (!rule) return false;
