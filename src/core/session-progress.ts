@@ -18,6 +18,12 @@ type Tracked = {
   postedAt: number;
   /** Posts the status message if the turn is still quiet after a while (see begin). */
   timer?: NodeJS.Timeout;
+  /**
+   * Whether the turn has shown an event of its own (a message, a tool, an error). OpenCode's busy
+   * spells of its own bookkeeping show none, and get no status message and no answer.
+   */
+  active: boolean;
+  begunAt: number;
 };
 
 /** A turn that shows nothing for this long still gets its status message ("Working"). */
@@ -56,7 +62,7 @@ export function createSessionProgress(deps: {
   const adapterOf = (session: OwnedSession) => deps.adapters.find((adapter) => adapter.platform === session.platform);
 
   function begin(session: OwnedSession): Tracked {
-    const tracked: Tracked = { session, turn: { state: "working", files: [], tokens: 0, cost: 0, startedAt: now() }, usage: new Map(), postedAt: 0 };
+    const tracked: Tracked = { session, turn: { state: "working", files: [], tokens: 0, cost: 0, startedAt: now() }, usage: new Map(), postedAt: 0, active: false, begunAt: Date.now() };
     turns.set(session.sessionId, tracked);
     updates.touch(session.sessionId);
     // A status message on record is a turn that began before a restart: it goes on in that message.
@@ -64,7 +70,7 @@ export function createSessionProgress(deps: {
     // spells after a turn (its own bookkeeping) get none.
     if (session.statusRef) tracked.status = Promise.resolve(session.statusRef);
     else {
-      tracked.timer = setTimeout(() => void queue.run(session.sessionId, async () => void (turns.get(session.sessionId) === tracked && ensurePosted(tracked))), QUIET_TURN_MS);
+      tracked.timer = setTimeout(() => void queue.run(session.sessionId, async () => void (turns.get(session.sessionId) === tracked && tracked.active && ensurePosted(tracked))), QUIET_TURN_MS);
       tracked.timer.unref();
     }
     return tracked;
@@ -125,12 +131,12 @@ export function createSessionProgress(deps: {
     clearTimeout(tracked.timer);
     if (tracked.status) refresh(tracked);
     // A turn that never showed its status gets it now, already final, if it has anything to say.
-    else if (answer?.text || turn.state !== "idle") ensurePosted(tracked);
+    else if (turn.state !== "idle" || (tracked.active && answer?.text)) ensurePosted(tracked);
     await tracked.status;
     await updates.flush(session.sessionId);
     const adapter = adapterOf(session);
     if (adapter && turn.state === "error") await adapter.postAnswer(session.thread, { messages: [`The turn failed: ${turn.error}`] }, "error");
-    else if (adapter && turn.state === "idle" && answer?.text) {
+    else if (adapter && turn.state === "idle" && answer?.text && (tracked.active || tracked.session.statusRef)) {
       await adapter.postAnswer(session.thread, planAnswer(answer.text, adapter.limits.message, `answer-${session.sessionId}.md`), "answer");
     }
     // Cleared once the turn's end is shown: a status message still on record at start is a turn the bot did not see end.
@@ -211,8 +217,9 @@ export function createSessionProgress(deps: {
         if (event.error.kind === "failed") turn.error = event.error.message;
         break;
     }
-    // A message just begun (no tokens yet) is not yet something to show.
-    if (event.type !== "usage" || turn.tokens > 0) ensurePosted(tracked);
+    tracked.active = true;
+    // A message just begun (no tokens yet) is not yet something to show, unless the turn has been quiet a while.
+    if (event.type !== "usage" || turn.tokens > 0 || Date.now() - tracked.begunAt >= QUIET_TURN_MS) ensurePosted(tracked);
     refresh(tracked);
   }
 
