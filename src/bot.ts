@@ -16,10 +16,18 @@ import { createPolicyHolder } from "./core/policy/policy-holder.ts";
 import { createAlwaysRuleStore } from "./store/always-store.ts";
 import { createRedactor } from "./core/redaction.ts";
 import { createLogger } from "./logging.ts";
+import { randomBytes } from "node:crypto";
+import { generatePassword, hashPassword } from "../adapters/web/auth.ts";
+import { webLimits } from "../adapters/web/limits.ts";
+import { createWebAdapter } from "../adapters/web/web-adapter.ts";
+import { buildCard } from "./core/card-text.ts";
+import type { Logger } from "./core/logger.ts";
+import type { Redactor } from "./core/redaction.ts";
+import { createConsoleSettings } from "./store/console-settings.ts";
+import { openDatabase, type Database } from "./store/database.ts";
 import { redactingAdapter, redactingCommands } from "./core/redacting-adapter.ts";
 import type { ApprovalStore } from "./core/store-port.ts";
 import { createApprovalStore } from "./store/approval-store.ts";
-import { openDatabase } from "./store/database.ts";
 import { createProjectStore } from "./store/project-store.ts";
 import { createOwnedSessionStore } from "./store/session-store.ts";
 import { createSessionProgress } from "./core/session-progress.ts";
@@ -31,6 +39,30 @@ import { createDigest } from "./core/digest.ts";
 import { createDigestSlots } from "./store/digest-store.ts";
 import { createBudgetWatch } from "./core/budgets.ts";
 import { createBudgetAlerts } from "./store/budget-store.ts";
+
+/**
+ * The web console's adapter: its session secret and password hash from the database (a password
+ * generated on the first start without CONSOLE_PASSWORD is printed once, on stderr, never logged).
+ */
+async function startConsole(deps: { config: Config; database: Database; store: ApprovalStore; redactor: Redactor; logger: Logger }) {
+  const settings = createConsoleSettings(deps.database);
+  const secret = (await settings.getOrCreate("session_secret", async () => randomBytes(32).toString("base64url"))).value;
+  let passwordHash: string;
+  if (deps.config.console.password) passwordHash = await hashPassword(deps.config.console.password);
+  else {
+    let generated = "";
+    const stored = await settings.getOrCreate("password_hash", () => hashPassword((generated = generatePassword())));
+    passwordHash = stored.value;
+    if (stored.created) console.error(`opencode-chatops console: CONSOLE_PASSWORD is unset, so this password was generated and stored hashed (it is not shown again): ${generated}`);
+  }
+  return createWebAdapter({
+    passwordHash,
+    secret,
+    openTo: deps.config.console.host,
+    pending: async () => (await deps.store.pendingRequests()).map((record) => deps.redactor.maskDeep(buildCard(record, webLimits))),
+    logger: deps.logger,
+  });
+}
 
 export type Bot = {
   /** The port the HTTP server listens on (useful with PORT=0). */
@@ -85,8 +117,9 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
         onReconnected: () => void servers.resyncNow(),
       })
     : undefined;
+  const web = await startConsole({ config, database, store, redactor, logger: logger.child({ adapter: "web" }) });
   // Everything posted to chat goes through the mask (cards, threads, progress, answers, digests).
-  const adapters: ChatAdapter[] = [slack, discord].filter((adapter) => adapter !== undefined).map((adapter) => redactingAdapter(adapter, redactor));
+  const adapters: ChatAdapter[] = [slack, discord, web].filter((adapter) => adapter !== undefined).map((adapter) => redactingAdapter(adapter, redactor));
   const alwaysStore = createAlwaysRuleStore(database);
   const engine = createApprovalEngine({ store, alwaysStore, opencode: servers.api, adapters, approvers: config.approvers, policy: policy.current, redactor, logger });
   servers.attach(engine);
@@ -161,6 +194,7 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
     },
   };
   if (slack?.httpHandler) routes["POST /slack/events"] = slack.httpHandler;
+  Object.assign(routes, web.routes);
   routes["POST /opencode/gate"] = createGateRoute({ token: config.chatopsToken, engine, logger: logger.child({ component: "gate" }) });
   // Chat first: a click that arrives before Bolt has verified its token would find it unready.
   for (const adapter of adapters) await adapter.start(engine.decisions, commands);
@@ -174,7 +208,7 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
   const telling = tellUnsettled({ sessions: ownedSessions, adapters }).catch((error: unknown) => logger.warn({ err: error }, "could not tell of messages left unsent by a restart"));
   const port = (server.address() as AddressInfo).port;
   const platforms = adapters.map((adapter) => adapter.platform);
-  logger.info({ port, database: database.kind, opencode: config.opencode.url, platforms }, `opencode-chatops started on ${platforms.join(" and ")}`);
+  logger.info({ port, database: database.kind, opencode: config.opencode.url, platforms }, `opencode-chatops started on ${platforms.join(" and ")}; the console is at http://127.0.0.1:${port}/`);
 
   return {
     port,

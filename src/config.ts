@@ -72,6 +72,8 @@ const schema = z
       { message: "COST_BUDGETS must list <project>:daily=<dollars>[:monthly=<dollars>] entries, comma-separated" },
     ),
     POLICY_FILE: optionalString,
+    CONSOLE_PASSWORD: optionalString,
+    CONSOLE_HOST: optionalString,
     REDACT_AUDIT: z.preprocess(
       (value) => (typeof value === "string" && value.trim() === "" ? undefined : value),
       z.enum(["0", "1", "true", "false"], { message: "REDACT_AUDIT must be 1 or 0" }).optional(),
@@ -82,9 +84,6 @@ const schema = z
     ),
   })
   .superRefine((env, ctx) => {
-    if (!env.SLACK_BOT_TOKEN && !env.DISCORD_TOKEN) {
-      ctx.addIssue({ code: "custom", path: ["SLACK_BOT_TOKEN"], message: "set SLACK_BOT_TOKEN (Slack) or DISCORD_TOKEN (Discord), or both" });
-    }
     if (env.SLACK_BOT_TOKEN && !env.SLACK_CHANNEL) {
       ctx.addIssue({ code: "custom", path: ["SLACK_CHANNEL"], message: "SLACK_CHANNEL is required with SLACK_BOT_TOKEN (a channel id like C0123456789)" });
     }
@@ -134,6 +133,8 @@ export type Config = {
   policyFile?: string;
   /** REDACT_AUDIT=1: the audit keeps commands and arguments with their secrets masked too. */
   redactAudit: boolean;
+  /** The web console on PORT: its password (unset: one generated on the first start) and CONSOLE_HOST (unset: this machine only). */
+  console: { password?: string; host?: string };
   chatopsToken?: string;
 };
 
@@ -187,6 +188,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     digest: { slackChannel: e.DIGEST_CHANNEL, discordChannel: e.DISCORD_DIGEST_CHANNEL, cron: e.DIGEST_CRON.trim(), timeZone: e.DIGEST_TZ },
     policyFile: e.POLICY_FILE ?? (existsSync(DEFAULT_POLICY_FILE) ? DEFAULT_POLICY_FILE : undefined),
     redactAudit: e.REDACT_AUDIT === "1" || e.REDACT_AUDIT === "true",
+    console: { password: e.CONSOLE_PASSWORD, host: e.CONSOLE_HOST },
     chatopsToken: e.CHATOPS_TOKEN,
   };
 }

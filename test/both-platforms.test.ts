@@ -16,7 +16,7 @@ describe("Slack and Discord in one process", () => {
 
   it("a card on each platform; a Discord user not listed is refused, a listed one decides, both cards say so, and a later Slack click changes nothing", async () => {
     const health = (await (await fetch(`http://127.0.0.1:${stack.bot.port}/healthz`)).json()) as { chat: Record<string, string> };
-    expect(health.chat).toEqual({ slack: "ready", discord: "ready" });
+    expect(health.chat).toEqual({ slack: "ready", discord: "ready", web: "ready" });
 
     const session = await stack.prompt("RUN: echo both > both.txt", "two platforms");
     const [asked] = await stack.asked(session);

@@ -10,8 +10,12 @@ const slack = { SLACK_BOT_TOKEN: "xoxb-1", SLACK_SIGNING_SECRET: "s", SLACK_CHAN
 const discord = { DISCORD_TOKEN: "token", DISCORD_CHANNEL: "222222222222222222" };
 
 describe("config: Slack, Discord or both", () => {
-  it("refuses to start with neither, in one line naming both tokens", () => {
-    expect(() => loadConfig({})).toThrow("config: SLACK_BOT_TOKEN: set SLACK_BOT_TOKEN (Slack) or DISCORD_TOKEN (Discord), or both");
+  it("starts with neither: the web console is then the only place to decide", () => {
+    const config = loadConfig({});
+    expect(config.slack).toBeUndefined();
+    expect(config.discord).toBeUndefined();
+    expect(config.console).toEqual({ password: undefined, host: undefined });
+    expect(loadConfig({ CONSOLE_PASSWORD: "pw", CONSOLE_HOST: "0.0.0.0" }).console).toEqual({ password: "pw", host: "0.0.0.0" });
   });
 
   it("Slack alone, Discord alone, and both", () => {

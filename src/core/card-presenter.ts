@@ -40,7 +40,7 @@ export function createCardPresenter(deps: {
   async function post(record: PermissionRecord, recover: boolean): Promise<void> {
     const owner = (await store.sessionOwner(record.sessionId))?.platform as ChatPlatform | undefined;
     owners.set(record.sessionId, owner);
-    const targets = adapters.filter((adapter) => !cardOn(record, adapter) && (owner === undefined || adapter.platform === owner));
+    const targets = adapters.filter((adapter) => !cardOn(record, adapter) && shows(adapter, owner));
     await Promise.all(targets.map((adapter) => postOn(adapter, record, recover)));
   }
 
@@ -109,9 +109,14 @@ export function createCardPresenter(deps: {
     /** Whether some platform still lacks the request's card (its posting failed earlier). */
     missingCards: (record: PermissionRecord) => {
       const owner = owners.get(record.sessionId);
-      return adapters.some((adapter) => !cardOn(record, adapter) && (owner === undefined || adapter.platform === owner));
+      return adapters.some((adapter) => !cardOn(record, adapter) && shows(adapter, owner));
     },
   };
+}
+
+/** Whether `adapter` shows the requests of a session started from chat on `owner` (undefined: outside chat). */
+function shows(adapter: ChatAdapter, owner: ChatPlatform | undefined): boolean {
+  return owner === undefined || adapter.platform === owner || adapter.showsEverySession === true;
 }
 
 function cardOn(record: PermissionRecord, adapter: ChatAdapter): boolean {

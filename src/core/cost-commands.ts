@@ -44,7 +44,7 @@ async function describeSession(deps: CostDeps, sessionId: string, platform: Chat
   return { title };
 }
 
-const PLATFORMS: ChatPlatform[] = ["slack", "discord", "console"];
+const PLATFORMS: ChatPlatform[] = ["slack", "discord", "web"];
 
 /** `/opencode costs [period] [project]`: the caller's private report. */
 export async function costsCommand(deps: CostDeps, platform: ChatPlatform, command: { period?: string; project?: string }): Promise<string> {

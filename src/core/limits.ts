@@ -26,7 +26,7 @@ export type PlatformLimits = {
 };
 
 /** The platforms' names as people read them in a notice. */
-export const platformNames: Record<ChatPlatform, string> = { slack: "Slack", discord: "Discord", console: "the console" };
+export const platformNames: Record<ChatPlatform, string> = { slack: "Slack", discord: "Discord", web: "the console" };
 
 /** `text` cut to `max` characters, with an ellipsis when it was longer. */
 export function fit(text: string, max: number): string {

@@ -16,6 +16,8 @@ export interface ChatAdapter {
   readonly platform: ChatPlatform;
   /** The platform's limits; the core builds cards and forms within them. */
   readonly limits: PlatformLimits;
+  /** Shows every request, whichever platform its session was started from (the console); else only those of its own sessions and of sessions started outside chat. */
+  readonly showsEverySession?: boolean;
   /** Connects (Socket Mode, gateway) or mounts its routes; resolves when it can post. Clicks go to `decisions`, `/opencode` to `commands`. */
   start(decisions: DecisionPort, commands?: CommandPort): Promise<void>;
   stop(): Promise<void>;

@@ -23,7 +23,7 @@ export const QUESTION = "question";
 export const BUDGET = "budget";
 
 /** The chat platforms a card can be on; each has one adapter. */
-export type ChatPlatform = "slack" | "discord" | "console";
+export type ChatPlatform = "slack" | "discord" | "web";
 
 /**
  * A chat object (a message, a thread) as its adapter encodes it. The core stores and compares these

@@ -289,6 +289,13 @@ export const budgetAlerts = pgTable(
 export type PermissionRow = typeof permissionRequests.$inferSelect;
 export type AuditRow = typeof auditLog.$inferSelect;
 export type NewAuditRow = typeof auditLog.$inferInsert;
+/** The console's own settings, shared by every bot process on the database: its session secret and, when generated, its password's hash. */
+export const consoleSettings = pgTable("console_settings", {
+  key: text("key").primaryKey(),
+  value: text("value").notNull(),
+  setAt: timestamp("set_at", { withTimezone: true }).notNull().default(sql`now()`),
+});
+
 export type AlwaysRuleRow = typeof alwaysRules.$inferSelect;
 export type VoteRow = typeof approvalVotes.$inferSelect;
 export type CardRow = typeof cards.$inferSelect;

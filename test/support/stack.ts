@@ -118,6 +118,7 @@ export async function startStack(options: StackOptions = {}, shared?: OpencodeFi
       : {}),
     DATA_DIR: dataDir,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "warn",
+    CONSOLE_PASSWORD: CONSOLE_PASSWORD,
     ...(options.approvers ? { SLACK_APPROVERS: options.approvers } : {}),
     ...(postgresDb?.url ? { DATABASE_URL: postgresDb.url } : {}),
     ...(plugin ? { CHATOPS_TOKEN: PLUGIN_TOKEN, PORT: String(fixture.botPort) } : {}),
@@ -264,6 +265,9 @@ export async function startStack(options: StackOptions = {}, shared?: OpencodeFi
 }
 
 export type Stack = Awaited<ReturnType<typeof startStack>>;
+
+/** The console's password in every stack (a first start without one prints a generated one). */
+export const CONSOLE_PASSWORD = "console-test-password";
 
 /** Everything a person sees on a card: its text and every text in its blocks. */
 export function cardText(message: { text: string; blocks: unknown[] }): string {

@@ -1,0 +1,110 @@
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchBrowser } from "./support/browser.ts";
+import { alice, CONSOLE_PASSWORD } from "./support/stack.ts";
+import { sharedOpencode, stackPerTest } from "./support/stack-per-test.ts";
+import { waitFor, waitForFile } from "./support/wait-for.ts";
+
+const SHOTS = join(import.meta.dirname, "..", "node_modules", ".cache", "console-screenshots");
+
+// The console in a real browser (headless Chromium), beside Slack: the same cards, decided from either.
+describe("the web console", () => {
+  const stack = stackPerTest({}, sharedOpencode());
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  const base = () => `http://127.0.0.1:${stack.bot.port}`;
+
+  /** A page logged in to the console, showing the pending approvals. */
+  async function loggedIn(): Promise<Page> {
+    const page = await browser.newPage();
+    await page.goto(`${base()}/`);
+    expect(new URL(page.url()).pathname).toBe("/login");
+    await page.fill("#password", CONSOLE_PASSWORD);
+    await page.click("form.login button");
+    await page.waitForSelector("h1:has-text('Pending approvals')");
+    return page;
+  }
+  const card = (page: Page, requestId: string) => page.locator(`article[data-request="${requestId}"]`);
+
+  it("refuses a wrong password; after logging in, a card appears live, and Approve once gives OpenCode exactly one reply", async () => {
+    const page = await browser.newPage();
+    await page.goto(`${base()}/login`);
+    await page.fill("#password", "not the password");
+    await page.click("form.login button");
+    await page.waitForSelector("text=Wrong password.");
+    const refused = await fetch(`${base()}/`, { headers: { accept: "text/html" }, redirect: "manual" });
+    expect(refused.status).toBe(303);
+
+    const console = await loggedIn();
+    const session = await stack.prompt("RUN: echo web > web-once.txt", "from the console");
+    const [asked] = await stack.asked(session);
+    await card(console, asked!.id).waitFor();
+    const text = await card(console, asked!.id).innerText();
+    expect(text).toContain("OpenCode wants to run a command");
+    expect(text).toContain("echo web > web-once.txt");
+    expect(await card(console, asked!.id).locator("button").allInnerTexts()).toEqual(["Approve once", "Always", "Reject", "Edit"]);
+    mkdirSync(SHOTS, { recursive: true });
+    await console.screenshot({ path: join(SHOTS, "console.png"), fullPage: true });
+
+    await card(console, asked!.id).locator("button", { hasText: "Approve once" }).click();
+    await waitForFile(join(stack.opencode.projectDir, "web-once.txt"), "web\n");
+    await card(console, asked!.id).locator("text=Approved once by console").waitFor();
+    await waitFor(() => stack.replies(asked!.id).length === 1, { what: "the one reply" });
+    expect((await stack.audit(asked!.id)).map((row) => [row.decision, row.decider.platform, row.decider.userId])).toEqual([["approved_once", "web", "console"]]);
+    // The Slack card says it too.
+    await stack.cardSays(asked!.id, /Approved once by console/);
+  });
+
+  it("Reject with a reason the model reads, and Edit of a bash command", async () => {
+    const console = await loggedIn();
+    const rejected = await stack.prompt("RUN: echo no > web-no.txt", "reject from the console");
+    const [first] = await stack.asked(rejected);
+    await card(console, first!.id).locator("button", { hasText: "Reject" }).click();
+    await console.fill("#dialog textarea[name=reason]", "use the staging bucket");
+    await console.click("#dialog button[type=submit]");
+    await card(console, first!.id).locator("text=Rejected by console").waitFor();
+    await waitFor(() => stack.llm.requests.some((r) => JSON.stringify(r.messages).includes("use the staging bucket")), { what: "the model to read the reason" });
+
+    const edited = await stack.prompt("RUN: echo original > web-original.txt", "edit from the console");
+    const [second] = await stack.asked(edited);
+    await card(console, second!.id).locator("button", { hasText: "Edit" }).click();
+    const field = console.locator("#dialog textarea[name=command]");
+    expect(await field.inputValue()).toBe("echo original > web-original.txt");
+    await field.fill("echo edited > web-edited.txt");
+    await console.click("#dialog button[type=submit]");
+    await waitForFile(join(stack.opencode.projectDir, "web-edited.txt"), "edited\n", { timeout: 20_000 });
+    expect(existsSync(join(stack.opencode.projectDir, "web-original.txt"))).toBe(false);
+    await card(console, second!.id).locator("text=Edited by console").waitFor();
+  });
+
+  it("a card decided in Slack closes in the open page without a reload; a form posted without its CSRF token is refused", async () => {
+    const console = await loggedIn();
+    const session = await stack.prompt("RUN: echo slack > web-slack.txt", "decided in Slack");
+    const [asked] = await stack.asked(session);
+    await card(console, asked!.id).waitFor();
+    const slackCard = await stack.card(asked!.id);
+    await stack.click(alice, slackCard, "Approve once");
+    await card(console, asked!.id).locator(`text=Approved once by alice`).waitFor();
+    expect(await card(console, asked!.id).locator("button").count()).toBe(0);
+
+    const other = await stack.prompt("RUN: echo forged > web-forged.txt", "forged form");
+    const [pending] = await stack.asked(other);
+    await card(console, pending!.id).waitFor();
+    const cookie = (await console.context().cookies()).map((c) => `${c.name}=${c.value}`).join("; ");
+    const forged = await fetch(`${base()}/console/decide`, {
+      method: "POST",
+      headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ request: pending!.id, action: "once" }),
+    });
+    expect(forged.status).toBe(403);
+    expect(await forged.text()).toContain("Nothing was done");
+    expect((await stack.bot.store!.getRequest(pending!.id))!.state).toBe("pending");
+  });
+});
