@@ -6,28 +6,12 @@
  */
 import { parseArgs } from "node:util";
 import { verifyChain } from "./core/audit-chain.ts";
-import type { AuditEntry } from "./core/types.ts";
+import { auditCsv, auditJsonl } from "./core/audit-view.ts";
 import { consoleOutput, databaseOptions, runCli, sinceOf, type CliOutput } from "./cli-args.ts";
-import { csvLine } from "./csv.ts";
 import { createApprovalStore } from "./store/approval-store.ts";
 import { openDatabase } from "./store/database.ts";
 
 const USAGE = "usage: npm run audit -- verify | export [--since 7d|YYYY-MM-DD] [--format jsonl|csv]";
-
-export const AUDIT_CSV_COLUMNS = [
-  "id", "request_id", "session_id", "directory", "tool", "tool_name", "decision", "decider_platform", "decider_user_id", "decider_name",
-  "reason", "asked_at", "decided_at", "original_args", "edited_args", "linked_request_id",
-] as const;
-
-export function auditCsv(entries: AuditEntry[]): string {
-  const rows = entries.map((e) =>
-    csvLine([
-      e.id, e.requestId, e.sessionId, e.directory, e.tool, e.toolName, e.decision, e.decider.platform, e.decider.userId, e.decider.name,
-      e.reason, e.askedAt.toISOString(), e.decidedAt.toISOString(), JSON.stringify(e.originalArgs), e.editedArgs ? JSON.stringify(e.editedArgs) : "", e.linkedRequestId,
-    ]),
-  );
-  return [AUDIT_CSV_COLUMNS.join(","), ...rows].join("\n") + "\n";
-}
 
 export async function main(argv: string[], io: CliOutput = consoleOutput, where = databaseOptions()): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { since: { type: "string" }, format: { type: "string", default: "jsonl" } } });
@@ -42,7 +26,7 @@ export async function main(argv: string[], io: CliOutput = consoleOutput, where 
     const store = createApprovalStore(database);
     if (command === "export") {
       const entries = await store.decisionsBetween({ from: since, to: new Date(Date.now() + 1000) });
-      io.write(values.format === "csv" ? auditCsv(entries) : entries.map((entry) => `${JSON.stringify(entry)}\n`).join(""));
+      io.write(values.format === "csv" ? auditCsv(entries) : auditJsonl(entries));
       return 0;
     }
     const check = verifyChain(await store.auditChain());

@@ -21,6 +21,8 @@ import { generatePassword, hashPassword } from "../adapters/web/auth.ts";
 import { webLimits } from "../adapters/web/limits.ts";
 import { createWebAdapter } from "../adapters/web/web-adapter.ts";
 import { buildCard } from "./core/card-text.ts";
+import { verifyChain } from "./core/audit-chain.ts";
+import type { ProjectStore } from "./core/projects.ts";
 import type { Logger } from "./core/logger.ts";
 import type { Redactor } from "./core/redaction.ts";
 import { createConsoleSettings } from "./store/console-settings.ts";
@@ -44,7 +46,7 @@ import { createBudgetAlerts } from "./store/budget-store.ts";
  * The web console's adapter: its session secret and password hash from the database (a password
  * generated on the first start without CONSOLE_PASSWORD is printed once, on stderr, never logged).
  */
-async function startConsole(deps: { config: Config; database: Database; store: ApprovalStore; redactor: Redactor; logger: Logger }) {
+async function startConsole(deps: { config: Config; database: Database; store: ApprovalStore; projects: ProjectStore; redactor: Redactor; logger: Logger }) {
   const settings = createConsoleSettings(deps.database);
   const secret = (await settings.getOrCreate("session_secret", async () => randomBytes(32).toString("base64url"))).value;
   let passwordHash: string;
@@ -60,6 +62,9 @@ async function startConsole(deps: { config: Config; database: Database; store: A
     secret,
     openTo: deps.config.console.host,
     pending: async () => (await deps.store.pendingRequests()).map((record) => deps.redactor.maskDeep(buildCard(record, webLimits))),
+    audit: async () => (await deps.store.decisionsBetween({ from: new Date(0), to: new Date(Date.now() + 60_000) })).map((entry) => deps.redactor.maskDeep(entry)),
+    chain: async () => verifyChain(await deps.store.auditChain()),
+    directoryOf: async (project) => (await deps.projects.getProject(project))?.directory,
     logger: deps.logger,
   });
 }
@@ -117,7 +122,7 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
         onReconnected: () => void servers.resyncNow(),
       })
     : undefined;
-  const web = await startConsole({ config, database, store, redactor, logger: logger.child({ adapter: "web" }) });
+  const web = await startConsole({ config, database, store, projects, redactor, logger: logger.child({ adapter: "web" }) });
   // Everything posted to chat goes through the mask (cards, threads, progress, answers, digests).
   const adapters: ChatAdapter[] = [slack, discord, web].filter((adapter) => adapter !== undefined).map((adapter) => redactingAdapter(adapter, redactor));
   const alwaysStore = createAlwaysRuleStore(database);

@@ -7,7 +7,7 @@
 import { parseArgs } from "node:util";
 import type { LedgerEntry } from "./core/ledger.ts";
 import { parsePeriod } from "./core/periods.ts";
-import { csvLine } from "./csv.ts";
+import { csvLine } from "./core/csv.ts";
 import { openDatabase } from "./store/database.ts";
 import { createLedgerStore } from "./store/ledger-store.ts";
 

@@ -107,4 +107,47 @@ describe("the web console", () => {
     expect(await forged.text()).toContain("Nothing was done");
     expect((await stack.bot.store!.getRequest(pending!.id))!.state).toBe("pending");
   });
+
+  it("/audit lists every decision with who, when, the call and the edit as a diff; filters, search and the export of what is shown; the chain's badge", async () => {
+    const store = stack.bot.store!;
+    const at = new Date(Date.now() - 60_000);
+    const bob = { platform: "slack" as const, userId: "U0BOB", name: "bob" };
+    const alicia = { platform: "slack" as const, userId: alice.id, name: "alice" };
+    const seeded = [
+      ["per_a1", "git push origin main", "approved_once", alicia] as const,
+      ["per_a2", "rm -rf build", "rejected", bob] as const,
+      ["per_a3", "npm test", "edited", bob] as const,
+    ];
+    for (const [id, command, state, by] of seeded) {
+      await store.addRequest({ id, directory: "/srv/web", sessionId: "ses_audit", permission: "bash", patterns: [], always: [], metadata: { command }, callId: null, messageId: null, toolName: "bash", toolArgs: { command }, askedAt: at });
+      await store.decide({ requestId: id, state, decider: { ...by }, at: new Date(at.getTime() + 12_000), ...(state === "edited" ? { editedArgs: { command: "npm test -- --run" } } : {}), ...(state === "rejected" ? { reason: "not on main" } : {}) });
+    }
+    const console = await loggedIn();
+    await console.goto(`${base()}/audit`);
+    const rows = () => console.locator("table.audit tbody tr").evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-request")));
+    expect(await rows()).toEqual(["per_a3", "per_a2", "per_a1"]);
+    expect(await console.locator("text=Audit chain intact: 3 rows").count()).toBe(1);
+    const edited = await console.locator('tr[data-request="per_a3"]').innerText();
+    expect(edited).toContain("command: npm test → npm test -- --run");
+    expect(edited).toContain("12 s");
+    mkdirSync(SHOTS, { recursive: true });
+    await console.screenshot({ path: join(SHOTS, "audit.png"), fullPage: true });
+
+    await console.fill("input[name=user]", "bob");
+    await console.click(".filters button");
+    expect(await rows()).toEqual(["per_a3", "per_a2"]);
+    await console.selectOption("select[name=decision]", "rejected");
+    await console.click(".filters button");
+    expect(await rows()).toEqual(["per_a2"]);
+    expect(await console.locator('tr[data-request="per_a2"]').innerText()).toContain("not on main");
+    await console.goto(`${base()}/audit?q=${encodeURIComponent("git push")}`);
+    expect(await rows()).toEqual(["per_a1"]);
+
+    const cookie = (await console.context().cookies()).map((c) => `${c.name}=${c.value}`).join("; ");
+    const csv = await (await fetch(`${base()}/audit.csv?user=bob`, { headers: { cookie } })).text();
+    expect(csv.trim().split("\n").map((line) => line.split(",")[1])).toEqual(["request_id", "per_a3", "per_a2"]);
+    const jsonl = await (await fetch(`${base()}/audit.jsonl?decision=approved`, { headers: { cookie } })).text();
+    expect(jsonl.trim().split("\n").map((line) => (JSON.parse(line) as { requestId: string }).requestId)).toEqual(["per_a1"]);
+    expect((await fetch(`${base()}/audit.csv`)).status).toBe(401);
+  });
 });

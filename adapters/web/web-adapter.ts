@@ -5,6 +5,10 @@ import type { Card } from "../../src/core/card.ts";
 import type { Logger } from "../../src/core/logger.ts";
 import type { Actor, Answer, CardAction, ChatAdapter, DecisionPort } from "../../src/core/ports.ts";
 import type { Route } from "../../src/http-server.ts";
+import type { ChainCheck } from "../../src/core/audit-chain.ts";
+import { auditCsv, auditFilterOf, auditJsonl, filterAudit } from "../../src/core/audit-view.ts";
+import type { AuditEntry } from "../../src/core/types.ts";
+import { auditPage } from "./audit-page.ts";
 import { createSessions, passwordMatches } from "./auth.ts";
 import { webLimits } from "./limits.ts";
 import { cardId, escapeHtml, page, renderCard, renderForm, renderNotice } from "./render.ts";
@@ -30,6 +34,11 @@ export function createWebAdapter(options: {
   secret: string;
   /** The pending requests' cards as they stand now, secrets masked. */
   pending: () => Promise<Card[]>;
+  /** Every audit row, oldest first, secrets masked; and the chain's check. */
+  audit: () => Promise<AuditEntry[]>;
+  chain: () => Promise<ChainCheck>;
+  /** A project's directory by name, for the audit's project filter. */
+  directoryOf: (project: string) => Promise<string | undefined>;
   /** CONSOLE_HOST: the address the console answers on besides loopback ("0.0.0.0": any). */
   openTo?: string;
   logger: Logger;
@@ -92,6 +101,20 @@ export function createWebAdapter(options: {
     }
   }
 
+  /** The audit rows the page's query asks for, newest first. */
+  async function auditRows(req: IncomingMessage): Promise<{ query: URLSearchParams; entries: AuditEntry[] }> {
+    const query = new URL(req.url ?? "/", "http://console").searchParams;
+    const project = query.get("project")?.trim();
+    const directory = project ? await options.directoryOf(project) : undefined;
+    const entries = filterAudit(await options.audit(), auditFilterOf(query, () => directory)).reverse();
+    return { query, entries };
+  }
+  const download = (type: string, name: string, render: (entries: AuditEntry[]) => string): Route =>
+    guarded(async (req, res) => {
+      const { entries } = await auditRows(req);
+      res.writeHead(200, { "content-type": type, "content-disposition": `attachment; filename="${name}"` }).end(render(entries));
+    });
+
   const asset = (path: string): Route => async (_req, res) => {
     res.writeHead(200, { "content-type": "text/javascript", "cache-control": "max-age=3600" }).end(await readFile(require.resolve(path)));
   };
@@ -143,6 +166,12 @@ export function createWebAdapter(options: {
       for (const key of new Set(fields.keys())) if (!["csrf", "form", "request"].includes(key)) values[key] = fields.getAll(key).length > 1 ? fields.getAll(key) : fields.get(key)!;
       await answer(res, await decisions.submit({ actor: consoleActor, requestId: fields.get("request") ?? "", form, values, via: fields.get("request") ?? undefined }));
     }),
+    "GET /audit": guarded(async (req, res) => {
+      const { query, entries } = await auditRows(req);
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(page("Audit", auditPage(entries, query, await options.chain())));
+    }),
+    "GET /audit.csv": download("text/csv; charset=utf-8", "audit.csv", auditCsv),
+    "GET /audit.jsonl": download("application/jsonl; charset=utf-8", "audit.jsonl", auditJsonl),
     "GET /console/htmx.js": asset("htmx.org/dist/htmx.min.js"),
     "GET /console/htmx-sse.js": asset("htmx-ext-sse/dist/sse.min.js"),
   };
