@@ -23,6 +23,10 @@ import { createWebAdapter } from "../adapters/web/web-adapter.ts";
 import { buildCard } from "./core/card-text.ts";
 import { verifyChain } from "./core/audit-chain.ts";
 import type { ProjectStore } from "./core/projects.ts";
+import { sessionRows, type SessionRow } from "./core/session-commands.ts";
+import { costsCommand } from "./core/cost-commands.ts";
+import { spendChartFor } from "./core/digest.ts";
+import { parsePeriod } from "./core/periods.ts";
 import type { Logger } from "./core/logger.ts";
 import type { Redactor } from "./core/redaction.ts";
 import { createConsoleSettings } from "./store/console-settings.ts";
@@ -46,7 +50,16 @@ import { createBudgetAlerts } from "./store/budget-store.ts";
  * The web console's adapter: its session secret and password hash from the database (a password
  * generated on the first start without CONSOLE_PASSWORD is printed once, on stderr, never logged).
  */
-async function startConsole(deps: { config: Config; database: Database; store: ApprovalStore; projects: ProjectStore; redactor: Redactor; logger: Logger }) {
+async function startConsole(deps: {
+  config: Config;
+  database: Database;
+  store: ApprovalStore;
+  projects: ProjectStore;
+  redactor: Redactor;
+  sessions: () => Promise<SessionRow[]>;
+  costs: (period?: string, project?: string) => Promise<{ text: string; chart?: { png: Uint8Array; title: string } }>;
+  logger: Logger;
+}) {
   const settings = createConsoleSettings(deps.database);
   const secret = (await settings.getOrCreate("session_secret", async () => randomBytes(32).toString("base64url"))).value;
   let passwordHash: string;
@@ -65,6 +78,8 @@ async function startConsole(deps: { config: Config; database: Database; store: A
     audit: async () => (await deps.store.decisionsBetween({ from: new Date(0), to: new Date(Date.now() + 60_000) })).map((entry) => deps.redactor.maskDeep(entry)),
     chain: async () => verifyChain(await deps.store.auditChain()),
     directoryOf: async (project) => (await deps.projects.getProject(project))?.directory,
+    sessions: async () => deps.redactor.maskDeep(await deps.sessions()),
+    costs: async (period, project) => deps.redactor.maskDeep(await deps.costs(period, project)),
     logger: deps.logger,
   });
 }
@@ -122,7 +137,27 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
         onReconnected: () => void servers.resyncNow(),
       })
     : undefined;
-  const web = await startConsole({ config, database, store, projects, redactor, logger: logger.child({ adapter: "web" }) });
+  const web = await startConsole({
+    config,
+    database,
+    store,
+    projects,
+    redactor,
+    // Read when a page asks, once everything below exists.
+    sessions: () => sessionRows({ sessions: ownedSessions, store, sessionApiFor: gatewayFor, adapters, overview: () => servers.overview() }, 50),
+    costs: async (period, project) => {
+      const costDeps = { ledgerStore, store, sessions: ownedSessions, adapters, timeZone: config.digest.timeZone };
+      const text = await costsCommand(costDeps, "web", { ...(period ? { period } : {}), ...(project ? { project } : {}) });
+      let range;
+      try {
+        range = parsePeriod(period, config.digest.timeZone, new Date());
+      } catch {
+        return { text };
+      }
+      return { text, chart: await spendChartFor(costDeps, range, project) };
+    },
+    logger: logger.child({ adapter: "web" }),
+  });
   // Everything posted to chat goes through the mask (cards, threads, progress, answers, digests).
   const adapters: ChatAdapter[] = [slack, discord, web].filter((adapter) => adapter !== undefined).map((adapter) => redactingAdapter(adapter, redactor));
   const alwaysStore = createAlwaysRuleStore(database);

@@ -3,6 +3,8 @@ import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser } from "./support/browser.ts";
+import { chatDriver, startAsAlice } from "./support/chat-driver.ts";
+import { SEEDED_WEEK_BREAKDOWN, seedCosts } from "./support/seed-costs.ts";
 import { alice, CONSOLE_PASSWORD } from "./support/stack.ts";
 import { sharedOpencode, stackPerTest } from "./support/stack-per-test.ts";
 import { waitFor, waitForFile } from "./support/wait-for.ts";
@@ -149,5 +151,26 @@ describe("the web console", () => {
     const jsonl = await (await fetch(`${base()}/audit.jsonl?decision=approved`, { headers: { cookie } })).text();
     expect(jsonl.trim().split("\n").map((line) => (JSON.parse(line) as { requestId: string }).requestId)).toEqual(["per_a1"]);
     expect((await fetch(`${base()}/audit.csv`)).status).toBe(401);
+  });
+
+  it("/sessions shows each session started from chat with its state, owner and cost; /costs the numbers of /opencode costs, with the chart", async () => {
+    const sessionId = await startAsAlice(stack, "slack", "SAY: from the console's sessions page");
+    const slack = chatDriver(stack, "slack");
+    const thread = await slack.thread(sessionId);
+    await waitFor(() => thread.answers().includes("from the console's sessions page"), { what: "the answer" });
+    const console = await loggedIn();
+    await console.goto(`${base()}/sessions`);
+    const row = await console.locator(`tr[data-session="${sessionId}"]`).innerText();
+    expect(row).toContain("SAY: from the console's sessions page");
+    expect(row).toMatch(/web\s+idle\s+alice slack\s+\$/);
+
+    await seedCosts({ ledgerStore: stack.bot.ledgerStore!, store: stack.bot.store! });
+    const inChat = await slack.command(slack.people.bob, "costs", { period: "2026-11-23..2026-11-29" });
+    await console.goto(`${base()}/costs?period=2026-11-23..2026-11-29`);
+    const report = await console.locator("pre.report").innerText();
+    expect(report.split("\n")[1]).toBe(inChat.split("\n")[1]);
+    expect(report).toContain(SEEDED_WEEK_BREAKDOWN[0]!);
+    expect(await console.locator("img.chart").getAttribute("alt")).toBe("Spend per day by project, 2026-11-23 to 2026-11-29");
+    await console.screenshot({ path: join(SHOTS, "costs.png"), fullPage: true });
   });
 });

@@ -8,7 +8,9 @@ import type { Route } from "../../src/http-server.ts";
 import type { ChainCheck } from "../../src/core/audit-chain.ts";
 import { auditCsv, auditFilterOf, auditJsonl, filterAudit } from "../../src/core/audit-view.ts";
 import type { AuditEntry } from "../../src/core/types.ts";
+import type { SessionRow } from "../../src/core/session-commands.ts";
 import { auditPage } from "./audit-page.ts";
+import { costsPage, sessionsPage } from "./session-pages.ts";
 import { createSessions, passwordMatches } from "./auth.ts";
 import { webLimits } from "./limits.ts";
 import { cardId, escapeHtml, page, renderCard, renderForm, renderNotice } from "./render.ts";
@@ -37,6 +39,10 @@ export function createWebAdapter(options: {
   /** Every audit row, oldest first, secrets masked; and the chain's check. */
   audit: () => Promise<AuditEntry[]>;
   chain: () => Promise<ChainCheck>;
+  /** The newest sessions started from chat, as `/opencode sessions` lists them. */
+  sessions: () => Promise<SessionRow[]>;
+  /** `/opencode costs [period] [project]`'s report, and the chart of its days. */
+  costs: (period?: string, project?: string) => Promise<{ text: string; chart?: { png: Uint8Array; title: string } }>;
   /** A project's directory by name, for the audit's project filter. */
   directoryOf: (project: string) => Promise<string | undefined>;
   /** CONSOLE_HOST: the address the console answers on besides loopback ("0.0.0.0": any). */
@@ -169,6 +175,14 @@ export function createWebAdapter(options: {
     "GET /audit": guarded(async (req, res) => {
       const { query, entries } = await auditRows(req);
       res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(page("Audit", auditPage(entries, query, await options.chain())));
+    }),
+    "GET /sessions": guarded(async (_req, res) => {
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(page("Sessions", sessionsPage(await options.sessions())));
+    }),
+    "GET /costs": guarded(async (req, res) => {
+      const query = new URL(req.url ?? "/", "http://console").searchParams;
+      const report = await options.costs(query.get("period")?.trim() || undefined, query.get("project")?.trim() || undefined);
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(page("Costs", costsPage(report, query)));
     }),
     "GET /audit.csv": download("text/csv; charset=utf-8", "audit.csv", auditCsv),
     "GET /audit.jsonl": download("application/jsonl; charset=utf-8", "audit.jsonl", auditJsonl),

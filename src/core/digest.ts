@@ -46,11 +46,7 @@ export function createDigest(deps: DigestDeps) {
     const before = slotBefore(new Date(period.from.getTime() - 1000));
     const previous = before ? await costSummary(deps, { from: before, to: period.from, label: `the period before (since ${day(before, deps.timeZone)})` }, undefined, platform) : undefined;
     const lines = reportText(summary, { heading, ...(previous ? { previous } : {}) });
-    const entries = await deps.ledgerStore.entries(period);
-    const days = daysOf(period, deps.timeZone);
-    const rows: DailySpend[] = entries.map((e) => ({ day: day(e.completedAt, deps.timeZone), project: e.projectName ?? e.directory, cost: e.cost }));
-    const title = `Spend per day by project, ${days[0]} to ${days.at(-1)}`;
-    return { lines, chart: { name: `spend-${days[0]}-to-${days.at(-1)}.png`, png: await spendChart(rows, days, title), title } };
+    return { lines, chart: await spendChartFor(deps, period) };
   }
 
   async function post(digest: Digest, platform: ChatPlatform, channel: ChatRef): Promise<void> {
@@ -105,6 +101,15 @@ export function createDigest(deps: DigestDeps) {
       await posting;
     },
   };
+}
+
+/** The chart of a period's spend per day by project (of one project where given), as the digest and the console show it. */
+export async function spendChartFor(deps: Pick<CostDeps, "ledgerStore" | "timeZone">, period: Period, project?: string): Promise<NonNullable<Digest["chart"]>> {
+  const entries = await deps.ledgerStore.entries(period, project);
+  const days = daysOf(period, deps.timeZone);
+  const rows: DailySpend[] = entries.map((e) => ({ day: day(e.completedAt, deps.timeZone), project: e.projectName ?? e.directory, cost: e.cost }));
+  const title = `Spend per day by project, ${days[0]} to ${days.at(-1)}`;
+  return { name: `spend-${days[0]}-to-${days.at(-1)}.png`, png: await spendChart(rows, days, title), title };
 }
 
 /** The days a period touches, in `tz`, first to last. */

@@ -17,22 +17,31 @@ export type SessionCommandDeps = {
 /** How many sessions `/opencode sessions` lists. */
 const RECENT = 10;
 
+/** One session started from chat as `/opencode sessions` and the console's /sessions show it. */
+export type SessionRow = { sessionId: string; title: string; project: string; state: string; owner: string; platform: string; cost: string; link?: string };
+
+/** The newest sessions started from chat (of one project where given), each with its state, owner, cost and thread. */
+export async function sessionRows(deps: SessionCommandDeps, limit: number, project?: string): Promise<SessionRow[]> {
+  const recent = await deps.sessions.recentOwned(limit, project);
+  return Promise.all(recent.map((session) => describe(deps, session)));
+}
+
 /** `/opencode sessions [project]`: the newest sessions started from chat, each with its state, owner, cost and thread. */
 export async function listSessions(deps: SessionCommandDeps, project?: string): Promise<string> {
-  const recent = await deps.sessions.recentOwned(RECENT, project);
-  if (recent.length === 0) return project ? `No sessions in \`${project}\` yet.` : "No sessions started from chat yet. Start one with `/opencode <prompt>`.";
-  const lines = await Promise.all(recent.map((session) => describe(deps, session)));
+  const rows = await sessionRows(deps, RECENT, project);
+  if (rows.length === 0) return project ? `No sessions in \`${project}\` yet.` : "No sessions started from chat yet. Start one with `/opencode <prompt>`.";
+  const lines = rows.map((row) => `• “${row.title}” · \`${row.project}\` · ${row.state} · ${row.owner} · ${row.cost}${row.link ? ` · ${row.link}` : ""}`);
   return [`Sessions${project ? ` in \`${project}\`` : ""} (newest first):`, ...lines].join("\n");
 }
 
-async function describe(deps: SessionCommandDeps, session: OwnedSession): Promise<string> {
+async function describe(deps: SessionCommandDeps, session: OwnedSession): Promise<SessionRow> {
   const api = deps.sessionApiFor(session.serverUrl);
   const [state, cost, link] = await Promise.all([
     stateOf(deps, session),
     api.sessionCost(session.directory, session.sessionId).then(money, () => "cost unknown"),
     deps.adapters.find((a) => a.platform === session.platform)?.threadLink(session.thread).catch(() => undefined),
   ]);
-  return `• “${titleFromPrompt(session.prompt)}” · \`${session.projectName}\` · ${state} · ${session.user.name} · ${cost}${link ? ` · ${link}` : ""}`;
+  return { sessionId: session.sessionId, title: titleFromPrompt(session.prompt), project: session.projectName, state, owner: session.user.name, platform: session.platform, cost, ...(link ? { link } : {}) };
 }
 
 async function stateOf(deps: SessionCommandDeps, session: OwnedSession): Promise<string> {
