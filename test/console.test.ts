@@ -173,4 +173,18 @@ describe("the web console", () => {
     expect(await console.locator("img.chart").getAttribute("alt")).toBe("Spend per day by project, 2026-11-23 to 2026-11-29");
     await console.screenshot({ path: join(SHOTS, "costs.png"), fullPage: true });
   });
+  it("a question shows its options; one click answers it and the model reads the answer", async () => {
+    const console = await loggedIn();
+    const session = await stack.prompt("ASK: Which colour? ;; red | blue", "question in the console");
+    const asked = await waitFor(
+      () => stack.events.flatMap((e) => (e.payload.type === "question.asked" && e.payload.properties.sessionID === session ? [e.payload.properties] : []))[0],
+      { what: "question.asked", timeout: 20_000 },
+    );
+    await card(console, asked.id).waitFor();
+    expect(await card(console, asked.id).innerText()).toContain("Which colour?");
+    expect(await card(console, asked.id).locator("button").allInnerTexts()).toEqual(["red", "blue", "Answer…", "Dismiss"]);
+    await card(console, asked.id).locator("button", { hasText: "blue" }).click();
+    await card(console, asked.id).locator("text=Answered by console").waitFor();
+    await waitFor(() => stack.llm.requests.some((r) => JSON.stringify(r.messages).includes('\\"Which colour?\\"=\\"blue\\"')), { what: "the model to read the answer" });
+  });
 });
