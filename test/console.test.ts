@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser } from "./support/browser.ts";
+import { policyFile } from "./support/policy-file.ts";
 import { chatDriver, startAsAlice } from "./support/chat-driver.ts";
 import { SEEDED_WEEK_BREAKDOWN, seedCosts } from "./support/seed-costs.ts";
 import { alice, CONSOLE_PASSWORD } from "./support/stack.ts";
@@ -186,5 +187,52 @@ describe("the web console", () => {
     await card(console, asked.id).locator("button", { hasText: "blue" }).click();
     await card(console, asked.id).locator("text=Answered by console").waitFor();
     await waitFor(() => stack.llm.requests.some((r) => JSON.stringify(r.messages).includes('\\"Which colour?\\"=\\"blue\\"')), { what: "the model to read the answer" });
+  });
+});
+
+// A fresh machine's setup: no Slack, no Discord, the console alone; and the policy applied to it.
+describe("the console as the only place to decide, under a policy", () => {
+  const file = policyFile(`
+rules:
+  - name: leads
+    tool: bash
+    command: ["echo guarded*"]
+    approvers: [U0ALICE]
+  - name: console-ok
+    tool: bash
+    command: ["echo console*"]
+    approvers: ["web:console"]
+`);
+  const stack = stackPerTest({ platforms: [], env: { POLICY_FILE: file } }, sharedOpencode());
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it("with no chat platform the console gets the cards; a rule naming only others refuses it, one naming web:console lets it decide", async () => {
+    const health = (await (await fetch(`http://127.0.0.1:${stack.bot.port}/healthz`)).json()) as { chat: Record<string, string> };
+    expect(health.chat).toEqual({ web: "ready" });
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${stack.bot.port}/login`);
+    await page.fill("#password", CONSOLE_PASSWORD);
+    await page.click("form.login button");
+    await page.waitForSelector("h1:has-text('Pending approvals')");
+
+    const guarded = await stack.prompt("RUN: echo guarded > guarded.txt", "guarded");
+    const [first] = await stack.asked(guarded);
+    const firstCard = page.locator(`article[data-request="${first!.id}"]`);
+    await firstCard.locator("button", { hasText: "Approve once" }).click();
+    await page.locator("#dialog .notice").waitFor();
+    expect(await page.locator("#dialog .notice").innerText()).toBe("You are not an approver for this (the policy's rule “leads” names who may decide), so nothing was done.");
+    expect((await stack.bot.store!.getRequest(first!.id))!.state).toBe("pending");
+
+    const allowed = await stack.prompt("RUN: echo console > console-ok.txt", "console ok");
+    const [second] = await stack.asked(allowed);
+    await page.locator(`article[data-request="${second!.id}"] button`, { hasText: "Approve once" }).click();
+    await waitForFile(join(stack.opencode.projectDir, "console-ok.txt"), "console\n");
+    expect((await stack.audit(second!.id)).map((row) => [row.decision, row.decider.platform, row.decider.userId])).toEqual([["approved_once", "web", "console"]]);
   });
 });

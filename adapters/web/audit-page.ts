@@ -35,7 +35,7 @@ export function auditPage(entries: AuditEntry[], query: URLSearchParams, check: 
     })
     .join("");
   const table = entries.length
-    ? `<table class="audit"><thead><tr><th>When (UTC)</th><th>Who</th><th>Tool</th><th>Decision</th><th>Command or change</th><th>Reason</th><th>Waited</th></tr></thead><tbody>${rows}</tbody></table>`
+    ? `<div class="scroll"><table class="audit"><thead><tr><th>When (UTC)</th><th>Who</th><th>Tool</th><th>Decision</th><th>Command or change</th><th>Reason</th><th>Waited</th></tr></thead><tbody>${rows}</tbody></table></div>`
     : `<p class="empty">No decisions match.</p>`;
   return `<h1>Audit</h1>${badge(check)}${filters}${exports}<p>${entries.length} row${entries.length === 1 ? "" : "s"}</p>${table}`;
 }

@@ -10,7 +10,7 @@ export function sessionsPage(rows: SessionRow[]): string {
         `<tr data-session="${escapeHtml(row.sessionId)}"><td>${escapeHtml(row.title)}</td><td>${escapeHtml(row.project)}</td><td class="state">${escapeHtml(row.state)}</td><td>${escapeHtml(row.owner)} <small>${escapeHtml(row.platform)}</small></td><td>${escapeHtml(row.cost)}</td><td>${row.link ? `<a href="${escapeHtml(row.link)}">thread</a>` : ""}</td></tr>`,
     )
     .join("");
-  return `<h1>Sessions</h1><table class="audit"><thead><tr><th>Session</th><th>Project</th><th>State</th><th>Started by</th><th>Cost so far</th><th></th></tr></thead><tbody>${body}</tbody></table>`;
+  return `<h1>Sessions</h1><div class="scroll"><table class="audit"><thead><tr><th>Session</th><th>Project</th><th>State</th><th>Started by</th><th>Cost so far</th><th></th></tr></thead><tbody>${body}</tbody></table></div>`;
 }
 
 /** `/costs`: the same report as `/opencode costs`, for the period and project asked, with the chart of spend per day. */
