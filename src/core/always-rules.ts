@@ -1,6 +1,6 @@
 import { gatePermission } from "./gate.ts";
-import { commandParts } from "./policy/matching.ts";
-import type { Decider } from "./types.ts";
+import { commandParts, globRegExp } from "./policy/matching.ts";
+import type { Decider, RequestPolicy } from "./types.ts";
 
 /** One "Always" pattern given for a directory and permission (OpenCode's `always`, like `git status *`). */
 export type AlwaysRule = {
@@ -49,7 +49,7 @@ export class AlwaysRules {
   async covering(directory: string, tool: string, args: Record<string, unknown>): Promise<AlwaysRule | undefined> {
     const rules = await this.store.active(directory, gatePermission(tool));
     if (rules.length === 0) return undefined;
-    const matching = (value: string) => rules.find((rule) => wildcard(rule.pattern).test(value));
+    const matching = (value: string) => rules.find((rule) => globRegExp(rule.pattern).test(value));
     if (gatePermission(tool) !== "bash") return matching(typeof args.filePath === "string" ? args.filePath : "") ?? rules.find((rule) => rule.pattern === "*");
     const { parts, opaque } = commandParts(typeof args.command === "string" ? args.command : "");
     if (opaque || parts.length === 0) return undefined;
@@ -58,13 +58,15 @@ export class AlwaysRules {
   }
 }
 
+/**
+ * Whether an Always rule may stand for a person under `policy`: not where the policy offers no
+ * Always, nor where it wants several approvers (one person's Always does not stand in for them).
+ */
+export function alwaysStands(policy: RequestPolicy | null | undefined): boolean {
+  return policy?.allowAlways !== false && (policy?.approvals ?? 1) <= 1;
+}
+
 /** Why a call passed on an Always rule, for its audit row. */
 export function alwaysReason(rule: AlwaysRule): string {
   return `the “Always” rule ${rule.id} (${rule.permission} \`${rule.pattern}\`) ${rule.by.name} gave on request ${rule.requestId} covers it`;
-}
-
-/** OpenCode's wildcard: `*` any run, and a trailing ` *` also matches the bare command. */
-function wildcard(pattern: string): RegExp {
-  const escaped = pattern.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replaceAll("*", "[\\s\\S]*");
-  return new RegExp(pattern.endsWith(" *") ? `^${escaped.slice(0, -" [\\s\\S]*".length)}(?: [\\s\\S]*)?$` : `^${escaped}$`);
 }

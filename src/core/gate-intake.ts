@@ -1,4 +1,4 @@
-import { alwaysReason, type AlwaysRules } from "./always-rules.ts";
+import { alwaysReason, alwaysStands, type AlwaysRules } from "./always-rules.ts";
 import type { ApprovalBus } from "./approval-events.ts";
 import type { Decide } from "./deciding.ts";
 import { GATED_TOOLS, gateAnswer, gateMetadata, gatePermission, gateRequestId, type GateAnswer, type GateCall } from "./gate.ts";
@@ -75,8 +75,7 @@ export function createGateIntake(deps: {
       logger.info({ requestId: id, rule, allow }, "decided by the policy");
       return pass(allow ? "approved_once" : "rejected", ruleDecider(rule), allow ? `the policy's rule “${rule}” allows it` : denial(judgement.auto));
     }
-    const alwaysStands = judgement.policy?.allowAlways !== false && (judgement.policy?.approvals ?? 1) <= 1;
-    const always = alwaysStands ? await deps.alwaysRules.covering(call.directory, call.tool, call.args) : undefined;
+    const always = alwaysStands(judgement.policy) ? await deps.alwaysRules.covering(call.directory, call.tool, call.args) : undefined;
     if (always) return pass("approved_always", botDecider, alwaysReason(always));
     logger.info({ requestId: id, sessionId: call.sessionId, tool: call.tool }, "tool call held by the plugin");
     deps.later(call.sessionId, () => bus.publish({ type: "approval.requested", record }));

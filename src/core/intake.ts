@@ -1,5 +1,5 @@
 import type { PermissionRequest, QuestionRequest } from "@opencode-ai/sdk/v2";
-import { alwaysReason, type AlwaysRules } from "./always-rules.ts";
+import { alwaysReason, alwaysStands, type AlwaysRules } from "./always-rules.ts";
 import type { ApprovalBus } from "./approval-events.ts";
 import type { Decide } from "./deciding.ts";
 import { matchesPreapproval } from "./edit-form.ts";
@@ -140,8 +140,7 @@ export function createIntake(deps: {
    * bot did not. Approved once, so that a revoked rule stops at the next ask.
    */
   async function followAlways(asked: PermissionRecord): Promise<boolean> {
-    // Where the policy offers no Always, or wants several approvers, one person's Always does not stand in for them.
-    if (asked.policy?.allowAlways === false || (asked.policy?.approvals ?? 1) > 1) return false;
+    if (!alwaysStands(asked.policy)) return false;
     const args = { command: asked.metadata.command, filePath: asked.metadata.filepath ?? asked.toolArgs?.filePath };
     const rule = await deps.alwaysRules.covering(asked.directory, asked.toolName ?? asked.permission, args);
     if (!rule) return false;

@@ -12,11 +12,14 @@ export function matcher(entry: string): Matcher {
     const re = new RegExp(entry.slice(3));
     return { source: entry, test: (value) => re.test(value) };
   }
-  const escaped = entry.replace(/[.+?^${}()|[\]\\]/g, "\\$&");
-  const body = escaped.replace(/\*/g, "[\\s\\S]*");
-  // "ls *" also matches a bare "ls".
-  const re = new RegExp(entry.endsWith(" *") ? `^${body.slice(0, -" [\\s\\S]*".length)}(?: [\\s\\S]*)?$` : `^${body}$`);
+  const re = globRegExp(entry);
   return { source: entry, test: (value) => re.test(value) };
+}
+
+/** A glob as OpenCode's wildcard reads it: the whole text, `*` any run, and a trailing ` *` also the bare command ("ls *" matches "ls"). */
+export function globRegExp(glob: string): RegExp {
+  const body = glob.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[\\s\\S]*");
+  return new RegExp(glob.endsWith(" *") ? `^${body.slice(0, -" [\\s\\S]*".length)}(?: [\\s\\S]*)?$` : `^${body}$`);
 }
 
 /** Whether any matcher of the list matches; an absent list matches everything. */
