@@ -1,5 +1,5 @@
 /**
- * A model of the bot's per-channel Slack limiter (adapters/slack/rate-limited-api.ts: 5 calls at
+ * A model of the bot's per-channel Slack limiter (adapters/slack/rate-limited-api.ts: 5 posts at
  * once, then one more per second), rebuilt from the calls the fake Slack received. The latency
  * samples wait on it so that they measure the bot, not its deliberate queueing; the burst measures that.
  */
@@ -10,9 +10,9 @@ const CAPACITY = 5;
 /** Bottleneck adds a token on a 250 ms heartbeat once 1000 ms have passed: 1.0–1.25 s apart, ~1.0 s in practice. */
 const REFILL_MS = 1050;
 
-/** Messages posted or updated in `channel`: the calls that go through the bot's per-channel limiter. */
+/** Messages posted in `channel`: the calls that go through the bot's per-channel limiter (edits have their own). */
 export function channelCalls(slack: FakeSlack, channel: string) {
-  return slack.calls.filter((c) => (c.method === "chat.postMessage" || c.method === "chat.update") && c.body.channel === channel);
+  return slack.calls.filter((c) => c.method === "chat.postMessage" && c.body.channel === channel);
 }
 
 /** Tokens the limiter for `channel` holds now, by the model (a continuous refill, so up to one token high). */

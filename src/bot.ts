@@ -10,6 +10,7 @@ import { createCommandRouter } from "./core/command-router.ts";
 import { createAdminCheck } from "./core/projects.ts";
 import { createHttpServer, sendJson, type Route } from "./http-server.ts";
 import { createGateRoute } from "./gate-route.ts";
+import { createLimiterFactory } from "./rate-limits.ts";
 import { createOpencodeServers } from "./opencode/servers.ts";
 import type { Actor, ChatAdapter } from "./core/ports.ts";
 import { createPolicyHolder } from "./core/policy/policy-holder.ts";
@@ -128,7 +129,8 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
     },
   });
   const gatewayFor = servers.gatewayFor;
-  const slack = config.slack ? createSlackAdapter({ config: config.slack, logger: logger.child({ adapter: "slack" }) }) : undefined;
+  const limiters = createLimiterFactory({ redisUrl: config.redisUrl, prefix: "opencode-chatops" });
+  const slack = config.slack ? createSlackAdapter({ config: config.slack, logger: logger.child({ adapter: "slack" }), limiters }) : undefined;
   const discord = config.discord
     ? createDiscordAdapter({
         config: config.discord,
@@ -272,6 +274,7 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
       server.closeAllConnections();
       await closed;
       for (const adapter of adapters) await adapter.stop();
+      await limiters.disconnect();
       await database.close();
     },
   };

@@ -29,6 +29,9 @@ const schema = z
       message: "DATABASE_URL must start with postgres:// or postgresql://",
     }),
     DATA_DIR: z.string().default("./data"),
+    REDIS_URL: optionalString.refine((value) => value === undefined || /^rediss?:\/\//.test(value), {
+      message: "REDIS_URL must start with redis:// or rediss://",
+    }),
     PORT: z.coerce.number({ message: "PORT must be a port number" }).int().min(0).max(65535).default(3000),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     SLACK_BOT_TOKEN: optionalString.refine((value) => value === undefined || value.startsWith("xoxb-"), {
@@ -102,6 +105,8 @@ const schema = z
 export type Config = {
   opencode: { url: string; username: string; password?: string };
   database: { url?: string; dataDir: string };
+  /** REDIS_URL: chat rate limits shared by every replica; unset: each process keeps its own. */
+  redisUrl?: string;
   port: number;
   logLevel: z.infer<typeof schema>["LOG_LEVEL"];
   /** Present when SLACK_BOT_TOKEN is set. */
@@ -162,6 +167,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     opencode: { url: e.OPENCODE_URL, username: e.OPENCODE_SERVER_USERNAME ?? "opencode", password: e.OPENCODE_SERVER_PASSWORD },
     database: { url: e.DATABASE_URL, dataDir: e.DATA_DIR },
+    redisUrl: e.REDIS_URL,
     port: e.PORT,
     logLevel: e.LOG_LEVEL,
     slack: e.SLACK_BOT_TOKEN

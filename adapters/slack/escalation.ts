@@ -39,7 +39,7 @@ export function createSlackEscalation(deps: {
         const opened = await api.call("conversations.open", undefined, () => client.conversations.open({ users: user }));
         const channel = opened.channel?.id;
         if (!channel) continue;
-        await api.call("chat.postMessage", channel, () => client.chat.postMessage({ channel, text: escapeMrkdwn(words.direct), unfurl_links: false }));
+        await api.call("chat.postMessage", { posts: channel }, () => client.chat.postMessage({ channel, text: escapeMrkdwn(words.direct), unfurl_links: false }));
       }
     },
   };

@@ -21,7 +21,7 @@ export function registerInteractions(app: App, deps: { config: SlackConfig; logg
   const tell = (where: Where, text: string) =>
     // Ephemerals are Tier 4 and not bound by the one-message-a-second channel limit.
     api
-      .call("chat.postEphemeral", undefined, () => app.client.chat.postEphemeral({ channel: where.channel, user: where.userId, text }))
+      .call("chat.postEphemeral", "now", () => app.client.chat.postEphemeral({ channel: where.channel, user: where.userId, text }))
       .catch((error: unknown) => logger.error({ err: error, user: where.userId }, "could not send an ephemeral message"));
 
   const actor = (user: SlackUser): Actor => ({ platform: "slack", userId: user.id, name: user.username ?? user.name ?? user.id });
@@ -33,11 +33,11 @@ export function registerInteractions(app: App, deps: { config: SlackConfig; logg
       case "notice":
         return void (await tell(where, answer.text));
       case "form":
-        return void (await api.call("views.open", undefined, () =>
+        return void (await api.call("views.open", "now", () =>
           app.client.views.open({ trigger_id: where.triggerId!, view: renderForm(answer.form, modalContext(where)) as never }),
         ));
       case "view":
-        return void (await api.call("views.open", undefined, () =>
+        return void (await api.call("views.open", "now", () =>
           app.client.views.open({ trigger_id: where.triggerId!, view: renderView(answer.view) as never }),
         ));
       case "decide": {

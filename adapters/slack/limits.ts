@@ -35,3 +35,15 @@ export const slackLimits: PlatformLimits = {
   notice: slackBlocks.sectionText,
   message: slackBlocks.messageText,
 };
+
+/**
+ * Slack's rate limits as the bot keeps to them (api.slack.com/apis/rate-limits). Posting is limited
+ * per channel (about one message a second, short bursts allowed); chat.update is a Tier 3 method
+ * (50+ a minute per workspace), limited apart from posting, so editing cards never delays a post.
+ */
+export const slackRates = {
+  postPerChannel: { burst: 5, refillMs: 1000 },
+  update: { burst: 20, refillMs: 1200 },
+  /** Every other call: the per-method tiers are 20–100+ a minute; this only keeps bursts in bounds. */
+  other: { burst: 20, refillMs: 500 },
+} as const;

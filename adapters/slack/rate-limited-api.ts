@@ -1,24 +1,32 @@
 import Bottleneck from "bottleneck";
 import { ErrorCode, type WebClient } from "@slack/web-api";
 import type { Logger } from "../../src/core/logger.ts";
+import type { LimiterFactory } from "../../src/rate-limits.ts";
+import { slackRates } from "./limits.ts";
 
 /** Retries allowed for one call that Slack answered 429 (each waits Slack's Retry-After). */
 const MAX_RATE_LIMIT_RETRIES = 5;
+/** Calls in flight at once, whatever their method. */
+const MAX_CONCURRENT = 8;
 
 /**
- * Every Slack Web API call of the bot goes through here: a global limiter and one per channel
- * (Slack allows about one message a second per channel, with short bursts), so a burst queues
- * instead of failing; a 429 is retried after Slack's Retry-After.
+ * What a call touches: the channel it posts in, or the message it edits; "now" for answers to a
+ * person that cannot wait (a modal must open within 3 s of the click; Tier 4 methods).
  */
-export function createRateLimitedApi(client: WebClient, logger: Logger) {
-  const global = new Bottleneck({ maxConcurrent: 8 });
-  const perChannel = new Bottleneck.Group({
-    maxConcurrent: 1,
-    reservoir: 5,
-    reservoirIncreaseAmount: 1,
-    reservoirIncreaseInterval: 1000,
-    reservoirIncreaseMaximum: 5,
-  });
+export type CallTarget = { posts: string } | { edits: string } | "now" | undefined;
+
+/**
+ * Every Slack Web API call of the bot goes through here, within Slack's limits (`slackRates`): posts
+ * queue per channel, edits in their own bucket, one edit of a message at a time and in order; a 429
+ * is retried after Slack's Retry-After. With REDIS_URL the buckets are shared by every replica.
+ */
+export function createRateLimitedApi(client: WebClient, logger: Logger, limiters: LimiterFactory) {
+  const concurrency = new Bottleneck({ maxConcurrent: MAX_CONCURRENT });
+  const posts = limiters.buckets("slack:post", slackRates.postPerChannel);
+  const edits = limiters.bucket("slack:update", slackRates.update, MAX_CONCURRENT);
+  const others = limiters.bucket("slack:other", slackRates.other, MAX_CONCURRENT);
+  // Two edits of one message must land in the order they were made; this process makes them.
+  const perMessage = new Bottleneck.Group({ maxConcurrent: 1 });
   const onFailed = (error: unknown, job: Bottleneck.EventInfoRetryable) => {
     const rateLimited = (error as { code?: string }).code === ErrorCode.RateLimitedError;
     if (!rateLimited || job.retryCount >= MAX_RATE_LIMIT_RETRIES) return undefined;
@@ -26,17 +34,20 @@ export function createRateLimitedApi(client: WebClient, logger: Logger) {
     logger.warn({ retryAfterMs, job: job.options.id }, "Slack rate limit; retrying after Retry-After");
     return retryAfterMs;
   };
-  global.on("failed", onFailed);
+  concurrency.on("failed", onFailed);
 
   return {
     client,
-    /** Runs `call` within the limits; `channel` adds the per-channel limit (posting and updating messages). */
-    call<T>(method: string, channel: string | undefined, call: () => Promise<T>): Promise<T> {
-      const job = () => global.schedule({ id: `${method}-${Math.random().toString(36).slice(2, 8)}` }, call);
-      return channel ? perChannel.key(channel).schedule(job) : job();
+    /** Runs `call` within the limits that `target` names (none: the general bucket). */
+    call<T>(method: string, target: CallTarget, call: () => Promise<T>): Promise<T> {
+      const job = () => concurrency.schedule({ id: `${method}-${Math.random().toString(36).slice(2, 8)}` }, call);
+      if (target === "now") return job();
+      if (target && "posts" in target) return posts.key(target.posts).schedule(job);
+      if (target && "edits" in target) return perMessage.key(target.edits).schedule(() => edits.schedule(job));
+      return others.schedule(job);
     },
     async stop() {
-      await global.stop({ dropWaitingJobs: false });
+      await concurrency.stop({ dropWaitingJobs: false });
     },
   };
 }

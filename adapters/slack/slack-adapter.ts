@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "../../src/core/logger.ts";
 import type { ChatAdapter, ChatStatus } from "../../src/core/ports.ts";
 import type { Config } from "../../src/config.ts";
+import type { LimiterFactory } from "../../src/rate-limits.ts";
 import { registerCommands } from "./commands.ts";
 import { registerInteractions } from "./interactions.ts";
 import { registerMessages } from "./messages.ts";
@@ -24,14 +25,14 @@ export type SlackAdapter = ChatAdapter & {
 const GROUP_CACHE_MS = 60_000;
 
 /** The Slack side of the bot: renders the core's cards and forms, and hands clicks and submissions to the core. */
-export function createSlackAdapter(options: { config: SlackConfig; logger: Logger }): SlackAdapter {
+export function createSlackAdapter(options: { config: SlackConfig; logger: Logger; limiters: LimiterFactory }): SlackAdapter {
   const { config, logger } = options;
   const clientOptions = { slackApiUrl: config.apiUrl, timeout: 10_000, rejectRateLimitedCalls: true, retryConfig: { retries: 2 } };
   const receiver = config.appToken
     ? new SocketModeReceiver({ appToken: config.appToken, installerOptions: { clientOptions }, logLevel: LogLevel.WARN })
     : new HTTPReceiver({ signingSecret: config.signingSecret!, endpoints: "/slack/events", logLevel: LogLevel.WARN });
   const app = new App({ token: config.botToken, receiver, clientOptions, deferInitialization: true, logLevel: LogLevel.WARN });
-  const api = createRateLimitedApi(app.client, logger);
+  const api = createRateLimitedApi(app.client, logger, options.limiters);
   const groups = new Map<string, { members: Set<string>; at: number }>();
   let status: ChatStatus = "connecting";
   if (receiver instanceof SocketModeReceiver) {
@@ -43,7 +44,7 @@ export function createSlackAdapter(options: { config: SlackConfig; logger: Logge
   /** Posts rendered content into a thread; returns the new message's reference. */
   async function postInThread(threadRef: string, rendered: { text: string; blocks: unknown[] }): Promise<string> {
     const thread = decodeRef(threadRef);
-    const result = await api.call("chat.postMessage", thread.channel, () =>
+    const result = await api.call("chat.postMessage", { posts: thread.channel }, () =>
       app.client.chat.postMessage({
         channel: thread.channel,
         thread_ts: thread.ts,
@@ -58,7 +59,7 @@ export function createSlackAdapter(options: { config: SlackConfig; logger: Logge
   /** Replaces a posted message's content. */
   async function replace(ref: string, rendered: { text: string; blocks: unknown[] }): Promise<void> {
     const message = decodeRef(ref);
-    await api.call("chat.update", message.channel, () =>
+    await api.call("chat.update", { edits: ref }, () =>
       app.client.chat.update({ channel: message.channel, ts: message.ts, text: rendered.text, blocks: rendered.blocks as never }),
     );
   }
@@ -93,7 +94,7 @@ export function createSlackAdapter(options: { config: SlackConfig; logger: Logge
           logger,
           botToken: config.botToken,
           tell: async (channel, user, text, thread) => {
-            await api.call("chat.postEphemeral", undefined, () =>
+            await api.call("chat.postEphemeral", "now", () =>
               app.client.chat.postEphemeral({ channel, user, text: escapeMrkdwn(text), ...(thread ? { thread_ts: thread } : {}) }),
             );
           },
@@ -114,7 +115,7 @@ export function createSlackAdapter(options: { config: SlackConfig; logger: Logge
 
     async openThread(parent, where = config.channel) {
       const rendered = renderThreadParent(parent);
-      const result = await api.call("chat.postMessage", where, () =>
+      const result = await api.call("chat.postMessage", { posts: where }, () =>
         app.client.chat.postMessage({ channel: where, text: rendered.text, blocks: rendered.blocks as never, unfurl_links: false }),
       );
       return encodeRef({ channel: result.channel ?? where, ts: result.ts! });
@@ -143,11 +144,11 @@ export function createSlackAdapter(options: { config: SlackConfig; logger: Logge
 
     async postDigest(channel, digest) {
       const text = escapeMrkdwn(digest.lines.join("\n"));
-      const posted = await api.call("chat.postMessage", channel, () => app.client.chat.postMessage({ channel, text, unfurl_links: false, unfurl_media: false }));
+      const posted = await api.call("chat.postMessage", { posts: channel }, () => app.client.chat.postMessage({ channel, text, unfurl_links: false, unfurl_media: false }));
       if (!digest.chart) return;
       const { name, png, title } = digest.chart;
       // The chart as the digest's first reply (files.getUploadURLExternal, the upload, files.completeUploadExternal).
-      await api.call("files.uploadV2", channel, () =>
+      await api.call("files.uploadV2", { posts: channel }, () =>
         app.client.filesUploadV2({ channel_id: posted.channel ?? channel, thread_ts: posted.ts!, file: Buffer.from(png), filename: name, title, alt_text: title }),
       );
     },
@@ -163,7 +164,7 @@ export function createSlackAdapter(options: { config: SlackConfig; logger: Logge
       for (const text of plan.messages) await postInThread(threadRef, { text: escapeMrkdwn(text), blocks: [] });
       if (!plan.file) return;
       const { name, text } = plan.file;
-      await api.call("files.uploadV2", thread.channel, () =>
+      await api.call("files.uploadV2", { posts: thread.channel }, () =>
         app.client.filesUploadV2({ channel_id: thread.channel, thread_ts: thread.ts, file: Buffer.from(text), filename: name, title: name }),
       );
     },
