@@ -34,7 +34,7 @@ import { createConsoleSettings } from "./store/console-settings.ts";
 import { openDatabase, type Database } from "./store/database.ts";
 import { redactingAdapter, redactingCommands } from "./core/redacting-adapter.ts";
 import type { ApprovalStore } from "./core/store-port.ts";
-import { createApprovalStore } from "./store/approval-store.ts";
+import { createApprovalStore, SETTLED_CHANNEL } from "./store/approval-store.ts";
 import { createProjectStore } from "./store/project-store.ts";
 import { createOwnedSessionStore } from "./store/session-store.ts";
 import { createSessionProgress } from "./core/session-progress.ts";
@@ -114,6 +114,7 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
     store,
     loggerFor: (url) => logger.child({ component: "opencode", server: url }),
     silenceMs: options.silenceMs,
+    leases: database,
     onProgress: (url, directory, payload) => {
       for (const event of progressEvents(directory, payload)) void progress.handle(event);
       const message = completedMessageOf(directory, payload);
@@ -165,6 +166,8 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
   const alwaysStore = createAlwaysRuleStore(database);
   const engine = createApprovalEngine({ store, alwaysStore, opencode: servers.api, adapters, approvers: config.approvers, policy: policy.current, redactor, logger });
   servers.attach(engine);
+  // A decision made by another process on this database wakes the plugin's long polls waiting here.
+  const unlisten = await database.listen(SETTLED_CHANNEL, (requestId) => engine.settledElsewhere(requestId));
   const ownedSessions = createOwnedSessionStore(database);
   const progress = createSessionProgress({ sessions: ownedSessions, adapters, sessionApiFor: gatewayFor, logger: logger.child({ component: "progress" }) });
   // Outside a request (commands), the policy's default approvers stand in for the platform lists, as on cards.
@@ -275,6 +278,7 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
       await closed;
       for (const adapter of adapters) await adapter.stop();
       await limiters.disconnect();
+      await unlisten();
       await database.close();
     },
   };

@@ -3,9 +3,10 @@ import { WebClient } from "@slack/web-api";
 import { afterEach, describe, expect, it } from "vitest";
 import { createRateLimitedApi, type RateLimitedApi } from "../adapters/slack/rate-limited-api.ts";
 import { createLogger } from "../src/logging.ts";
+import { createRedactor } from "../src/core/redaction.ts";
 import { createLimiterFactory } from "../src/rate-limits.ts";
 
-const logger = createLogger("silent");
+const logger = createLogger("silent", createRedactor(() => []));
 const CHANNEL = "C0BUSY";
 
 /** An api on its own limiters (on Redis under a fresh prefix when `redisUrl` is given), and a clock of when calls ran. */

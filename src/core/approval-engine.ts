@@ -105,6 +105,9 @@ export function createApprovalEngine(deps: {
     /** A tool call held by the plugin (see gate-intake.ts). */
     gate: (call: GateCall): Promise<GateAnswer> => sessions.run(call.sessionId, () => gates.gate(call)),
 
+    /** Another process decided `requestId` (its notification): long polls waiting here read it now. */
+    settledElsewhere: (requestId: string) => bus.settledElsewhere(requestId),
+
     /** The plugin's long poll for one held call. */
     waitForGate: (requestId: string, waitMs: number) => gates.waitForGate(requestId, waitMs),
 

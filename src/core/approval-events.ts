@@ -46,7 +46,12 @@ export class ApprovalBus {
     );
   }
 
-  /** Resolves when `requestId` is next decided or closed in this process, or when `signal` aborts. */
+  /** `requestId` was decided or closed by another process on the same database (its NOTIFY). */
+  settledElsewhere(requestId: string): void {
+    this.settled.emit(requestId);
+  }
+
+  /** Resolves when `requestId` is next decided or closed, here or elsewhere, or when `signal` aborts. */
   async settledOnce(requestId: string, signal: AbortSignal): Promise<void> {
     await once(this.settled, requestId, { signal }).catch(() => undefined);
   }

@@ -8,8 +8,9 @@ import { denial, judge, ruleDecider } from "./policy/request-policy.ts";
 import type { ApprovalStore } from "./store-port.ts";
 import { botDecider, type Decider, type PermissionRecord } from "./types.ts";
 
-/** How often a long poll looks at the store anyway: a decision made by another bot process wakes no event here. */
-const POLL_TICK_MS = 1000;
+// A decision anywhere wakes the poll at once (the bus, fed by NOTIFY from other processes); the
+// re-read every few seconds covers a notification lost while the listening connection reconnected.
+const POLL_TICK_MS = 5000;
 
 /**
  * Tool calls the opencode-chatops plugin holds before they run: one record and one card per call,

@@ -1,4 +1,5 @@
 import type { GlobalEvent } from "@opencode-ai/sdk/v2";
+import { setTimeout as delay } from "node:timers/promises";
 import type { ApprovalEngine } from "../core/approval-engine.ts";
 import type { Logger } from "../core/logger.ts";
 import type { OpencodeApi, ServerOverview } from "../core/ports.ts";
@@ -9,6 +10,11 @@ import { createOpencodeConnector } from "./connector.ts";
 import { createOpencodeGateway, type OpencodeGateway, type OpencodeServer } from "./opencode-api.ts";
 
 type Connector = ReturnType<typeof createOpencodeConnector>;
+/** One followed server: its lease here, and its connector while the lease is held. */
+type Followed = { lease: "asking" | "held" | "standby"; connector?: Connector; loop?: Promise<void> };
+
+/** How often a process without a server's lease asks for it (the takeover time when its holder dies). */
+const LEASE_RETRY_MS = 1000;
 
 /**
  * Every OpenCode server the bot talks to: OPENCODE_URL and each server a project names, one gateway
@@ -26,9 +32,15 @@ export function createOpencodeServers(deps: {
   onProgress?: (url: string, directory: string, payload: GlobalEvent["payload"]) => void;
   /** After each (re)connect to a server and its re-read, with the directories that are that server's. */
   onConnected?: (url: string, directories: string[]) => Promise<void>;
+  /** One lease per server, so that of several bot processes on one database exactly one follows each stream. */
+  leases: { tryLease(name: string): Promise<{ lost: Promise<void>; release(): Promise<void> } | undefined> };
+  /** This process took (true) or gave up (false) `url`'s lease. */
+  onLease?: (url: string, held: boolean) => void;
 }) {
   const gateways = new Map<string, OpencodeGateway>();
-  const connectors = new Map<string, Connector>();
+  const followed = new Map<string, Followed>();
+  const stopping = new AbortController();
+  const stopped = new Promise<void>((resolve) => stopping.signal.addEventListener("abort", () => resolve(), { once: true }));
   /** Directory → server, from the events each stream carried. */
   const seen = new Map<string, string>();
   let engine: ApprovalEngine | undefined;
@@ -73,12 +85,10 @@ export function createOpencodeServers(deps: {
     return byServer;
   }
 
-  /** Starts following `url` (once); its stream starts at once if the servers are started. */
-  function follow(url: string): Connector {
-    const existing = connectors.get(url);
-    if (existing) return existing;
+  /** A new connector for `url`'s stream (made afresh each time this process takes the lease). */
+  function connectorFor(url: string): Connector {
     if (!engine) throw new Error("attach the engine before following a server");
-    const connector = createOpencodeConnector({
+    return createOpencodeConnector({
       server: { ...deps.base, url },
       gateway: gatewayFor(url),
       engine,
@@ -91,9 +101,49 @@ export function createOpencodeServers(deps: {
       onConnectedResync: async () => deps.onConnected?.(url, await directoriesOf(url)),
       moreDirectories: async () => (await deps.projects.listProjects()).filter((p) => (p.serverUrl ?? deps.base.url) === url).map((p) => p.directory),
     });
-    connectors.set(url, connector);
-    if (started) connector.start();
-    return connector;
+  }
+
+  /**
+   * Starts following `url` (once), if the servers are started: whenever this process holds the
+   * server's lease, its stream is followed here; otherwise another process follows it, and this
+   * one tries again every LEASE_RETRY_MS to take over when that one dies.
+   */
+  function follow(url: string): Followed {
+    const existing = followed.get(url);
+    if (existing) return existing;
+    const entry: Followed = { lease: "asking" };
+    followed.set(url, entry);
+    if (started) entry.loop = holdLease(url, entry);
+    return entry;
+  }
+
+  async function holdLease(url: string, entry: Followed): Promise<void> {
+    const logger = deps.loggerFor(url);
+    while (!stopping.signal.aborted) {
+      const lease = await deps.leases.tryLease(`opencode-stream:${url}`).catch((error: unknown) => {
+        logger.warn({ err: error }, "could not ask for the stream's lease; trying again");
+        return undefined;
+      });
+      if (lease && stopping.signal.aborted) await lease.release();
+      if (stopping.signal.aborted) break;
+      if (!lease) {
+        entry.lease = "standby";
+        await delay(LEASE_RETRY_MS, undefined, { signal: stopping.signal }).catch(() => undefined);
+        continue;
+      }
+      const connector = (entry.connector = connectorFor(url));
+      entry.lease = "held";
+      deps.onLease?.(url, true);
+      logger.info({ url }, "this process holds the stream's lease: following it");
+      connector.start();
+      const lost = await Promise.race([lease.lost.then(() => true), stopped.then(() => false)]);
+      if (lost) logger.warn({ url }, "the stream's lease was lost (database connection); following it stops until the lease is held again");
+      entry.lease = "standby";
+      deps.onLease?.(url, false);
+      await connector.stop();
+      entry.connector = undefined;
+      await lease.release();
+    }
   }
 
   return {
@@ -108,15 +158,16 @@ export function createOpencodeServers(deps: {
       follow(deps.base.url);
       for (const project of await deps.projects.listProjects()) if (project.serverUrl) follow(project.serverUrl);
       started = true;
-      for (const connector of connectors.values()) connector.start();
+      for (const [url, entry] of followed) entry.loop ??= holdLease(url, entry);
     },
     /** A project naming a server not followed yet (just added): its stream starts now. */
     follow: (url: string) => void follow(url),
     async stop() {
-      await Promise.all([...connectors.values()].map((connector) => connector.stop()));
+      stopping.abort();
+      await Promise.all([...followed.values()].map((entry) => entry.loop));
     },
     async resyncNow() {
-      await Promise.all([...connectors.values()].map((connector) => connector.resyncNow()));
+      await Promise.all([...followed.values()].map((entry) => entry.connector?.resyncNow()));
     },
     /** Every followed server: reachable, its version, its stream, what is pending and working in its directories. */
     async overview(): Promise<ServerOverview[]> {
@@ -124,7 +175,8 @@ export function createOpencodeServers(deps: {
       const byServer = await directoriesByServer();
       const serverOfPending = await serversOf([...new Set(pending.map((r) => r.directory))]);
       return Promise.all(
-        [...connectors].map(async ([url, connector]): Promise<ServerOverview> => {
+        [...followed].map(async ([url, entry]): Promise<ServerOverview> => {
+          const stream = streamState(entry);
           const mine = byServer.get(url) ?? [];
           const waiting = pending.filter((r) => serverOfPending.get(r.directory) === url);
           const counts = { approvals: waiting.filter((r) => r.permission !== QUESTION).length, questions: waiting.filter((r) => r.permission === QUESTION).length };
@@ -132,20 +184,27 @@ export function createOpencodeServers(deps: {
             const gateway = gatewayFor(url);
             const version = await gateway.version();
             const busy = await Promise.all(mine.map((directory) => gateway.busySessions(directory).then((set) => set.size)));
-            return { url, reachable: true, version, stream: connector.state, ...counts, working: busy.reduce((a, b) => a + b, 0) };
+            return { url, reachable: true, version, stream, ...counts, working: busy.reduce((a, b) => a + b, 0) };
           } catch (error) {
-            return { url, reachable: false, stream: connector.state, ...counts, working: 0, error: (error as Error).message };
+            return { url, reachable: false, stream, ...counts, working: 0, error: (error as Error).message };
           }
         }),
       );
     },
-    /** Each server's stream state, by URL. */
-    states: (): Record<string, string> => Object.fromEntries([...connectors].map(([url, connector]) => [url, connector.state])),
+    /** Each server's stream state, by URL ("standby": another process holds its lease and follows it). */
+    states: (): Record<string, string> => Object.fromEntries([...followed].map(([url, entry]) => [url, streamState(entry)])),
     /** OPENCODE_URL's stream state. */
     get baseState() {
-      return connectors.get(deps.base.url)?.state ?? "connecting";
+      const entry = followed.get(deps.base.url);
+      return entry ? streamState(entry) : "connecting";
     },
+    /** Whether this process follows `url`'s stream now. */
+    holdsLease: (url: string) => followed.get(url)?.lease === "held",
   };
+}
+
+function streamState(entry: Followed): string {
+  return entry.connector?.state ?? (entry.lease === "standby" ? "standby" : "connecting");
 }
 
 export type OpencodeServers = ReturnType<typeof createOpencodeServers>;

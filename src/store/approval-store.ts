@@ -281,6 +281,9 @@ function toVote(row: VoteRow): Vote {
   };
 }
 
+/** The Postgres notification channel on which each decided request's id is sent at commit. */
+export const SETTLED_CHANNEL = "chatops_settled";
+
 /** The conditional update of a pending request and its audit row, inside the caller's transaction. */
 async function decideRow(tx: Db, input: DecideInput, appendAudit: (tx: Db, row: NewAuditRow) => Promise<void>): Promise<PermissionRecord> {
   const [row] = await tx
@@ -314,6 +317,8 @@ async function decideRow(tx: Db, input: DecideInput, appendAudit: (tx: Db, row: 
     linkedRequestId: input.linkedRequestId ?? null,
   });
   if (input.preapproval) await tx.insert(preapprovals).values(input.preapproval);
+  // Delivered on commit only, to every process listening (a plugin's long poll may wait in another).
+  await tx.execute(sql`select pg_notify(${SETTLED_CHANNEL}, ${row.id})`);
   return (await withCards(tx, [row]))[0]!;
 }
 

@@ -18,8 +18,22 @@ export type Database = {
   kind: "postgres" | "pglite";
   /** Cheap round trip, for /healthz. */
   ping(): Promise<void>;
+  /**
+   * A lease named `name`, held until `release()` or until this process loses its database
+   * connection (it died, or the database went away): then `lost` resolves and another process may
+   * take it. Undefined when another process holds it now.
+   */
+  tryLease(name: string): Promise<Lease | undefined>;
+  /** LISTEN on `channel`: `onPayload` hears each NOTIFY, from any process on this database. */
+  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 };
+
+export type Lease = { lost: Promise<void>; release(): Promise<void> };
+
+/** How often a held lease checks its connection; a lost one is noticed within this plus LEASE_CHECK_TIMEOUT_MS. */
+const LEASE_CHECK_MS = 1000;
+const LEASE_CHECK_TIMEOUT_MS = 2000;
 
 const migrationsFolder = fileURLToPath(new URL("../../migrations", import.meta.url));
 // Any constant works; it only has to be the same for every bot process sharing the database.
@@ -45,6 +59,9 @@ export async function openPglite(dir: string): Promise<Database> {
     db: db as unknown as Db,
     kind: "pglite",
     ping: async () => void (await client.query("select 1")),
+    listen: (channel, onPayload) => client.listen(channel, onPayload),
+    // PGlite's files admit one process, which therefore holds every lease.
+    tryLease: async () => ({ lost: new Promise<void>(() => {}), release: async () => {} }),
     close: () => client.close(),
   };
 }
@@ -53,12 +70,90 @@ async function openPostgres(url: string): Promise<Database> {
   await migrateWithLock(url);
   const client = postgres(url, { max: 10, onnotice: () => {}, connect_timeout: 10 });
   const db = drizzlePostgres(client, { schema });
+  const leases = advisoryLeases(url);
   return {
     db: db as unknown as Db,
     kind: "postgres",
     ping: async () => void (await db.execute(sql`select 1`)),
-    close: () => client.end({ timeout: 5 }),
+    // postgres.js keeps one connection for its listeners and listens again after reconnecting.
+    async listen(channel, onPayload) {
+      const { unlisten } = await client.listen(channel, onPayload);
+      return unlisten;
+    },
+    tryLease: leases.tryLease,
+    async close() {
+      await leases.close();
+      await client.end({ timeout: 5 });
+    },
   };
+}
+
+/**
+ * A session advisory lock on a connection of its own: Postgres frees it the moment that connection
+ * ends, so a process killed with SIGKILL gives the lease up as its socket closes. A process that
+ * asks in vain keeps its connection for the next try.
+ */
+function advisoryLeases(url: string) {
+  const waiting = new Map<string, postgres.Sql>();
+  const open = new Set<() => Promise<void>>();
+  async function tryLease(name: string): Promise<Lease | undefined> {
+    const client = waiting.get(name) ?? postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 5, idle_timeout: 0, max_lifetime: null });
+    waiting.set(name, client);
+    const end = () => {
+      open.delete(end);
+      return client.end({ timeout: 1 }).catch(() => undefined);
+    };
+    open.add(end);
+    let locked = false;
+    try {
+      const [row] = await withTimeout(client<{ locked: boolean }[]>`select pg_try_advisory_lock(hashtextextended(${name}, 0)) as locked`);
+      locked = row?.locked === true;
+    } catch (error) {
+      waiting.delete(name);
+      await end();
+      throw error;
+    }
+    if (!locked) return undefined;
+    waiting.delete(name);
+    let over = false;
+    let markLost!: () => void;
+    const lost = new Promise<void>((resolve) => (markLost = resolve));
+    // The lock is checked, not just the connection: postgres.js would reconnect a dropped one silently.
+    const timer = setInterval(() => {
+      withTimeout(client<{ held: boolean }[]>`select exists(select 1 from pg_locks where locktype = 'advisory' and pid = pg_backend_pid() and granted) as held`).then(
+        (rows) => void (rows[0]?.held === true || giveUp()),
+        () => giveUp(),
+      );
+    }, LEASE_CHECK_MS);
+    timer.unref();
+    const giveUp = () => {
+      if (over) return;
+      over = true;
+      clearInterval(timer);
+      markLost();
+      void end();
+    };
+    return {
+      lost,
+      async release() {
+        if (over) return;
+        over = true;
+        clearInterval(timer);
+        await end();
+      },
+    };
+  }
+  return {
+    tryLease,
+    /** Ends every lease's connection, held or waiting (the database closes). */
+    close: async () => void (await Promise.all([...open].map((end) => end()))),
+  };
+}
+
+function withTimeout<T>(promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error("the lease's database check timed out")), LEASE_CHECK_TIMEOUT_MS)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** Two bot processes starting together must not both run the same migration: one connection holds a lock. */

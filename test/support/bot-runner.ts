@@ -39,7 +39,7 @@ export async function inProcessBot(env: Record<string, string>, silenceMs?: numb
 }
 
 /** The bot as users run it: `node --import tsx src/main.ts`, ready once /healthz says it is connected to OpenCode. */
-export async function spawnBot(env: Record<string, string>): Promise<BotRunner & { kill(): Promise<void>; output(): string }> {
+export async function spawnBot(env: Record<string, string>, options: { standby?: boolean } = {}): Promise<BotRunner & { kill(): Promise<void>; output(): string }> {
   const port = Number(env.PORT);
   const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
     cwd: REPO_ROOT,
@@ -60,7 +60,7 @@ export async function spawnBot(env: Record<string, string>): Promise<BotRunner &
     throw new Error(`bot exited with ${child.exitCode} before it was ready`);
   });
   died.catch(() => undefined); // once ready, an exit is the test's business
-  await Promise.race([untilConnected(port), died]).catch((error: Error) => {
+  await Promise.race([untilConnected(port, options.standby), died]).catch((error: Error) => {
     child.kill("SIGKILL");
     throw new Error(`${error.message}\n${output}`);
   });
@@ -81,14 +81,15 @@ export async function spawnBot(env: Record<string, string>): Promise<BotRunner &
 
 /**
  * Waits until the bot's /healthz says its OpenCode event stream is ready: an event sent before that
- * reaches no bot, and a bot with an empty database has no directory to resync it from.
+ * reaches no bot, and a bot with an empty database has no directory to resync it from. A `standby`
+ * replica is ready once it knows another process holds the stream's lease.
  */
-async function untilConnected(port: number): Promise<void> {
+async function untilConnected(port: number, standby = false): Promise<void> {
   await waitFor(
     async () => {
       const res = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(1000) });
       const health = (await res.json()) as { opencode?: string };
-      return health.opencode === "ready";
+      return health.opencode === "ready" || (standby && health.opencode === "standby");
     },
     // 60 s: with another suite running beside this one, a bot process has taken over 30 s to start.
     { what: `the bot on port ${port} to answer /healthz connected to OpenCode`, timeout: 60_000 },

@@ -151,6 +151,7 @@ export async function startStack(options: StackOptions = {}, shared?: OpencodeFi
     throw error;
   });
   let slackUser: SlackUserSim | undefined;
+  const replicas: BotRunner[] = [];
 
   /** Runs `read` on the bot's data opened here (the bot runs as a process, or is stopped). */
   const onData = async <T>(read: (database: Database) => Promise<T>): Promise<T> => {
@@ -242,6 +243,21 @@ export async function startStack(options: StackOptions = {}, shared?: OpencodeFi
       slackUser = undefined;
     },
 
+    /**
+     * A second bot process on the same data (Postgres) and another port, started once the first
+     * holds the stream's lease: it follows nothing until it takes the lease over.
+     */
+    async startReplica(): Promise<BotRunner & { kill(): Promise<void> }> {
+      const replica = await spawnBot({ ...env, PORT: String(await freePort()) }, { standby: true });
+      replicas.push(replica);
+      return replica;
+    },
+
+    /** Acts in the fake Slack, with clicks and commands delivered to the bot on `port`. */
+    userAt(port: number): SlackUserSim {
+      return createSlackUserSim({ fake: slack(), botEventsUrl: `http://127.0.0.1:${port}/slack/events`, signingSecret: SIGNING_SECRET });
+    },
+
     async killBot() {
       if (!bot.kill) throw new Error("killBot needs { process: true }");
       await bot.kill();
@@ -257,7 +273,7 @@ export async function startStack(options: StackOptions = {}, shared?: OpencodeFi
     },
 
     async stop() {
-      await bot.stop().catch(() => undefined);
+      await Promise.all([bot, ...replicas].map((runner) => runner.stop().catch(() => undefined)));
       await release();
     },
   };
