@@ -11,6 +11,7 @@ import { createAdminCheck } from "./core/projects.ts";
 import { createHttpServer, sendJson, type Route } from "./http-server.ts";
 import { createGateRoute } from "./gate-route.ts";
 import { createLimiterFactory } from "./rate-limits.ts";
+import { createMetrics } from "./metrics.ts";
 import { createOpencodeServers } from "./opencode/servers.ts";
 import type { Actor, ChatAdapter } from "./core/ports.ts";
 import { createPolicyHolder } from "./core/policy/policy-holder.ts";
@@ -116,6 +117,7 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
     silenceMs: options.silenceMs,
     leases: database,
     onProgress: (url, directory, payload) => {
+      metrics.event(url);
       for (const event of progressEvents(directory, payload)) void progress.handle(event);
       const message = completedMessageOf(directory, payload);
       if (!message) return;
@@ -125,13 +127,17 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
         .catch((error: unknown) => logger.error({ err: error, messageId: message.messageId }, "could not record a message's cost"));
     },
     onConnected: async (url, directories) => {
+      metrics.connected(url);
       await progress.relink(url);
       await ledger.backfill(url, directories).catch((error: unknown) => logger.warn({ err: error, url }, "the cost backfill failed; the next connect tries again"));
     },
   });
   const gatewayFor = servers.gatewayFor;
   const limiters = createLimiterFactory({ redisUrl: config.redisUrl, prefix: "opencode-chatops" });
-  const slack = config.slack ? createSlackAdapter({ config: config.slack, logger: logger.child({ adapter: "slack" }), limiters }) : undefined;
+  const metrics = createMetrics({ pending: () => store.pendingRequests(), streams: () => servers.states(), holdsLease: (url) => servers.holdsLease(url) });
+  const slack = config.slack
+    ? createSlackAdapter({ config: config.slack, logger: logger.child({ adapter: "slack" }), limiters, onRateLimited: () => metrics.rateLimited("slack") })
+    : undefined;
   const discord = config.discord
     ? createDiscordAdapter({
         config: config.discord,
@@ -162,10 +168,11 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
     logger: logger.child({ adapter: "web" }),
   });
   // Everything posted to chat goes through the mask (cards, threads, progress, answers, digests).
-  const adapters: ChatAdapter[] = [slack, discord, web].filter((adapter) => adapter !== undefined).map((adapter) => redactingAdapter(adapter, redactor));
+  const adapters: ChatAdapter[] = [slack, discord, web].filter((adapter) => adapter !== undefined).map((adapter) => metrics.metered(redactingAdapter(adapter, redactor)));
   const alwaysStore = createAlwaysRuleStore(database);
   const engine = createApprovalEngine({ store, alwaysStore, opencode: servers.api, adapters, approvers: config.approvers, policy: policy.current, redactor, logger });
   servers.attach(engine);
+  engine.observe((event) => metrics.observe(event));
   // A decision made by another process on this database wakes the plugin's long polls waiting here.
   const unlisten = await database.listen(SETTLED_CHANNEL, (requestId) => engine.settledElsewhere(requestId));
   const ownedSessions = createOwnedSessionStore(database);
@@ -238,6 +245,7 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
       sendJson(res, healthy ? 200 : 503, { status: healthy ? "ok" : "degraded", database, chat, opencode: servers.baseState, opencodeServers: servers.states() });
     },
   };
+  routes["GET /metrics"] = metrics.route;
   if (slack?.httpHandler) routes["POST /slack/events"] = slack.httpHandler;
   Object.assign(routes, web.routes);
   routes["POST /opencode/gate"] = createGateRoute({ token: config.chatopsToken, engine, logger: logger.child({ component: "gate" }) });

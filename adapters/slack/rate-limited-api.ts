@@ -20,7 +20,7 @@ export type CallTarget = { posts: string } | { edits: string } | "now" | undefin
  * queue per channel, edits in their own bucket, one edit of a message at a time and in order; a 429
  * is retried after Slack's Retry-After. With REDIS_URL the buckets are shared by every replica.
  */
-export function createRateLimitedApi(client: WebClient, logger: Logger, limiters: LimiterFactory) {
+export function createRateLimitedApi(client: WebClient, logger: Logger, limiters: LimiterFactory, onRateLimited?: () => void) {
   const concurrency = new Bottleneck({ maxConcurrent: MAX_CONCURRENT });
   const posts = limiters.buckets("slack:post", slackRates.postPerChannel);
   const edits = limiters.bucket("slack:update", slackRates.update, MAX_CONCURRENT);
@@ -29,6 +29,7 @@ export function createRateLimitedApi(client: WebClient, logger: Logger, limiters
   const perMessage = new Bottleneck.Group({ maxConcurrent: 1 });
   const onFailed = (error: unknown, job: Bottleneck.EventInfoRetryable) => {
     const rateLimited = (error as { code?: string }).code === ErrorCode.RateLimitedError;
+    if (rateLimited) onRateLimited?.();
     if (!rateLimited || job.retryCount >= MAX_RATE_LIMIT_RETRIES) return undefined;
     const retryAfterMs = ((error as { retryAfter?: number }).retryAfter ?? 1) * 1000;
     logger.warn({ retryAfterMs, job: job.options.id }, "Slack rate limit; retrying after Retry-After");

@@ -25,14 +25,14 @@ export type SlackAdapter = ChatAdapter & {
 const GROUP_CACHE_MS = 60_000;
 
 /** The Slack side of the bot: renders the core's cards and forms, and hands clicks and submissions to the core. */
-export function createSlackAdapter(options: { config: SlackConfig; logger: Logger; limiters: LimiterFactory }): SlackAdapter {
+export function createSlackAdapter(options: { config: SlackConfig; logger: Logger; limiters: LimiterFactory; onRateLimited?: () => void }): SlackAdapter {
   const { config, logger } = options;
   const clientOptions = { slackApiUrl: config.apiUrl, timeout: 10_000, rejectRateLimitedCalls: true, retryConfig: { retries: 2 } };
   const receiver = config.appToken
     ? new SocketModeReceiver({ appToken: config.appToken, installerOptions: { clientOptions }, logLevel: LogLevel.WARN })
     : new HTTPReceiver({ signingSecret: config.signingSecret!, endpoints: "/slack/events", logLevel: LogLevel.WARN });
   const app = new App({ token: config.botToken, receiver, clientOptions, deferInitialization: true, logLevel: LogLevel.WARN });
-  const api = createRateLimitedApi(app.client, logger, options.limiters);
+  const api = createRateLimitedApi(app.client, logger, options.limiters, options.onRateLimited);
   const groups = new Map<string, { members: Set<string>; at: number }>();
   let status: ChatStatus = "connecting";
   if (receiver instanceof SocketModeReceiver) {

@@ -1,6 +1,6 @@
 import type { PermissionRequest, QuestionRequest } from "@opencode-ai/sdk/v2";
 import { AlwaysRules, type AlwaysRuleStore } from "./always-rules.ts";
-import { ApprovalBus } from "./approval-events.ts";
+import { ApprovalBus, type ApprovalEvent } from "./approval-events.ts";
 import { createApproverCheck, type ApproverLists } from "./approvers.ts";
 import { createCardPresenter } from "./card-presenter.ts";
 import { createDecider } from "./deciding.ts";
@@ -142,6 +142,11 @@ export function createApprovalEngine(deps: {
     /** A held prompt was decided (approved once, or rejected). */
     onHeldDecided(handler: (record: PermissionRecord) => Promise<void>): void {
       bus.subscribe((event) => (event.type === "approval.decided" && event.record.source === "budget" ? handler(event.record) : undefined));
+    },
+
+    /** Hears every approval event after the engine's own handlers are registered (metrics). */
+    observe(handler: (event: ApprovalEvent) => void): void {
+      bus.subscribe(handler);
     },
 
     /** Resolves when every event handed to the engine so far has been handled (tests, shutdown). */
