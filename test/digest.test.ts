@@ -97,7 +97,8 @@ describeWithPostgres("the cost digest with two bots on one Postgres", () => {
 
   it("both back after the slot: one digest", async () => {
     await seedAndMissTheSlot(stack);
-    const [, second] = await Promise.all([stack.startBotAgain(), inProcessBot(stack.env)]);
+    // Two processes on one database: one follows OpenCode's stream, the other waits as its standby.
+    const [, second] = await Promise.all([stack.startBotAgain({ standby: true }), inProcessBot(stack.env, undefined, { standby: true })]);
     try {
       await waitFor(() => posted(stack, "slack").some((p) => p.chart), { what: "the digest and its chart", timeout: 20_000 });
       const [digest, ...more] = posted(stack, "slack");

@@ -15,9 +15,9 @@ const REPO_ROOT = resolve(import.meta.dirname, "../..");
 export type BotRunner = { port: number; store?: ApprovalStore; ledgerStore?: LedgerStore; stop(): Promise<void>; kill?(): Promise<void>; signal?(name: NodeJS.Signals): void };
 
 /** The bot in this process, resolved once it is connected to OpenCode. */
-export async function inProcessBot(env: Record<string, string>, silenceMs?: number): Promise<BotRunner> {
+export async function inProcessBot(env: Record<string, string>, silenceMs?: number, options: { standby?: boolean } = {}): Promise<BotRunner> {
   const bot: Bot = await startBot(loadConfig({ PORT: "0", ...env }), { silenceMs });
-  await untilConnected(bot.port).catch(async (error: unknown) => {
+  await untilConnected(bot.port, options.standby).catch(async (error: unknown) => {
     await bot.stop();
     throw error;
   });

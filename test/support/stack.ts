@@ -267,8 +267,8 @@ export async function startStack(options: StackOptions = {}, shared?: OpencodeFi
      * Starts the bot again on the same data and port, in this process: the killed one was the
      * `src/main.ts` process, and a second process would cost seconds of CPU to show nothing more.
      */
-    async startBotAgain() {
-      bot = await launch(false);
+    async startBotAgain(again: { standby?: boolean } = {}) {
+      bot = again.standby ? await inProcessBot(env, options.silenceMs, { standby: true }) : await launch(false);
       slackUser = undefined;
     },
 
