@@ -94,16 +94,27 @@ async function openPostgres(url: string): Promise<Database> {
  * asks in vain keeps its connection for the next try.
  */
 function advisoryLeases(url: string) {
-  const waiting = new Map<string, postgres.Sql>();
-  const open = new Set<() => Promise<void>>();
-  async function tryLease(name: string): Promise<Lease | undefined> {
-    const client = waiting.get(name) ?? postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 5, idle_timeout: 0, max_lifetime: null });
-    waiting.set(name, client);
-    const end = () => {
-      open.delete(end);
-      return client.end({ timeout: 1 }).catch(() => undefined);
+  type Connection = { client: postgres.Sql; end(): Promise<void> };
+  const waiting = new Map<string, Connection>();
+  const open = new Set<Connection>();
+  /** The connection `name` asked on before, or a new one. */
+  function connectionFor(name: string): Connection {
+    const found = waiting.get(name);
+    if (found) return found;
+    const client = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 5, idle_timeout: 0, max_lifetime: null });
+    const connection: Connection = {
+      client,
+      end: () => {
+        open.delete(connection);
+        return client.end({ timeout: 1 }).catch(() => undefined);
+      },
     };
-    open.add(end);
+    open.add(connection);
+    waiting.set(name, connection);
+    return connection;
+  }
+  async function tryLease(name: string): Promise<Lease | undefined> {
+    const { client, end } = connectionFor(name);
     let locked = false;
     try {
       const [row] = await withTimeout(client<{ locked: boolean }[]>`select pg_try_advisory_lock(hashtextextended(${name}, 0)) as locked`);
@@ -146,7 +157,7 @@ function advisoryLeases(url: string) {
   return {
     tryLease,
     /** Ends every lease's connection, held or waiting (the database closes). */
-    close: async () => void (await Promise.all([...open].map((end) => end()))),
+    close: async () => void (await Promise.all([...open].map((connection) => connection.end()))),
   };
 }
 
