@@ -6,6 +6,7 @@ import type { OpencodeApi, ServerOverview } from "../core/ports.ts";
 import { QUESTION } from "../core/types.ts";
 import type { ProjectStore } from "../core/projects.ts";
 import type { ApprovalStore } from "../core/store-port.ts";
+import type { Lease } from "../store/database.ts";
 import { createOpencodeConnector } from "./connector.ts";
 import { createOpencodeGateway, type OpencodeGateway, type OpencodeServer } from "./opencode-api.ts";
 
@@ -33,9 +34,7 @@ export function createOpencodeServers(deps: {
   /** After each (re)connect to a server and its re-read, with the directories that are that server's. */
   onConnected?: (url: string, directories: string[]) => Promise<void>;
   /** One lease per server, so that of several bot processes on one database exactly one follows each stream. */
-  leases: { tryLease(name: string): Promise<{ lost: Promise<void>; release(): Promise<void> } | undefined> };
-  /** This process took (true) or gave up (false) `url`'s lease. */
-  onLease?: (url: string, held: boolean) => void;
+  leases: { tryLease(name: string): Promise<Lease | undefined> };
 }) {
   const gateways = new Map<string, OpencodeGateway>();
   const followed = new Map<string, Followed>();
@@ -133,13 +132,11 @@ export function createOpencodeServers(deps: {
       }
       const connector = (entry.connector = connectorFor(url));
       entry.lease = "held";
-      deps.onLease?.(url, true);
       logger.info({ url }, "this process holds the stream's lease: following it");
       connector.start();
       const lost = await Promise.race([lease.lost.then(() => true), stopped.then(() => false)]);
       if (lost) logger.warn({ url }, "the stream's lease was lost (database connection); following it stops until the lease is held again");
       entry.lease = "standby";
-      deps.onLease?.(url, false);
       await connector.stop();
       entry.connector = undefined;
       await lease.release();
