@@ -2,7 +2,7 @@
  * The real OpenCode server with the scripted fake model, and a watcher that records every event it
  * sends: the expensive half of a stack, which the tests of a file may share (see stack-per-test.ts).
  */
-import { createOpencodeClient, type GlobalEvent } from "@opencode-ai/sdk/v2";
+import { createOpencodeClient, type GlobalEvent, type PermissionRequest } from "@opencode-ai/sdk/v2";
 import { startFakeLlm, type FakeLlm } from "./fake-llm.ts";
 import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
@@ -103,11 +103,22 @@ export async function startOpencodeFixture(options: OpencodeFixtureOptions = {})
 
     /** The `permission.asked` events of a session, waiting until there are `count`. */
     async asked(sessionId: string, count = 1, timeout = 15_000) {
+      // The watcher can miss an event while it reconnects (after a restart of OpenCode), so what
+      // OpenCode still lists as pending counts too, asked of it at most twice a second.
+      const listed = new Map<string, PermissionRequest>();
+      let listedAt = 0;
       return waitFor(
-        () => {
-          const found = events.flatMap((e) =>
+        async () => {
+          const heard = events.flatMap((e) =>
             e.payload.type === "permission.asked" && e.payload.properties.sessionID === sessionId ? [e.payload.properties] : [],
           );
+          if (heard.length >= count) return heard;
+          if (Date.now() - listedAt >= 500) {
+            listedAt = Date.now();
+            const pending = await client.permission.list({}, { signal: AbortSignal.timeout(2_000) });
+            for (const p of pending.data ?? []) if (p.sessionID === sessionId) listed.set(p.id, p);
+          }
+          const found = [...heard, ...[...listed.values()].filter((p) => !heard.some((h) => h.id === p.id))];
           return found.length >= count ? found : undefined;
         },
         { what: `${count} permission.asked for ${sessionId}`, timeout },
