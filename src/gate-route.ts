@@ -9,12 +9,20 @@ const MAX_BODY_BYTES = 1024 * 1024;
 /** How long one request may wait for a decision; the plugin asks again after that. */
 export const MAX_WAIT_MS = 25_000;
 
+// Postgres keeps no NUL in text or jsonb, nor a lone UTF-16 surrogate in jsonb, and an index entry holds
+// ~2.7 kB (the ids make the request's key): such a call is refused here (400, which the plugin reports at
+// once), not failed in the store (503, which it retries until it gives up).
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const unstorable = (value: unknown): boolean =>
+  typeof value === "string" ? UNSTORABLE.test(value) : typeof value === "object" && value !== null && Object.entries(value).some(([k, v]) => UNSTORABLE.test(k) || unstorable(v));
+const NOT_STORABLE = "contains a NUL character or a lone surrogate";
+const text = (max: number) => z.string().min(1).max(max).refine((s) => !unstorable(s), NOT_STORABLE);
 const gateBody = z.object({
-  directory: z.string().min(1),
-  sessionID: z.string().min(1),
-  callID: z.string().min(1),
-  tool: z.string().min(1),
-  args: z.record(z.string(), z.unknown()),
+  directory: text(4096),
+  sessionID: text(256),
+  callID: text(256),
+  tool: text(256),
+  args: z.record(z.string(), z.unknown()).refine((args) => !unstorable(args), NOT_STORABLE),
   wait: z.number().int().min(0).max(MAX_WAIT_MS).optional(),
 });
 
@@ -33,7 +41,9 @@ export function createGateRoute(options: { token?: string; engine: ApprovalEngin
     }
     let json: unknown;
     try {
-      json = JSON.parse(await readBody(req));
+      const body = await readBody(req);
+      if (body === undefined) return sendJson(res, 413, { error: "too_large", message: `body is larger than ${MAX_BODY_BYTES} bytes` });
+      json = JSON.parse(body);
     } catch (error) {
       return sendJson(res, 400, { error: "bad_request", message: `body is not JSON: ${(error as Error).message}` });
     }
@@ -61,13 +71,16 @@ export function createGateRoute(options: { token?: string; engine: ApprovalEngin
   };
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
+/**
+ * The body as text, or undefined when it is over the limit. The rest of a body over the limit is read
+ * and dropped: leaving the loop early destroys the socket, and the client would get a reset, not the 413.
+ */
+async function readBody(req: IncomingMessage): Promise<string | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new Error(`larger than ${MAX_BODY_BYTES} bytes`);
-    chunks.push(chunk as Buffer);
+    if (size <= MAX_BODY_BYTES) chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks).toString("utf8");
+  return size > MAX_BODY_BYTES ? undefined : Buffer.concat(chunks).toString("utf8");
 }

@@ -1,10 +1,11 @@
-import { App, HTTPReceiver, LogLevel, SocketModeReceiver } from "@slack/bolt";
+import { App, LogLevel, SocketModeReceiver } from "@slack/bolt";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "../../src/core/logger.ts";
 import type { ChatAdapter, ChatStatus } from "../../src/core/ports.ts";
 import type { Config } from "../../src/config.ts";
 import type { LimiterFactory } from "../../src/rate-limits.ts";
 import { registerCommands } from "./commands.ts";
+import { createHttpReceiver } from "./http-receiver.ts";
 import { registerInteractions } from "./interactions.ts";
 import { registerMessages } from "./messages.ts";
 import { slackLimits } from "./limits.ts";
@@ -18,7 +19,7 @@ export type SlackConfig = NonNullable<Config["slack"]>;
 
 export type SlackAdapter = ChatAdapter & {
   /** In HTTP mode, the handler for `POST /slack/events` (signature checked by Bolt); undefined in Socket Mode. */
-  httpHandler?: (req: IncomingMessage, res: ServerResponse) => void;
+  httpHandler?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 };
 
 /** How long a user group's member list is trusted before it is read again. */
@@ -28,9 +29,9 @@ const GROUP_CACHE_MS = 60_000;
 export function createSlackAdapter(options: { config: SlackConfig; logger: Logger; limiters: LimiterFactory; onRateLimited?: () => void }): SlackAdapter {
   const { config, logger } = options;
   const clientOptions = { slackApiUrl: config.apiUrl, timeout: 10_000, rejectRateLimitedCalls: true, retryConfig: { retries: 2 } };
-  const receiver = config.appToken
-    ? new SocketModeReceiver({ appToken: config.appToken, installerOptions: { clientOptions }, logLevel: LogLevel.WARN })
-    : new HTTPReceiver({ signingSecret: config.signingSecret!, endpoints: "/slack/events", logLevel: LogLevel.WARN });
+  // HTTP mode: Bolt's receiver behind the guards of http-receiver.ts; Socket Mode otherwise.
+  const http = config.appToken ? undefined : createHttpReceiver(config.signingSecret!, logger);
+  const receiver = http?.receiver ?? new SocketModeReceiver({ appToken: config.appToken!, installerOptions: { clientOptions }, logLevel: LogLevel.WARN });
   const app = new App({ token: config.botToken, receiver, clientOptions, deferInitialization: true, logLevel: LogLevel.WARN });
   const api = createRateLimitedApi(app.client, logger, options.limiters, options.onRateLimited);
   const groups = new Map<string, { members: Set<string>; at: number }>();
@@ -82,7 +83,7 @@ export function createSlackAdapter(options: { config: SlackConfig; logger: Logge
   return {
     platform: "slack",
     limits: slackLimits,
-    httpHandler: receiver instanceof HTTPReceiver ? receiver.requestListener : undefined,
+    httpHandler: http?.listener,
     status: () => status,
 
     async start(decisions, commands) {
