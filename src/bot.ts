@@ -142,6 +142,8 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
     ? createDiscordAdapter({
         config: config.discord,
         logger: logger.child({ adapter: "discord" }),
+        // Of several processes on one database, the holder of this lease alone connects to the gateway.
+        leases: database,
         // After a gateway resume, as after an OpenCode reconnect: re-read what is pending and refresh its cards.
         onReconnected: () => void servers.resyncNow(),
       })
@@ -240,8 +242,8 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
         (error: unknown) => `error: ${(error as Error).message}`,
       );
       const chat = Object.fromEntries(adapters.map((adapter) => [adapter.platform, adapter.status()]));
-      // 200 only while the database answers and every chat platform is connected; OpenCode's state is reported beside.
-      const healthy = database === "ok" && Object.values(chat).every((status) => status === "ready");
+      // 200 only while the database answers and every chat platform is connected (here, or in the process holding its connection); OpenCode's state is reported beside.
+      const healthy = database === "ok" && Object.values(chat).every((status) => status === "ready" || status === "standby");
       sendJson(res, healthy ? 200 : 503, { status: healthy ? "ok" : "degraded", database, chat, opencode: servers.baseState, opencodeServers: servers.states() });
     },
   };

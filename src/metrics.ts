@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ApprovalEvent } from "./core/approval-events.ts";
+import type { Card, ThreadParent } from "./core/card.ts";
 import type { ChatAdapter } from "./core/ports.ts";
 import type { PermissionRecord } from "./core/types.ts";
 
@@ -87,16 +88,32 @@ export function createMetrics(read: {
             throw error;
           },
         );
+      const observeCards = (sent: Card[]) => {
+        for (const card of sent) {
+          const asked = askedAt.get(card.requestId);
+          if (asked !== undefined) askToCard.observe({ platform }, (Date.now() - asked) / 1000);
+        }
+      };
       return {
         ...adapter,
         openThread: (parent, channel) => count("open_thread", () => adapter.openThread(parent, channel)),
-        postCard: async (thread, card) => {
-          const ref = await count("post_card", () => adapter.postCard(thread, card));
-          const asked = askedAt.get(card.requestId);
-          if (asked !== undefined) askToCard.observe({ platform }, (Date.now() - asked) / 1000);
+        postCard: async (thread, cards) => {
+          const sent: Card[] = [];
+          const ref = await count("post_card", () => adapter.postCard(thread, () => (sent.push(...cards()), sent)));
+          observeCards(sent);
           return ref;
         },
-        updateCard: (ref, card) => count("update_card", () => adapter.updateCard(ref, card)),
+        ...(adapter.openCardThread
+          ? {
+              openCardThread: async (parent: ThreadParent, cards: () => Card[]) => {
+                const sent: Card[] = [];
+                const opened = await count("open_card_thread", () => adapter.openCardThread!(parent, () => (sent.push(...cards()), sent)));
+                observeCards(sent);
+                return opened;
+              },
+            }
+          : {}),
+        updateCard: (ref, message) => count("update_card", () => adapter.updateCard(ref, message)),
         postProgress: (thread, view) => count("post_progress", () => adapter.postProgress(thread, view)),
         updateProgress: (ref, view) => count("update_progress", () => adapter.updateProgress(ref, view)),
         postAnswer: (thread, plan, kind) => count("post_answer", () => adapter.postAnswer(thread, plan, kind)),

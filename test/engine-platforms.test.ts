@@ -9,6 +9,7 @@ import { createApprovalStore } from "../src/store/approval-store.ts";
 import { openPglite, type Database } from "../src/store/database.ts";
 import { discordLike } from "./support/limits.ts";
 import { createMemoryChat } from "./support/memory-chat.ts";
+import { waitFor } from "./support/wait-for.ts";
 
 /** OpenCode as the core's port sees it, recording the replies it was sent. */
 function fakeOpencode() {
@@ -70,14 +71,18 @@ describe("one request, a card on every platform, one decision", () => {
 
   it("posts the card in the session's thread on each platform and stores both", async () => {
     await engine.handleAsked("/p", asked("per_both"));
+    // The card goes out after the request is recorded: the engine does not wait for the post.
+    const record = await waitFor(async () => {
+      const stored = await store.getRequest("per_both");
+      return stored && stored.cards.length === 2 ? stored : undefined;
+    }, { what: "both cards stored" });
+    expect(record.cards.map((card) => card.platform).sort()).toEqual(["discord", "slack"]);
     for (const chat of [slack, discord]) {
       expect(chat.threads.map((thread) => thread.parent.name)).toEqual(["deploy docs"]);
       const [, posted] = chat.cardFor("per_both")!;
       expect(posted.thread).toBe(chat.threads[0]!.ref);
       expect(posted.versions[0]).toMatchObject({ actions: ["once", "always", "reject", "edit"], body: { text: "echo hi" } });
     }
-    const record = await store.getRequest("per_both");
-    expect(record!.cards.map((card) => card.platform).sort()).toEqual(["discord", "slack"]);
   });
 
   it("a decision on one platform updates the cards on all of them, with one reply", async () => {

@@ -25,7 +25,8 @@ it("GET /metrics counts what is pending, the stream, the cards and the decisions
   const card = await stack.card(asked!.id);
   await waitFor(async () => (await metric('chatops_pending_requests{platform="slack"}')) === 1, { what: "one pending request on Slack" });
   expect(await metric('chatops_ask_to_card_seconds_count{platform="slack"}')).toBe(1);
-  expect(await metric('chatops_chat_calls_total{platform="slack",call="post_card",outcome="ok"}')).toBe(1);
+  // A new session's first card comes on its thread's parent.
+  expect(await metric('chatops_chat_calls_total{platform="slack",call="open_card_thread",outcome="ok"}')).toBe(1);
   expect(await metric(`chatops_opencode_events_total{server="${server}"}`)).toBeGreaterThan(0);
 
   await stack.click(alice, card, "Approve once");

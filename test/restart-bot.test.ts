@@ -29,9 +29,9 @@ describeEachDatabase("restarts, with the bot on %s", (database) => {
   });
 
   it("killed after Slack showed a card but before the bot stored it: the restarted bot adopts that card", async () => {
-    // The thread's parent is answered as usual; the card is posted, but Slack's answer comes too late for the bot to store where it is.
+    // The thread's parent, carrying the card, is posted, but Slack's answer comes too late for the bot to store the thread or the card.
     const lateMs = 2_500;
-    stack.slack.answerLate("chat.postMessage", 1, lateMs, 1);
+    stack.slack.answerLate("chat.postMessage", 1, lateMs);
     const session = await stack.prompt("RUN: echo adopted > adopted.txt");
     const [asked] = await stack.asked(session);
     const card = await stack.card(asked!.id);

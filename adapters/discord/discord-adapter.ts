@@ -1,62 +1,35 @@
-import { once } from "node:events";
-import { Client, Events, GatewayIntentBits, type Message, type MessageCreateOptions, type RESTOptions, type SendableChannels } from "discord.js";
+import type { Message, MessageCreateOptions, SendableChannels } from "discord.js";
 import type { Config } from "../../src/config.ts";
+import type { Leases } from "../../src/core/lease-holder.ts";
 import type { Logger } from "../../src/core/logger.ts";
-import type { ChatAdapter, ChatStatus } from "../../src/core/ports.ts";
+import type { ChatAdapter } from "../../src/core/ports.ts";
 import { registerCommands } from "./commands.ts";
+import { createDiscordConnection } from "./connection.ts";
 import { createDiscordEscalation } from "./escalation.ts";
 import { registerInteractions } from "./interactions.ts";
 import { registerMessages } from "./messages.ts";
-import { discordLimits } from "./limits.ts";
+import { discordLimits, discordNumbers } from "./limits.ts";
 import { decodeRef, encodeRef } from "./refs.ts";
-import { renderCard, renderThreadParent } from "./render.ts";
+import { renderCardMessage, renderThreadParent } from "./render.ts";
 import { renderProgress } from "./render-progress.ts";
 import { planAnswer } from "../../src/core/progress.ts";
+import { fit } from "../../src/core/limits.ts";
 
 export type DiscordConfig = NonNullable<Config["discord"]>;
 
 /**
- * discord.js's REST options: our API base, a timeout, and Node's own fetch for the calls. Its default
- * sends through undici 6's `request()` on the process's global dispatcher, which is whichever undici
- * loaded first; when that is Slack's (undici 7), every request with a file (a FormData body) fails
- * with "action is not a function". fetch serializes the body itself (test/discord-files.test.ts).
+ * The Discord side of the bot (discord.js): renders the core's cards and forms, and hands clicks and
+ * submissions to the core. Clicks, commands and messages come over the gateway, which with `leases`
+ * only one process of several holds (./connection.ts); cards and messages go over REST from any
+ * process. Roles come with each interaction. REST rate limits are discord.js's own: it queues per
+ * route and waits out every 429.
  */
-export function discordRestOptions(api: string) {
-  return { api, timeout: 10_000, makeRequest: fetch as unknown as NonNullable<RESTOptions["makeRequest"]> };
-}
-
-/** How long login may take before start() gives up with a clear error. */
-const READY_TIMEOUT_MS = 30_000;
-
-/**
- * The Discord side of the bot over the gateway (discord.js): renders the core's cards and forms, and
- * hands clicks and submissions to the core. Intents: Guilds, GuildMessages and MessageContent (the
- * one privileged intent, for thread replies as prompts); roles come with each interaction. REST rate
- * limits are discord.js's own: it queues per route and waits out every 429.
- */
-export function createDiscordAdapter(options: { config: DiscordConfig; logger: Logger; onReconnected?: () => void }): ChatAdapter {
+export function createDiscordAdapter(options: { config: DiscordConfig; logger: Logger; onReconnected?: () => void; leases?: Leases }): ChatAdapter {
   const { config, logger } = options;
-  const client = new Client({
-    intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.MessageContent],
-    rest: discordRestOptions(config.apiUrl),
-  });
-  let status: ChatStatus = "connecting";
-
-  let connectedBefore = false;
-  // A resume, or a new session after a lost one: either way events may have been missed meanwhile.
-  const connected = () => {
-    status = "ready";
-    if (connectedBefore) options.onReconnected?.();
-    connectedBefore = true;
-  };
-  client.on(Events.ShardReady, connected);
-  client.on(Events.ShardResume, connected);
-  client.on(Events.ShardDisconnect, () => void (status = "connecting"));
-  client.on(Events.ShardReconnecting, () => void (status = "connecting"));
-  client.on(Events.Error, (error) => logger.error({ err: error }, "Discord client error"));
+  const connection = createDiscordConnection(options);
 
   async function sendable(channelId: string): Promise<SendableChannels> {
-    const channel = await client.channels.fetch(channelId);
+    const channel = await connection.channel(channelId);
     if (!channel?.isSendable()) throw new Error(`Discord channel ${channelId} is not one the bot can post in`);
     return channel;
   }
@@ -68,34 +41,25 @@ export function createDiscordAdapter(options: { config: DiscordConfig; logger: L
     return encodeRef({ channel: thread.id, message: message.id });
   }
 
-  const escalation = createDiscordEscalation(client, sendable);
+  const escalation = createDiscordEscalation(connection, sendable);
 
   return {
     platform: "discord",
     nameOf: escalation.nameOf,
     escalate: escalation.escalate,
     limits: discordLimits,
-    status: () => status,
+    status: connection.status,
 
     async start(decisions, commands) {
-      registerInteractions(client, { logger, decisions });
-      if (commands) {
+      await connection.start((client) => {
+        registerInteractions(client, { logger, decisions });
+        if (!commands) return;
         registerCommands(client, { commands, logger });
         registerMessages(client, { commands, logger });
-      }
-      const ready = once(client, Events.ClientReady, { signal: AbortSignal.timeout(READY_TIMEOUT_MS) });
-      await client.login(config.token);
-      await ready.catch((error: Error) => {
-        throw new Error(`Discord did not get ready within ${READY_TIMEOUT_MS / 1000} s`, { cause: error });
       });
-      status = "ready";
-      logger.info({ user: client.user?.tag, channel: config.channel }, "Discord adapter ready");
     },
 
-    async stop() {
-      status = "stopped";
-      await client.destroy();
-    },
+    stop: () => connection.stop(),
 
     async openThread(parent, where = config.channel) {
       const rendered = renderThreadParent(parent);
@@ -105,12 +69,21 @@ export function createDiscordAdapter(options: { config: DiscordConfig; logger: L
       return encodeRef({ channel: thread.id, message: starter.id });
     },
 
-    postCard: (threadRef, card) => postInThread(threadRef, renderCard(card)),
+    // The starter carries the cards: clicked in the channel, edited there; the thread is started from it.
+    async openCardThread(parent, cards) {
+      const where = config.channel;
+      const channel = await sendable(where);
+      const starter: Message = await channel.send(renderCardMessage({ parent, cards: cards() }));
+      const thread = await starter.startThread({ name: renderThreadParent(parent).threadName });
+      return { thread: encodeRef({ channel: thread.id, message: starter.id }), message: encodeRef({ channel: where, message: starter.id }) };
+    },
 
-    async updateCard(ref, card) {
+    postCard: async (threadRef, cards) => postInThread(threadRef, renderCardMessage({ cards: cards() })),
+
+    async updateCard(ref, content) {
       const { channel, message } = decodeRef(ref);
       // Without files: the attachment of a cut body stays as it was posted.
-      await (await sendable(channel)).messages.edit(message, renderCard(card, { withFiles: false }));
+      await (await sendable(channel)).messages.edit(message, renderCardMessage(content, { withFiles: false }));
     },
 
     postProgress: (threadRef, view) => postInThread(threadRef, renderProgress(view)),
@@ -137,7 +110,7 @@ export function createDiscordAdapter(options: { config: DiscordConfig; logger: L
     },
 
     async threadLink(threadRef) {
-      const channel = await client.channels.fetch(decodeRef(threadRef).channel);
+      const channel = await connection.channel(decodeRef(threadRef).channel);
       return channel && "guildId" in channel && channel.guildId ? `https://discord.com/channels/${channel.guildId}/${channel.id}` : undefined;
     },
 
@@ -147,12 +120,30 @@ export function createDiscordAdapter(options: { config: DiscordConfig; logger: L
       if (plan.file) await thread.send({ files: [{ attachment: Buffer.from(plan.file.text), name: plan.file.name }], allowedMentions: { parse: [] } });
     },
 
+    async findCardThread(reference) {
+      const me = await connection.botId();
+      const messages = await (await sendable(config.channel)).messages.fetch({ limit: 100 });
+      const starter = messages.find((message) => message.author.id === me && message.embeds.some((embed) => embed.footer?.text === reference));
+      if (!starter) return undefined;
+      // Posted, but the crash came before its thread was started: started now, named by the starter's first line.
+      const thread = starter.thread ?? (await starter.startThread({ name: fit(starter.content.split("\n")[0]?.replace(/^🤖 /, "") || "OpenCode session", discordNumbers.threadName) }));
+      return { thread: encodeRef({ channel: thread.id, message: starter.id }), message: encodeRef({ channel: config.channel, message: starter.id }) };
+    },
+
     async findCard(threadRef, reference) {
-      const thread = await sendable(decodeRef(threadRef).channel);
+      const { channel: threadId, message: starterId } = decodeRef(threadRef);
+      const thread = await sendable(threadId);
+      const me = await connection.botId();
+      const ours = (message: Message) => message.author.id === me && message.embeds.some((embed) => embed.footer?.text === reference);
+      // The starter, in the parent channel, carries the session's first cards.
+      if (thread.isThread() && thread.parentId) {
+        const starter = await thread.fetchStarterMessage().catch(() => null);
+        if (starter && starter.id === starterId && ours(starter)) return encodeRef({ channel: thread.parentId, message: starter.id });
+      }
       let before: string | undefined;
       for (let page = 0; page < 10; page++) {
         const messages = await thread.messages.fetch({ limit: 100, ...(before ? { before } : {}) });
-        const found = messages.find((message) => message.author.id === client.user?.id && message.embeds.some((embed) => embed.footer?.text === reference));
+        const found = messages.find(ours);
         if (found) return encodeRef({ channel: thread.id, message: found.id });
         if (messages.size < 100) return undefined;
         before = messages.last()?.id;

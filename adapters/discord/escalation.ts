@@ -1,4 +1,4 @@
-import { type Client, type SendableChannels } from "discord.js";
+import type { Client, Collection, Guild, SendableChannels } from "discord.js";
 import type { ChatRef } from "../../src/core/types.ts";
 import { decodeRef } from "./refs.ts";
 
@@ -11,15 +11,18 @@ const roleOf = (entry: string) => (entry.startsWith("role:") ? entry.slice("role
  * included (read with the guild's member list, which needs the Server Members intent enabled for the
  * application in the developer portal; without it only the users listed by id get one).
  */
-export function createDiscordEscalation(client: Client, sendable: (channelId: string) => Promise<SendableChannels>) {
+export function createDiscordEscalation(
+  connection: { readonly client: Client; guilds(): Promise<Collection<string, Guild>> },
+  sendable: (channelId: string) => Promise<SendableChannels>,
+) {
   return {
     async nameOf(entry: string): Promise<string | undefined> {
       const role = roleOf(entry);
       if (role) {
-        const found = client.guilds.cache.map((guild) => guild.roles.cache.get(role)).find(Boolean);
+        const found = (await connection.guilds()).map((guild) => guild.roles.cache.get(role)).find(Boolean);
         return found ? `@${found.name}` : undefined;
       }
-      const user = await client.users.fetch(entry).catch(() => undefined);
+      const user = await connection.client.users.fetch(entry).catch(() => undefined);
       return user ? `@${user.username}` : undefined;
     },
 
@@ -35,7 +38,7 @@ export function createDiscordEscalation(client: Client, sendable: (channelId: st
         for (const member of members?.values() ?? []) if (roles.some((role) => member.roles.cache.has(role))) users.add(member.id);
       }
       for (const id of users) {
-        const user = await client.users.fetch(id).catch(() => undefined);
+        const user = await connection.client.users.fetch(id).catch(() => undefined);
         await user?.send({ content: words.direct, allowedMentions: { parse: [] } });
       }
     },

@@ -40,4 +40,6 @@ export const discordLimits: PlatformLimits = {
   quickOptions: discordNumbers.rowButtons,
   notice: discordNumbers.content,
   message: discordNumbers.content,
+  // Two cards' bodies (3,000 each) with their status lines would pass the 6,000 characters all of a message's embeds may hold.
+  cardsPerMessage: 1,
 };

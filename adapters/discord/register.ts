@@ -6,7 +6,7 @@
 import { REST, Routes } from "discord.js";
 import { loadConfig } from "../../src/config.ts";
 import { opencodeCommand } from "./commands.ts";
-import { discordRestOptions } from "./discord-adapter.ts";
+import { discordRestOptions } from "./connection.ts";
 
 /** Overwrites the application's commands with `/opencode`; returns where it registered them. */
 export async function registerDiscordCommands(config: { token: string; applicationId?: string; guildId?: string; apiUrl: string }): Promise<string> {

@@ -1,5 +1,5 @@
 import { ButtonStyle, ComponentType, escapeMarkdown, type APIEmbed, type APIModalInteractionResponseCallbackData } from "discord.js";
-import type { Card, StatusLine, ThreadParent } from "../../src/core/card.ts";
+import type { Card, CardMessage, StatusLine, ThreadParent } from "../../src/core/card.ts";
 import { choiceLabels, renderStatus } from "../../src/core/card.ts";
 import type { Form, FormField, FormKind, FormValues, TextView } from "../../src/core/form.ts";
 import { fit } from "../../src/core/limits.ts";
@@ -42,6 +42,22 @@ function codeBlock(text: string, language = ""): string {
 /** The file a cut body's whole text is attached as. */
 export function bodyFileName(requestId: string): string {
   return `${requestId}.txt`;
+}
+
+/**
+ * A card message: the thread parent's text as the content when it carries the cards, then each
+ * card's embed, buttons and files (discordLimits.cardsPerMessage keeps them within a message's).
+ */
+export function renderCardMessage(message: CardMessage, options: { withFiles?: boolean } = {}): DiscordPayload {
+  const cards = message.cards.map((card) => renderCard(card, options));
+  const files = cards.flatMap((card) => card.files ?? []);
+  return {
+    ...(message.parent ? { content: renderThreadParent(message.parent).payload.content } : {}),
+    embeds: cards.flatMap((card) => card.embeds),
+    components: cards.flatMap((card) => card.components),
+    ...(files.length ? { files } : {}),
+    allowedMentions: { parse: [] },
+  };
 }
 
 /**

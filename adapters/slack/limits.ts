@@ -34,6 +34,8 @@ export const slackLimits: PlatformLimits = {
   quickOptions: 5,
   notice: slackBlocks.sectionText,
   message: slackBlocks.messageText,
+  // A card takes up to ~9 of a message's 50 blocks (more with several status lines), the parent one.
+  cardsPerMessage: 4,
 };
 
 /**

@@ -1,4 +1,4 @@
-import type { Card, StatusLine, ThreadParent } from "../../src/core/card.ts";
+import type { Card, CardMessage, StatusLine, ThreadParent } from "../../src/core/card.ts";
 import { choiceLabels, renderStatus } from "../../src/core/card.ts";
 import type { Form, FormField, FormKind, FormValues, TextView } from "../../src/core/form.ts";
 import type { Decider } from "../../src/core/types.ts";
@@ -20,6 +20,7 @@ export const callbackIds: Record<FormKind, string> = { reject: "approval_reject"
 
 // Slack's types are loose JSON; our blocks are plain objects checked by the fake Slack in tests.
 export type Block = Record<string, unknown>;
+export type Rendered = { text: string; blocks: Block[] };
 
 const mention = (decider: Decider) => (decider.platform === "slack" ? `<@${decider.userId}>` : decider.name);
 const toneIcon: Record<StatusLine["tone"], string> = { ok: "✅", rejected: "❌", closed: "⏹️", warning: "⚠️" };
@@ -35,8 +36,21 @@ function codeBlock(text: string): string {
 
 const plain = (text: string) => ({ type: "plain_text", text });
 
-/** Block Kit for an approval card. */
-export function renderCard(card: Card): { text: string; blocks: Block[] } {
+/**
+ * Block Kit for a card message: the thread's parent if it carries the cards, then each card, a
+ * divider between them. Block ids are unique within a message: the second card's end in `:2`.
+ */
+export function renderCardMessage(message: CardMessage): Rendered {
+  const parts = message.cards.map((card, index) => renderCard(card, index === 0 ? "" : `:${index + 1}`));
+  if (message.parent) parts.unshift(renderThreadParent(message.parent));
+  return {
+    text: parts.map((part) => part.text).join("\n"),
+    blocks: parts.flatMap((part, index) => (index === 0 ? part.blocks : [{ type: "divider" }, ...part.blocks])),
+  };
+}
+
+/** Block Kit for an approval card; `suffix` ends its block ids. */
+export function renderCard(card: Card, suffix = ""): Rendered {
   const blocks: Block[] = [
     { type: "section", text: { type: "mrkdwn", text: `*${escapeMrkdwn(card.title)}*` } },
     {
@@ -45,22 +59,22 @@ export function renderCard(card: Card): { text: string; blocks: Block[] } {
     },
   ];
   if (card.body) {
-    blocks.push({ type: "section", block_id: "body", text: { type: "mrkdwn", text: codeBlock(card.body.text) } });
+    blocks.push({ type: "section", block_id: `body${suffix}`, text: { type: "mrkdwn", text: codeBlock(card.body.text) } });
     if (card.body.more) {
-      blocks.push({ type: "actions", block_id: "view_full", elements: [button(actionIds.view, card.body.more, card.requestId)] });
+      blocks.push({ type: "actions", block_id: `view_full${suffix}`, elements: [button(actionIds.view, card.body.more, card.requestId)] });
     }
   }
   if (card.options?.length) {
     blocks.push({
       type: "actions",
-      block_id: "question_options",
+      block_id: `question_options${suffix}`,
       elements: card.options.map((label, index) => button(`${optionActionPrefix}${index}`, label, card.requestId)),
     });
   }
   if (card.actions.length > 0) {
     blocks.push({
       type: "actions",
-      block_id: "approval_actions",
+      block_id: `approval_actions${suffix}`,
       elements: card.actions.map((choice) =>
         button(actionIds[choice], choiceLabels[choice], card.requestId, choice === "once" ? "primary" : choice === "reject" || choice === "dismiss" ? "danger" : undefined),
       ),
@@ -155,7 +169,7 @@ export function renderView(view: TextView): Block {
   };
 }
 
-export function renderThreadParent(parent: ThreadParent): { text: string; blocks: Block[] } {
+export function renderThreadParent(parent: ThreadParent): Rendered {
   const fields = parent.fields.map((field) => `${field.label}: \`${escapeMrkdwn(field.value)}\``).join("\n");
   return {
     text: parent.summary,

@@ -12,10 +12,12 @@ import { slackLimits } from "./limits.ts";
 import { createRateLimitedApi } from "./rate-limited-api.ts";
 import { decodeRef, encodeRef } from "./refs.ts";
 import { createSlackEscalation } from "./escalation.ts";
-import { escapeMrkdwn, renderCard, renderThreadParent } from "./render.ts";
+import { escapeMrkdwn, renderCardMessage, renderThreadParent } from "./render.ts";
 import { renderProgress } from "./render-progress.ts";
 
 export type SlackConfig = NonNullable<Config["slack"]>;
+
+type Rendered = { text: string; blocks: unknown[] };
 
 export type SlackAdapter = ChatAdapter & {
   /** In HTTP mode, the handler for `POST /slack/events` (signature checked by Bolt); undefined in Socket Mode. */
@@ -43,22 +45,24 @@ export function createSlackAdapter(options: { config: SlackConfig; logger: Logge
   }
 
   /** Posts rendered content into a thread; returns the new message's reference. */
-  async function postInThread(threadRef: string, rendered: { text: string; blocks: unknown[] }): Promise<string> {
+  /** Posts in a thread; a lazy `content` is rendered when the post leaves the channel's queue. */
+  async function postInThread(threadRef: string, content: Rendered | (() => Rendered)): Promise<string> {
     const thread = decodeRef(threadRef);
-    const result = await api.call("chat.postMessage", { posts: thread.channel }, () =>
-      app.client.chat.postMessage({
+    const result = await api.call("chat.postMessage", { posts: thread.channel }, () => {
+      const rendered = typeof content === "function" ? content() : content;
+      return app.client.chat.postMessage({
         channel: thread.channel,
         thread_ts: thread.ts,
         text: rendered.text,
         ...(rendered.blocks.length > 0 ? { blocks: rendered.blocks as never } : {}),
         unfurl_links: false,
-      }),
-    );
+      });
+    });
     return encodeRef({ channel: result.channel ?? thread.channel, ts: result.ts! });
   }
 
   /** Replaces a posted message's content. */
-  async function replace(ref: string, rendered: { text: string; blocks: unknown[] }): Promise<void> {
+  async function replace(ref: string, rendered: Rendered): Promise<void> {
     const message = decodeRef(ref);
     await api.call("chat.update", { edits: ref }, () =>
       app.client.chat.update({ channel: message.channel, ts: message.ts, text: rendered.text, blocks: rendered.blocks as never }),
@@ -122,7 +126,18 @@ export function createSlackAdapter(options: { config: SlackConfig; logger: Logge
       return encodeRef({ channel: result.channel ?? where, ts: result.ts! });
     },
 
-    postCard: (threadRef, card) => postInThread(threadRef, renderCard(card)),
+    // The parent is the thread's first message: as a card message it has the same reference as the thread.
+    async openCardThread(parent, cards) {
+      const where = config.channel;
+      const result = await api.call("chat.postMessage", { posts: where }, () => {
+        const rendered = renderCardMessage({ parent, cards: cards() });
+        return app.client.chat.postMessage({ channel: where, text: rendered.text, blocks: rendered.blocks as never, unfurl_links: false });
+      });
+      const ref = encodeRef({ channel: result.channel ?? where, ts: result.ts! });
+      return { thread: ref, message: ref };
+    },
+
+    postCard: (threadRef, cards) => postInThread(threadRef, () => renderCardMessage({ cards: cards() })),
 
     async findCard(threadRef, reference) {
       const thread = decodeRef(threadRef);
@@ -139,7 +154,19 @@ export function createSlackAdapter(options: { config: SlackConfig; logger: Logge
       return undefined;
     },
 
-    updateCard: (ref, card) => replace(ref, renderCard(card)),
+    async findCardThread(reference) {
+      const marker = escapeMrkdwn(reference);
+      // The parents of the last hour: a crash between a post and its record is seconds old when the bot is back.
+      const page = await api.call("conversations.history", undefined, () =>
+        app.client.conversations.history({ channel: config.channel, limit: 200, oldest: String(Math.floor(Date.now() / 1000) - 3600) }),
+      );
+      const found = page.messages?.find((message) => message.ts && message.bot_id && JSON.stringify(message.blocks ?? []).includes(marker));
+      if (!found?.ts) return undefined;
+      const ref = encodeRef({ channel: config.channel, ts: found.ts });
+      return { thread: ref, message: ref };
+    },
+
+    updateCard: (ref, message) => replace(ref, renderCardMessage(message)),
     postProgress: (threadRef, view) => postInThread(threadRef, renderProgress(view)),
     updateProgress: (ref, view) => replace(ref, renderProgress(view)),
 

@@ -11,4 +11,6 @@ export const webLimits: PlatformLimits = {
   quickOptions: 10,
   notice: 2000,
   message: 100_000,
+  // The console lists each request on its own.
+  cardsPerMessage: 1,
 };

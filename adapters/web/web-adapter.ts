@@ -204,12 +204,14 @@ export function createWebAdapter(options: {
       streams.clear();
     },
     openThread: async (parent) => `thread:${parent.sessionId}`,
-    async postCard(_thread, card) {
-      broadcast("new-card", renderCard(card));
-      return card.requestId;
+    // One card per message (webLimits.cardsPerMessage): a card's reference is its request's id.
+    async postCard(_thread, take) {
+      const [card] = take();
+      broadcast("new-card", renderCard(card!));
+      return card!.requestId;
     },
-    async updateCard(ref, card) {
-      broadcast(cardId(ref), renderCard(card));
+    async updateCard(ref, message) {
+      for (const card of message.cards) broadcast(cardId(ref), renderCard(card));
     },
     // The console shows approvals; a session's progress and answers stay in its chat thread.
     postProgress: async (thread) => `progress:${thread}`,

@@ -1,14 +1,23 @@
 import type { ApprovalBus } from "./approval-events.ts";
+import type { Card } from "./card.ts";
 import { buildCard, threadParent } from "./card-text.ts";
 import type { Logger } from "./logger.ts";
 import type { ChatAdapter, OpencodeApi } from "./ports.ts";
 import type { ApprovalStore } from "./store-port.ts";
 import type { ChatPlatform, ChatRef, PermissionRecord, PostedCard } from "./types.ts";
 
+/** A card message not yet sent: the session's requests that came while it waited join it. */
+type Batch = { records: PermissionRecord[]; sealed: boolean; sent?: Promise<void> };
+
 /**
  * The cards of every request on every configured platform, driven by the bus: a requested approval
  * gets a card in its session's thread on each adapter, a decided or closed one has all its cards
  * (and the clicked one) brought up to date. A chat failure is logged and never undoes a decision.
+ *
+ * Posts are what a chat platform limits (Slack: about one a second per channel), so a session's
+ * requests that come while its card message waits to go out go out in that message, and a new
+ * session's first message is its thread's parent carrying its first cards: a burst of requests in
+ * new sessions costs one post per session, not one per request plus one per session.
  */
 export function createCardPresenter(deps: {
   store: ApprovalStore;
@@ -20,13 +29,24 @@ export function createCardPresenter(deps: {
 }) {
   const { store, opencode, adapters, logger } = deps;
   const threads = new Map<string, Promise<ChatRef>>();
+  /** The batch still open for more cards, per platform and session. */
+  const open = new Map<string, Batch>();
+  /** The last edit queued per message: edits of one message run one after another, each from the stored state. */
+  const edits = new Map<string, Promise<void>>();
+  /** Requests whose card is on its way, per platform: not missing, not to be posted again. */
+  const sending = new Set<string>();
   /** The platform each session seen so far was started from, if from chat (see post). */
   const owners = new Map<string, ChatPlatform | undefined>();
 
   deps.bus.subscribe((event) => {
     switch (event.type) {
+      // Not awaited: the session's next request, which the engine handles only after this one, may
+      // then join this one's message while it waits to go out. A decision meanwhile is caught up
+      // once the message is posted (see send).
       case "approval.requested":
-        return post(event.record, event.recover ?? false);
+        return void post(event.record, event.recover ?? false).catch((error: unknown) => {
+          logger.error({ err: error, requestId: event.record.id }, "could not post the card; will retry on the next resync");
+        });
       case "approval.decided":
         return refresh(event.record, event.via);
       case "approval.closed":
@@ -40,79 +60,170 @@ export function createCardPresenter(deps: {
   async function post(record: PermissionRecord, recover: boolean): Promise<void> {
     const owner = (await store.sessionOwner(record.sessionId))?.platform as ChatPlatform | undefined;
     owners.set(record.sessionId, owner);
-    const targets = adapters.filter((adapter) => !cardOn(record, adapter) && shows(adapter, owner));
-    await Promise.all(targets.map((adapter) => postOn(adapter, record, recover)));
+    const targets = adapters.filter((adapter) => !cardOn(record, adapter) && !sending.has(keyOf(adapter, record.id)) && shows(adapter, owner));
+    for (const adapter of targets) sending.add(keyOf(adapter, record.id));
+    await Promise.all(targets.map((adapter) => (recover ? recoverOn(adapter, record) : gather(adapter, record))));
   }
 
   /**
-   * Posts one card or, for a request seen before (`recover`), first adopts a card already in its
-   * thread. Should the request be decided while the card was being posted, the card is brought up
-   * to date at once.
+   * A request seen before (after a restart, a reconnect): adopts a card already in its thread, one
+   * posted just before a crash, or else posts one.
    */
-  async function postOn(adapter: ChatAdapter, record: PermissionRecord, recover: boolean): Promise<void> {
+  async function recoverOn(adapter: ChatAdapter, record: PermissionRecord): Promise<void> {
     try {
+      const reference = buildCard(record, adapter.limits, deps.now()).reference;
+      if (await adoptedParent(adapter, record, reference)) return;
       const thread = await threadFor(adapter, record);
-      const card = buildCard(record, adapter.limits, deps.now());
-      const found = recover ? await adapter.findCard?.(thread, card.reference) : undefined;
-      const ref = found ?? (await adapter.postCard(thread, card));
-      await store.setCard(record.id, { platform: adapter.platform, ref });
-      const current = await store.getRequest(record.id);
-      if (found || (current && current.state !== record.state)) await updateOn(adapter, current ?? record, [ref]);
+      const found = await adapter.findCard?.(thread, reference);
+      if (!found) return await gather(adapter, record);
+      await store.setCard(record.id, { platform: adapter.platform, ref: found });
+      sending.delete(keyOf(adapter, record.id));
+      await refreshMessage(adapter, found, record);
     } catch (error) {
+      sending.delete(keyOf(adapter, record.id));
       logger.error({ err: error, requestId: record.id, platform: adapter.platform }, "could not post the card; will retry on the next resync");
     }
   }
 
-  async function refresh(record: PermissionRecord, via?: PostedCard): Promise<void> {
-    await Promise.all(
-      adapters.map((adapter) => {
-        const refs = record.cards.filter((card) => card.platform === adapter.platform).map((card) => card.ref);
-        if (via?.platform === adapter.platform && !refs.includes(via.ref)) refs.push(via.ref);
-        return updateOn(adapter, record, refs);
-      }),
-    );
+  /**
+   * A session with no thread stored whose parent, carrying this card, was posted just before a crash:
+   * the thread and the card are recorded as they are, and nothing is posted again.
+   */
+  async function adoptedParent(adapter: ChatAdapter, record: PermissionRecord, reference: string): Promise<boolean> {
+    const key = keyOf(adapter, record.sessionId);
+    if (!adapter.findCardThread || threads.has(key) || (await store.getThread(record.sessionId, adapter.platform))) return false;
+    const found = await adapter.findCardThread(reference);
+    if (!found) return false;
+    const title = (await opencode.sessionTitle(record.directory, record.sessionId).catch(() => undefined)) ?? record.sessionId;
+    const saved = await store.saveThread({ sessionId: record.sessionId, platform: adapter.platform, directory: record.directory, title, ref: found.thread, parentCard: found.message });
+    remember(key, Promise.resolve(saved.ref));
+    await store.setCard(record.id, { platform: adapter.platform, ref: found.message });
+    sending.delete(keyOf(adapter, record.id));
+    await refreshMessage(adapter, found.message, record);
+    return true;
   }
 
-  async function updateOn(adapter: ChatAdapter, record: PermissionRecord, refs: ChatRef[]): Promise<void> {
-    if (refs.length === 0) return;
-    const card = buildCard(record, adapter.limits, deps.now());
-    for (const ref of refs) {
-      try {
-        await adapter.updateCard(ref, card);
-      } catch (error) {
-        logger.error({ err: error, requestId: record.id, platform: adapter.platform }, "could not update the card");
+  /** Adds the request to its session's open batch on `adapter`, or opens one and sends it. */
+  async function gather(adapter: ChatAdapter, record: PermissionRecord): Promise<void> {
+    const key = keyOf(adapter, record.sessionId);
+    const batch = open.get(key);
+    if (batch && !batch.sealed && batch.records.length < adapter.limits.cardsPerMessage) {
+      batch.records.push(record);
+      return batch.sent;
+    }
+    const fresh: Batch = { records: [record], sealed: false };
+    open.set(key, fresh);
+    fresh.sent = send(adapter, key, fresh);
+    return fresh.sent;
+  }
+
+  async function send(adapter: ChatAdapter, key: string, batch: Batch): Promise<void> {
+    const take = (): Card[] => {
+      batch.sealed = true;
+      if (open.get(key) === batch) open.delete(key);
+      return batch.records.map((record) => buildCard(record, adapter.limits, deps.now()));
+    };
+    try {
+      const ref = await sendBatch(adapter, batch.records[0]!, take);
+      for (const record of batch.records) {
+        await store.setCard(record.id, { platform: adapter.platform, ref });
+        sending.delete(keyOf(adapter, record.id));
+      }
+      // A request decided while its card was on its way: the message is brought up to date at once.
+      const current = await Promise.all(batch.records.map((record) => store.getRequest(record.id)));
+      if (current.some((now, i) => now && now.state !== batch.records[i]!.state)) await refreshMessage(adapter, ref);
+    } catch (error) {
+      if (open.get(key) === batch) open.delete(key);
+      for (const record of batch.records) {
+        sending.delete(keyOf(adapter, record.id));
+        logger.error({ err: error, requestId: record.id, platform: adapter.platform }, "could not post the card; will retry on the next resync");
       }
     }
   }
 
+  /** Posts the batch: in the session's thread, or as the parent of a thread opened for it. */
+  async function sendBatch(adapter: ChatAdapter, first: PermissionRecord, take: () => Card[]): Promise<ChatRef> {
+    const key = keyOf(adapter, first.sessionId);
+    const known = threads.get(key);
+    if (known) return adapter.postCard(await known, take);
+    const opened = openThread(adapter, first, take);
+    remember(key, opened.then((o) => o.thread));
+    const { thread, message } = await opened;
+    return message ?? adapter.postCard(thread, take);
+  }
+
   function threadFor(adapter: ChatAdapter, record: PermissionRecord): Promise<ChatRef> {
-    const key = `${adapter.platform}\u0000${record.sessionId}`;
-    let thread = threads.get(key);
-    if (!thread) {
-      thread = openThread(adapter, record);
-      threads.set(key, thread);
-      thread.catch(() => threads.delete(key));
-    }
+    const key = keyOf(adapter, record.sessionId);
+    return threads.get(key) ?? remember(key, openThread(adapter, record).then((o) => o.thread));
+  }
+
+  function remember(key: string, thread: Promise<ChatRef>): Promise<ChatRef> {
+    threads.set(key, thread);
+    thread.catch(() => threads.delete(key));
     return thread;
   }
 
-  async function openThread(adapter: ChatAdapter, record: PermissionRecord): Promise<ChatRef> {
+  /** The session's stored thread, or a new one: its parent carries `cards` where the adapter can. */
+  async function openThread(adapter: ChatAdapter, record: PermissionRecord, cards?: () => Card[]): Promise<{ thread: ChatRef; message?: ChatRef }> {
     const stored = await store.getThread(record.sessionId, adapter.platform);
-    if (stored) return stored.ref;
+    if (stored) return { thread: stored.ref };
     const title = (await opencode.sessionTitle(record.directory, record.sessionId).catch(() => undefined)) ?? record.sessionId;
-    const ref = await adapter.openThread(threadParent({ directory: record.directory, sessionId: record.sessionId, title }));
-    const saved = await store.saveThread({ sessionId: record.sessionId, platform: adapter.platform, directory: record.directory, title, ref });
-    return saved.ref;
+    const parent = threadParent({ directory: record.directory, sessionId: record.sessionId, title });
+    const session = { sessionId: record.sessionId, platform: adapter.platform, directory: record.directory, title };
+    if (cards && adapter.openCardThread) {
+      const { thread, message } = await adapter.openCardThread(parent, cards);
+      const saved = await store.saveThread({ ...session, ref: thread, parentCard: message });
+      return { thread: saved.ref, message };
+    }
+    const saved = await store.saveThread({ ...session, ref: await adapter.openThread(parent) });
+    return { thread: saved.ref };
+  }
+
+  async function refresh(record: PermissionRecord, via?: PostedCard): Promise<void> {
+    await Promise.all(
+      adapters.map(async (adapter) => {
+        const refs = record.cards.filter((card) => card.platform === adapter.platform).map((card) => card.ref);
+        if (via?.platform === adapter.platform && !refs.includes(via.ref)) refs.push(via.ref);
+        for (const ref of refs) await refreshMessage(adapter, ref, record);
+      }),
+    );
+  }
+
+  /**
+   * Re-renders a card message from the stored state of every request on it (`record` alone for a
+   * message none is stored on: a duplicate clicked after a crash). Queued behind the message's
+   * earlier edits, so the last edit shows the latest state.
+   */
+  function refreshMessage(adapter: ChatAdapter, ref: ChatRef, record?: PermissionRecord): Promise<void> {
+    const key = keyOf(adapter, ref);
+    const edit = (edits.get(key) ?? Promise.resolve()).then(() => render(adapter, ref, record));
+    const settled = edit.catch((error: unknown) => {
+      logger.error({ err: error, requestId: record?.id, platform: adapter.platform }, "could not update the card");
+    });
+    edits.set(key, settled);
+    void settled.then(() => edits.get(key) === settled && edits.delete(key));
+    return settled;
+  }
+
+  async function render(adapter: ChatAdapter, ref: ChatRef, record?: PermissionRecord): Promise<void> {
+    const stored = await store.requestsOnCard(adapter.platform, ref);
+    const records = stored.length > 0 ? stored : record ? [record] : [];
+    if (records.length === 0) return;
+    const thread = await store.getThread(records[0]!.sessionId, adapter.platform);
+    const parent = thread?.parentCard === ref ? threadParent(thread) : undefined;
+    await adapter.updateCard(ref, { parent, cards: records.map((r) => buildCard(r, adapter.limits, deps.now())) });
   }
 
   return {
     /** Whether some platform still lacks the request's card (its posting failed earlier). */
     missingCards: (record: PermissionRecord) => {
       const owner = owners.get(record.sessionId);
-      return adapters.some((adapter) => !cardOn(record, adapter) && shows(adapter, owner));
+      return adapters.some((adapter) => !cardOn(record, adapter) && !sending.has(keyOf(adapter, record.id)) && shows(adapter, owner));
     },
   };
 }
+
+const keyOf = (adapter: ChatAdapter, id: string) => `${adapter.platform}\u0000${id}`;
 
 /** Whether `adapter` shows the requests of a session started from chat on `owner` (undefined: outside chat). */
 function shows(adapter: ChatAdapter, owner: ChatPlatform | undefined): boolean {

@@ -41,6 +41,12 @@ export type Card = {
   status: StatusLine[];
 };
 
+/**
+ * What one card message shows: one request's card, or several of one session's, gathered while they
+ * waited for the platform to let the message go; in the thread's parent, the parent above them.
+ */
+export type CardMessage = { parent?: ThreadParent; cards: Card[] };
+
 /** The first message of a session's thread. */
 export type ThreadParent = {
   sessionId: string;

@@ -23,6 +23,8 @@ export type PlatformLimits = {
   notice: number;
   /** Longest message of text posted in a thread (an answer is split to it). */
   message: number;
+  /** Most cards one message holds (one session's requests gathered while waiting to be posted). */
+  cardsPerMessage: number;
 };
 
 /** The platforms' names as people read them in a notice. */

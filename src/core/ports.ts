@@ -1,4 +1,4 @@
-import type { Card, ThreadParent } from "./card.ts";
+import type { Card, CardMessage, ThreadParent } from "./card.ts";
 import type { ChatMessage } from "./chat-messages.ts";
 import type { Command } from "./commands.ts";
 import type { Digest } from "./digest.ts";
@@ -21,17 +21,28 @@ export interface ChatAdapter {
   /** Connects (Socket Mode, gateway) or mounts its routes; resolves when it can post. Clicks go to `decisions`, `/opencode` to `commands`. */
   start(decisions: DecisionPort, commands?: CommandPort): Promise<void>;
   stop(): Promise<void>;
-  /** Whether the platform's connection is up now ("ready"), for /healthz. */
+  /** Whether the platform's connection is up now ("ready"), or held by another process ("standby"), for /healthz. */
   status(): ChatStatus;
   /**
    * Posts the parent message of a session's thread, in `channel` (a channel reference this adapter
    * gave with a command) or else the configured channel; returns the thread later cards go into.
    */
   openThread(parent: ThreadParent, channel?: ChatRef): Promise<ChatRef>;
-  /** Posts a card into a thread; returns the reference `updateCard` takes. */
-  postCard(thread: ChatRef, card: Card): Promise<ChatRef>;
-  /** Replaces a posted card's content in place. */
-  updateCard(card: ChatRef, content: Card): Promise<void>;
+  /**
+   * Posts a card message into a thread; returns the reference `updateCard` takes. `cards` is called
+   * once, when the message goes out (after any wait for the platform's rate limits), so that the
+   * session's requests that came meanwhile go out in the same message; it returns at most
+   * `limits.cardsPerMessage` cards.
+   */
+  postCard(thread: ChatRef, cards: () => Card[]): Promise<ChatRef>;
+  /**
+   * Posts a session's thread parent carrying its first cards (`cards` called as for `postCard`):
+   * one post instead of two. Returns the thread and the parent's reference as a card message.
+   * Optional: without it the parent is posted alone and the cards in its thread.
+   */
+  openCardThread?(parent: ThreadParent, cards: () => Card[]): Promise<{ thread: ChatRef; message: ChatRef }>;
+  /** Replaces a posted card message's content in place (the parent too, for one posted by `openCardThread`). */
+  updateCard(message: ChatRef, content: CardMessage): Promise<void>;
   /** Posts a turn's status message (with a Stop button while `view.stop`) into a session's thread. */
   postProgress(thread: ChatRef, view: ProgressView): Promise<ChatRef>;
   /** Replaces a status message's content in place. */
@@ -47,6 +58,12 @@ export interface ChatAdapter {
    * crash, before its address was stored. Optional: without it such a card is posted again.
    */
   findCard?(thread: ChatRef, reference: string): Promise<ChatRef | undefined>;
+  /**
+   * Finds a thread parent in the channel carrying the card whose reference line is `reference`: one
+   * posted by `openCardThread` just before a crash, before its thread was stored. Optional: without
+   * it such a card is posted again, in a new thread.
+   */
+  findCardThread?(reference: string): Promise<{ thread: ChatRef; message: ChatRef } | undefined>;
   /** Whether `userId` belongs to the group `group` named in an approver list (a Slack user group). Optional. */
   isMember?(group: string, userId: string): Promise<boolean>;
   /** The name people know an approver-list entry by (`@alice`, `@oncall`), for messages the agent reads. Optional. */
@@ -60,7 +77,8 @@ export interface ChatAdapter {
 }
 
 /** A chat platform's connection: up, (re)connecting, or stopped. */
-export type ChatStatus = "ready" | "connecting" | "stopped";
+/** "standby": another bot process on the database holds the connection; this one posts, and hears nothing. */
+export type ChatStatus = "ready" | "connecting" | "standby" | "stopped";
 
 /** Who clicked or submitted, as the platform says. `roles` come with the interaction where the platform sends them. */
 export type Actor = { platform: ChatPlatform; userId: string; name: string; roles?: string[] };

@@ -1,3 +1,4 @@
+import type { Card, ThreadParent } from "./card.ts";
 import type { ChatAdapter, CommandPort } from "./ports.ts";
 import type { Redactor } from "./redaction.ts";
 
@@ -10,8 +11,11 @@ export function redactingAdapter<A extends ChatAdapter>(adapter: A, redactor: Re
   return {
     ...adapter,
     openThread: (parent, channel) => adapter.openThread(m(parent), channel),
-    postCard: (thread, card) => adapter.postCard(thread, m(card)),
-    updateCard: (ref, card) => adapter.updateCard(ref, m(card)),
+    postCard: (thread, cards) => adapter.postCard(thread, () => m(cards())),
+    updateCard: (ref, message) => adapter.updateCard(ref, m(message)),
+    ...(adapter.openCardThread
+      ? { openCardThread: (parent: ThreadParent, cards: () => Card[]) => adapter.openCardThread!(m(parent), () => m(cards())) }
+      : {}),
     postProgress: (thread, view) => adapter.postProgress(thread, m(view)),
     updateProgress: (ref, view) => adapter.updateProgress(ref, m(view)),
     postAnswer: (thread, plan, kind) => adapter.postAnswer(thread, m(plan), kind),

@@ -2,6 +2,7 @@ import type { ChainedRow } from "./audit-chain.ts";
 import type {
   AuditEntry,
   ChatPlatform,
+  ChatRef,
   Decider,
   NewPermission,
   PermissionRecord,
@@ -35,6 +36,8 @@ export interface ApprovalStore {
   pendingRequests(filter?: { directory?: string; sessionId?: string }): Promise<PermissionRecord[]>;
   /** Directories seen in requests, threads or costs: where to look for pending requests (and costs) after a reconnect. */
   knownDirectories(): Promise<string[]>;
+  /** The requests whose card is in the message `ref` on `platform`, in the order they were asked. */
+  requestsOnCard(platform: ChatPlatform, ref: ChatRef): Promise<PermissionRecord[]>;
   /** Records where the request's card is on `card.platform`, replacing an earlier one there. */
   setCard(requestId: string, card: PostedCard): Promise<void>;
   /**

@@ -110,7 +110,15 @@ export type NewPermission = Partial<Pick<PermissionRecord, "source">> & Pick<
 > & Partial<Pick<PermissionRecord, "policy" | "expiresAt">> & { askedAt: Date };
 
 /** The thread of one session on one platform. */
-export type SessionThread = { sessionId: string; platform: ChatPlatform; directory: string; title: string; ref: ChatRef };
+export type SessionThread = {
+  sessionId: string;
+  platform: ChatPlatform;
+  directory: string;
+  title: string;
+  ref: ChatRef;
+  /** The parent message as a card message, when it carries the session's first cards (ChatAdapter.openCardThread). */
+  parentCard?: ChatRef;
+};
 
 /** A one-shot approval for one exact call, left behind by an edit decided without the plugin. */
 export type Preapproval = {

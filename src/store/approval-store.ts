@@ -68,6 +68,13 @@ export function createApprovalStore(database: Database, options: { redact?: <T>(
       return [...new Set([...fromRequests, ...fromThreads, ...fromCosts].map((row) => row.directory))];
     },
 
+    async requestsOnCard(platform, ref) {
+      const on = await db.select({ requestId: cards.requestId }).from(cards).where(and(eq(cards.platform, platform), eq(cards.ref, ref)));
+      if (on.length === 0) return [];
+      const rows = await db.select().from(permissionRequests).where(inArray(permissionRequests.id, on.map((c) => c.requestId))).orderBy(asc(permissionRequests.askedAt), asc(permissionRequests.id));
+      return withCards(db, rows);
+    },
+
     async setCard(requestId, card) {
       await db
         .insert(cards)
@@ -196,7 +203,8 @@ export function createApprovalStore(database: Database, options: { redact?: <T>(
       }),
 
     async saveThread(thread) {
-      await db.insert(threads).values(thread).onConflictDoNothing();
+      const { parentCard, ...rest } = thread;
+      await db.insert(threads).values({ ...rest, parentCardRef: parentCard ?? null }).onConflictDoNothing();
       return (await findThread(db, thread.sessionId, thread.platform))!;
     },
 
@@ -415,5 +423,6 @@ function toAuditEntry(row: AuditRow): AuditEntry {
 }
 
 function toThread(row: ThreadRow): SessionThread {
-  return { sessionId: row.sessionId, platform: row.platform as ChatPlatform, directory: row.directory, title: row.title, ref: row.ref };
+  const thread: SessionThread = { sessionId: row.sessionId, platform: row.platform as ChatPlatform, directory: row.directory, title: row.title, ref: row.ref };
+  return row.parentCardRef ? { ...thread, parentCard: row.parentCardRef } : thread;
 }

@@ -103,7 +103,7 @@ export const cards = pgTable(
     ref: text("ref").notNull(),
     postedAt: timestamp("posted_at", { withTimezone: true }).notNull().default(sql`now()`),
   },
-  (t) => [primaryKey({ columns: [t.requestId, t.platform] })],
+  (t) => [primaryKey({ columns: [t.requestId, t.platform] }), index("cards_message_idx").on(t.platform, t.ref)],
 );
 
 /** The thread that holds one OpenCode session's cards on each chat platform; `ref` is opaque like a card's. */
@@ -115,6 +115,8 @@ export const threads = pgTable(
     directory: text("directory").notNull(),
     title: text("title").notNull(),
     ref: text("ref").notNull(),
+    /** The parent's own reference as a card message, when it carries the session's first cards. */
+    parentCardRef: text("parent_card_ref"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().default(sql`now()`),
   },
   (t) => [primaryKey({ columns: [t.sessionId, t.platform] })],

@@ -7,7 +7,7 @@
 import { discordCard, discordCardSays } from "./discord-cards.ts";
 import type { FakeMessage as DiscordMessage } from "./fake-discord.ts";
 import type { FakeMessage as SlackMessage } from "./fake-slack.ts";
-import { alice, bob, CHANNEL, cardText, discordPeople, mallory, type Platform, type Stack, type StackOptions } from "./stack.ts";
+import { alice, bob, CHANNEL, cardBlocks, cardText, discordPeople, mallory, type Platform, type Stack, type StackOptions } from "./stack.ts";
 import { waitFor } from "./wait-for.ts";
 
 export const PLATFORMS: Platform[] = ["slack", "discord"];
@@ -125,9 +125,9 @@ export function chatDriver(stack: Stack, platform: Platform): ChatDriver {
 }
 
 function slackDriver(stack: Stack): ChatDriver {
-  const view = (m: SlackMessage): CardView => ({
-    text: unescapeSlack(cardText(m)),
-    buttons: labelsOf(m.blocks),
+  const view = (m: SlackMessage, requestId?: string): CardView => ({
+    text: unescapeSlack(cardText(m, requestId)),
+    buttons: labelsOf((requestId && cardBlocks(m, requestId)) || m.blocks),
   });
   const formIds = { Reject: "approval_reject", Edit: "approval_edit" } as const;
   return {
@@ -136,8 +136,9 @@ function slackDriver(stack: Stack): ChatDriver {
     mention: (person) => `<@${person.id}>`,
     async card(requestId) {
       const card = await stack.card(requestId);
-      const parent = stack.slack.messages.find((m) => m.ts === card.thread_ts);
-      return { ...view(card), thread: parent ? unescapeSlack(cardText(parent)) : "", threadChannel: parent?.channel ?? "" };
+      // A new session's parent carries its first cards: the card is then its thread's parent.
+      const parent = stack.slack.messages.find((m) => m.ts === (card.thread_ts ?? card.ts));
+      return { ...view(card, requestId), thread: parent ? unescapeSlack(cardText(parent)) : "", threadChannel: parent?.channel ?? "" };
     },
     async cardSays(requestId, pattern) {
       await stack.card(requestId);
@@ -145,15 +146,15 @@ function slackDriver(stack: Stack): ChatDriver {
         async () => {
           const m = await stack.card(requestId);
           const current = stack.slack.message(m.channel, m.ts)!;
-          return pattern.test(view(current).text) ? current : undefined;
+          return pattern.test(view(current, requestId).text) ? current : undefined;
         },
         { what: `the Slack card for ${requestId} to say ${pattern}`, timeout: 15_000 },
       );
-      return view(card);
+      return view(card, requestId);
     },
     async click(person, requestId, label) {
       const card = await stack.card(requestId);
-      const response = await stack.click(person, stack.slack.message(card.channel, card.ts)!, label);
+      const response = await stack.click(person, stack.slack.message(card.channel, card.ts)!, label, requestId);
       if (response.status !== 200) throw new Error(`the click on ${label} got HTTP ${response.status}`);
     },
     async fillForm(person, requestId, label, values) {
@@ -231,7 +232,11 @@ function discordDriver(stack: Stack): ChatDriver {
     mention: (p) => `<@${p.id}>`,
     async card(requestId) {
       const card = await discordCard(discord, requestId);
-      const starter = discord.messages.find((m) => m.id === card.channelId);
+      // A new session's starter carries its first card: the card is then the starter, once its thread is started.
+      const starter =
+        card.channelId === discord.channelId
+          ? await waitFor(() => card.threadId !== undefined && card, { what: `the thread started from the card of ${requestId}` })
+          : discord.messages.find((m) => m.id === card.channelId);
       return { ...view(card), thread: starter?.content ?? "", threadChannel: starter?.channelId ?? "" };
     },
     async cardSays(requestId, pattern) {

@@ -49,6 +49,7 @@ export function attachGateway(server: Server, opts: GatewayHubOptions) {
   const dispatches: GatewayDispatch[] = [];
   const problems: string[] = [];
   let heartbeats = 0;
+  let peakSockets = 0;
 
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? "/", "http://fake");
@@ -65,6 +66,7 @@ export function attachGateway(server: Server, opts: GatewayHubOptions) {
 
   function onConnection(ws: WebSocket, conn: GatewayConnection): void {
     sockets.add(ws);
+    peakSockets = Math.max(peakSockets, sockets.size);
     connections.push(conn);
     let session: Session | undefined;
     const send = (payload: Json) => ws.readyState === OPEN && ws.send(JSON.stringify(payload));
@@ -147,6 +149,10 @@ export function attachGateway(server: Server, opts: GatewayHubOptions) {
     /** Open sockets right now. */
     get openSockets() {
       return sockets.size;
+    },
+    /** The most sockets ever open at once (bot processes sharing one gateway lease: 1). */
+    get peakSockets() {
+      return peakSockets;
     },
     /** Sends event `t` to every live session that has `intent` (if given); disconnected ones get it on RESUME. */
     dispatch(t: string, data: DispatchData, intent?: number): void {

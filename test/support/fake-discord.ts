@@ -613,6 +613,12 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}) {
   route("POST", "/channels/:channel/messages/:message/threads", true, (c) => startThread(textChannel(c.params.channel), c.body, findMessage(c.params.channel, c.params.message)));
   route("POST", "/channels/:channel/threads", true, (c) => startThread(textChannel(c.params.channel), c.body));
   route("POST", "/channels/:channel/typing", true, (c) => (textChannel(c.params.channel), { status: 204 }));
+  // As Discord answers it: the guild and its roles, without what only GUILD_CREATE carries (channels, members, threads…).
+  route("GET", "/guilds/:guild", true, (c) => {
+    if (c.params.guild !== guildId) throw unknown("Guild", 10004);
+    const { members: _m, channels: _c, threads: _t, presences: _p, voice_states: _v, stage_instances: _s, guild_scheduled_events: _e, soundboard_sounds: _b, joined_at: _j, member_count: _n, large: _l, unavailable: _u, ...guild } = guildJson();
+    return ok(c.query.get("with_counts") === "true" ? { ...guild, approximate_member_count: members.size, approximate_presence_count: 0 } : guild);
+  });
   route("GET", "/guilds/:guild/members", true, listMembers);
   route("GET", "/guilds/:guild/members/:user", true, (c) => {
     if (c.params.guild !== guildId) throw new ApiError(404, 10004, "Unknown Guild");
@@ -737,6 +743,10 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}) {
     /** Gateway WebSocket connections open right now. */
     get gatewaySockets() {
       return gateway.openSockets;
+    },
+    /** The most gateway connections ever open at once. */
+    get peakGatewaySockets() {
+      return gateway.peakSockets;
     },
     events,
     json: {

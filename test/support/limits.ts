@@ -11,6 +11,7 @@ export const discordLike: PlatformLimits = {
   quickOptions: 5,
   notice: 2000,
   message: 2000,
+  cardsPerMessage: 1,
 };
 
 /** A small platform, to see every limit bite. */
@@ -24,4 +25,5 @@ export const tiny: PlatformLimits = {
   quickOptions: 2,
   notice: 100,
   message: 50,
+  cardsPerMessage: 1,
 };

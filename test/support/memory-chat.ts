@@ -1,4 +1,4 @@
-import type { Card, ThreadParent } from "../../src/core/card.ts";
+import type { Card, CardMessage, ThreadParent } from "../../src/core/card.ts";
 import type { PlatformLimits } from "../../src/core/limits.ts";
 import type { AnswerPlan, ProgressView } from "../../src/core/progress.ts";
 import type { ChatAdapter, DecisionPort } from "../../src/core/ports.ts";
@@ -7,7 +7,7 @@ import type { ChatPlatform, ChatRef } from "../../src/core/types.ts";
 /** A chat platform kept in memory: what the core posted and updated, for tests of the core through its port. */
 export function createMemoryChat(platform: ChatPlatform, limits: PlatformLimits, options: { groups?: Record<string, string[]> } = {}) {
   const threads: Array<{ ref: ChatRef; parent: ThreadParent }> = [];
-  const cards = new Map<ChatRef, { thread: ChatRef; versions: Card[] }>();
+  const cards = new Map<ChatRef, { thread: ChatRef; versions: CardMessage[] }>();
   const progress = new Map<ChatRef, { thread: ChatRef; versions: ProgressView[] }>();
   const answers: Array<{ thread: ChatRef; plan: AnswerPlan; kind: "answer" | "error" }> = [];
   let decisions: DecisionPort | undefined;
@@ -25,15 +25,15 @@ export function createMemoryChat(platform: ChatPlatform, limits: PlatformLimits,
       threads.push({ ref, parent });
       return ref;
     },
-    async postCard(thread, card) {
+    async postCard(thread, take) {
       const ref = `${platform}-card-${++next}`;
-      cards.set(ref, { thread, versions: [card] });
+      cards.set(ref, { thread, versions: [{ cards: take() }] });
       return ref;
     },
-    async updateCard(ref, card) {
+    async updateCard(ref, message) {
       const posted = cards.get(ref);
       if (!posted) throw new Error(`${platform}: no card ${ref}`);
-      posted.versions.push(card);
+      posted.versions.push(message);
     },
     async postProgress(thread, view) {
       const ref = `${platform}-progress-${++next}`;
@@ -60,7 +60,11 @@ export function createMemoryChat(platform: ChatPlatform, limits: PlatformLimits,
     answers,
     threads,
     /** The card posted for `requestId`, with every version of it. */
-    cardFor: (requestId: string) => [...cards.entries()].find(([, posted]) => posted.versions[0]!.requestId === requestId),
+    cardFor: (requestId: string): [ChatRef, { thread: ChatRef; versions: Card[] }] | undefined => {
+      const of = (message: CardMessage) => message.cards.find((card) => card.requestId === requestId);
+      const found = [...cards.entries()].find(([, posted]) => posted.versions[0] && of(posted.versions[0]));
+      return found && [found[0], { thread: found[1].thread, versions: found[1].versions.flatMap((v) => of(v) ?? []) }];
+    },
     get decisions() {
       if (!decisions) throw new Error(`${platform} was not started`);
       return decisions;

@@ -15,7 +15,7 @@ await adapter.start(decisions);
 const full = "x".repeat(5000);
 const thread = await adapter.openThread({ sessionId: "ses_file", summary: "s", heading: "OpenCode session", name: "file", fields: [], note: "" });
 try {
-  await adapter.postCard(thread, { requestId: "per_file", summary: "s", title: "t", fields: [], body: { kind: "command", text: full.slice(0, 100), truncated: true, full }, reference: "Request per_file · session ses_file", actions: [], status: [] });
+  await adapter.postCard(thread, () => [{ requestId: "per_file", summary: "s", title: "t", fields: [], body: { kind: "command", text: full.slice(0, 100), truncated: true, full }, reference: "Request per_file · session ses_file", actions: [], status: [] }]);
   console.log("posted");
 } catch (error) {
   console.log(`failed: ${(error as Error).message}`);

@@ -16,6 +16,8 @@ export type ClickButtonInput = Forgery & {
   /** Defaults to the button's own value; pass one only to forge it. */
   value?: string;
   blockId?: string;
+  /** In a message holding several cards, the button of this one (whose value is the request id); a test must name it there. */
+  forValue?: string;
   /** Click on an older version of the message (`history[n]`), as a client that has not re-rendered yet. */
   messageVersion?: number;
 };
@@ -125,8 +127,10 @@ export function createSlackUserSim(opts: SlackUserSimOptions) {
       const m = fake.message(channel, messageTs);
       if (!m || m.deleted) throw new Error(`slack user sim: no message ${channel}/${messageTs} to click on`);
       const shown = fake.slackMessage(m, input.messageVersion);
-      const hit = findButton(shown.blocks as Json[], actionId, input.blockId);
-      if (!hit) throw new Error(`slack user sim: message ${messageTs} shows no button "${actionId}"`);
+      const hits = findButtons(shown.blocks as Json[], actionId, input.blockId).filter((h) => input.forValue === undefined || h.button.value === input.forValue);
+      if (hits.length === 0) throw new Error(`slack user sim: message ${messageTs} shows no button "${actionId}"${input.forValue ? ` for ${input.forValue}` : ""}`);
+      if (hits.length > 1) throw new Error(`slack user sim: message ${messageTs} shows ${hits.length} buttons "${actionId}" (several cards); say which with forValue`);
+      const hit = hits[0]!;
       const user = who(input.user);
       const action: Json = {
         action_id: actionId,
@@ -230,16 +234,17 @@ function ackBody(payload: Record<string, unknown> | undefined): Json | undefined
   return payload && Object.keys(payload).length ? payload : undefined;
 }
 
-function findButton(blocks: Json[], actionId: string, blockId?: string): { blockId: string; button: Json } | undefined {
+function findButtons(blocks: Json[], actionId: string, blockId?: string): Array<{ blockId: string; button: Json }> {
+  const found: Array<{ blockId: string; button: Json }> = [];
   for (const block of blocks) {
     if (blockId !== undefined && block.block_id !== blockId) continue;
     const elements = [...(Array.isArray(block.elements) ? block.elements : []), block.accessory] as unknown[];
     for (const e of elements) {
       const element = e as Json | undefined;
-      if (element?.type === "button" && element.action_id === actionId) return { blockId: String(block.block_id), button: element };
+      if (element?.type === "button" && element.action_id === actionId) found.push({ blockId: String(block.block_id), button: element });
     }
   }
-  return undefined;
+  return found;
 }
 
 /** `view.state.values` as Slack sends it, checked the way the Slack client checks before submitting. */

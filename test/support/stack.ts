@@ -70,6 +70,8 @@ export type StackOptions = OpencodeFixtureOptions & {
   discordApprovers?: string;
   /** More variables for the bot (CHATOPS_ADMINS …). */
   env?: Record<string, string>;
+  /** Runs with the bot's variables, its database made, before the bot starts (to hold a lease first, say). */
+  beforeBot?: (env: Record<string, string>) => Promise<unknown>;
 };
 
 /**
@@ -146,7 +148,11 @@ export async function startStack(options: StackOptions = {}, shared?: OpencodeFi
     await shared.clearPending();
     await shared.emptyProject();
   };
-  let bot: BotRunner = await launch().catch(async (error: unknown) => {
+  const firstLaunch = async () => {
+    await options.beforeBot?.(env);
+    return launch();
+  };
+  let bot: BotRunner = await firstLaunch().catch(async (error: unknown) => {
     await release();
     throw error;
   });
@@ -200,7 +206,7 @@ export async function startStack(options: StackOptions = {}, shared?: OpencodeFi
     async cardSays(requestId: string, pattern: RegExp, timeout = 15_000): Promise<FakeMessage> {
       const card = await stack.card(requestId);
       const slack = stack.slack;
-      return waitFor(() => (pattern.test(cardText(slack.message(card.channel, card.ts)!)) ? slack.message(card.channel, card.ts)! : undefined), {
+      return waitFor(() => (pattern.test(cardText(slack.message(card.channel, card.ts)!, requestId)) ? slack.message(card.channel, card.ts)! : undefined), {
         what: `card ${requestId} to say ${pattern}`,
         timeout,
       }).catch((error: Error) => {
@@ -213,9 +219,10 @@ export async function startStack(options: StackOptions = {}, shared?: OpencodeFi
       });
     },
 
-    click(who: SimUser, card: FakeMessage, label: "Approve once" | "Always" | "Reject" | "Edit") {
+    /** Clicks a card's button; in a message holding several cards, name the request. */
+    click(who: SimUser, card: FakeMessage, label: "Approve once" | "Always" | "Reject" | "Edit", requestId?: string) {
       const actionId = { "Approve once": "approval:once", Always: "approval:always", Reject: "approval:reject", Edit: "approval:edit" }[label];
-      return stack.user.clickButton({ user: who, channel: card.channel, messageTs: card.ts, actionId });
+      return stack.user.clickButton({ user: who, channel: card.channel, messageTs: card.ts, actionId, forValue: requestId });
     },
 
     /** The newest modal opened for `who`. */
@@ -286,9 +293,23 @@ export type Stack = Awaited<ReturnType<typeof startStack>>;
 export const CONSOLE_PASSWORD = "console-test-password";
 
 /** Everything a person sees on a card: its text and every text in its blocks. */
-export function cardText(message: { text: string; blocks: unknown[] }): string {
-  const texts: string[] = [message.text];
-  JSON.stringify(message.blocks, (key, value: unknown) => {
+/**
+ * The blocks of one request's card in a message that holds more (a thread's parent, or several
+ * cards, a divider between each); undefined when the message is that card alone.
+ */
+export function cardBlocks(message: { blocks: unknown[] }, requestId: string): unknown[] | undefined {
+  const parts: unknown[][] = [[]];
+  for (const block of message.blocks) {
+    if ((block as { type?: string }).type === "divider") parts.push([]);
+    else parts.at(-1)!.push(block);
+  }
+  return parts.length > 1 ? parts.find((part) => JSON.stringify(part).includes(` ${requestId} · session`)) : undefined;
+}
+
+export function cardText(message: { text: string; blocks: unknown[] }, requestId?: string): string {
+  const own = requestId ? cardBlocks(message, requestId) : undefined;
+  const texts: string[] = own ? [] : [message.text];
+  JSON.stringify(own ?? message.blocks, (key, value: unknown) => {
     if (key === "text" && typeof value === "string") texts.push(value);
     return value;
   });

@@ -1,0 +1,90 @@
+import { describe, expect, it } from "vitest";
+import { discordCardSays } from "./support/discord-cards.ts";
+import { onePlatform, peopleOf } from "./support/chat-driver.ts";
+import { alice, CHANNEL, cardBlocks } from "./support/stack.ts";
+import { sharedOpencode, stackPerTest } from "./support/stack-per-test.ts";
+import { waitFor } from "./support/wait-for.ts";
+
+const SESSIONS = 8;
+
+/** `RUN2`: two bash calls in one turn, so OpenCode asks both at once. */
+const burst = (s: number) => `RUN2: echo burst-${s}-a > /dev/null ;; echo burst-${s}-b > /dev/null`;
+
+// Posts are what Slack limits (about one a second per channel): a new session's parent carries its
+// first cards, and a session's requests that come while its message waits to go out join it.
+describe("card messages on Slack", () => {
+  const stack = stackPerTest(onePlatform("slack"), sharedOpencode());
+
+  it(`a burst of ${SESSIONS * 2} requests in ${SESSIONS} new sessions: one post per session at most twice, every card once, each decided on its own`, async () => {
+    const posts = () => stack.slack.calls.filter((c) => c.method === "chat.postMessage" && c.body.channel === CHANNEL && c.status === 200);
+    const before = posts().length;
+    const sessions = await Promise.all(Array.from({ length: SESSIONS }, (_, s) => stack.prompt(burst(s), `burst ${s}`)));
+    const asked = (await Promise.all(sessions.map((session) => stack.asked(session, 2)))).flat();
+    const cards = await Promise.all(asked.map((a) => stack.card(a.id, 30_000)));
+
+    // Every request on exactly one message, in its session's thread.
+    for (const a of asked) {
+      expect(stack.slack.messages.filter((m) => JSON.stringify(m.history[0]?.blocks ?? []).includes(` ${a.id} · session`)), a.id).toHaveLength(1);
+    }
+    const messages = new Set(cards.map((m) => m.ts));
+    const spent = posts().length - before;
+    expect(spent).toBe(messages.size);
+    // Without gathering, a parent and two cards per session (24 posts); with it, one per session,
+    // as a session's second request comes while its first waits for the session's title.
+    expect(spent).toBeLessThanOrEqual(SESSIONS + 2);
+    for (const session of sessions) {
+      const own = cards.filter((_, i) => asked[i]!.sessionID === session);
+      const parent = own.find((m) => !m.thread_ts || m.thread_ts === m.ts);
+      expect(parent, `the parent of ${session} carries its first card`).toBeDefined();
+      expect(own.every((m) => m.ts === parent!.ts || m.thread_ts === parent!.ts)).toBe(true);
+    }
+    // The queued sessions' two requests went out together.
+    const shared = cards.filter((m, i) => cards.findIndex((o) => o.ts === m.ts) !== i);
+    expect(shared.length).toBeGreaterThan(0);
+
+    // A message holding two cards: each decided on its own, the other keeps its buttons until then.
+    const together = shared[0]!;
+    const [first, second] = asked.filter((_, i) => cards[i]!.ts === together.ts);
+    const current = () => stack.slack.message(together.channel, together.ts)!;
+    await stack.click(alice, current(), "Approve once", first!.id);
+    await stack.cardSays(first!.id, /Approved once by/);
+    const buttonsOf = (id: string) => JSON.stringify(cardBlocks(current(), id)).match(/"action_id":"approval:[a-z]+"/g) ?? [];
+    expect(buttonsOf(first!.id)).toEqual([]);
+    expect(buttonsOf(second!.id)).toHaveLength(4);
+    expect(JSON.stringify(current().blocks)).toContain("burst");
+    await stack.click(alice, current(), "Reject", second!.id).then(async () => {
+      const modal = await stack.modal(alice, "approval_reject");
+      await stack.user.submitView({ user: alice, viewId: modal.id, values: { reason: { value: "not now" } } });
+    });
+    await stack.cardSays(second!.id, /Rejected by .*not now/);
+    await stack.cardSays(first!.id, /Approved once by/);
+    for (const a of asked.filter((x) => x.id !== first!.id && x.id !== second!.id)) {
+      await stack.opencode.client.permission.reply({ requestID: a.id, reply: "once" });
+    }
+    await Promise.all(asked.map((a) => waitFor(() => stack.replies(a.id).length === 1, { what: `one reply to ${a.id}` })));
+  });
+});
+
+describe("card messages on Discord", () => {
+  const stack = stackPerTest(onePlatform("discord"), sharedOpencode());
+
+  it("a new session's thread starter carries its first card, clicked and edited in the channel", async () => {
+    const discord = stack.discord!;
+    const { alice: lead } = peopleOf("discord");
+    const session = await stack.prompt(burst(99), "starter card");
+    const [one, two] = await stack.asked(session, 2);
+    const starter = await waitFor(() => discord.messages.find((m) => m.threadId && JSON.stringify(m.embeds).includes(" · session")), { what: "a starter carrying a card" });
+    expect(starter.content).toContain("starter card");
+    const carried = [one!, two!].find((a) => JSON.stringify(starter.embeds).includes(` ${a.id} · session`))!;
+    const other = [one!, two!].find((a) => a !== carried)!;
+    const inThread = await waitFor(() => discord.messages.find((m) => m.channelId === starter.threadId && JSON.stringify(m.embeds).includes(` ${other.id} · session`)), { what: "the second card in the thread" });
+    expect(inThread.id).not.toBe(starter.id);
+
+    const click = await stack.discordUser!.clickButton({ user: lead.id, message: starter, customId: `approval:once:${carried.id}` });
+    await click.callback();
+    await discordCardSays(discord, carried.id, /Approved once by/);
+    expect(starter.content).toContain("starter card");
+    await waitFor(() => stack.replies(carried.id).length === 1, { what: "the reply to the starter's card" });
+    await stack.opencode.client.permission.reply({ requestID: other.id, reply: "once" });
+  });
+});
