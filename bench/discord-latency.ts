@@ -31,7 +31,8 @@ export async function sampleDiscordLatencies(stack: Stack, clock: EventClock, n:
     const [asked] = await clock.asked([sessionId], 1);
     const requestId = asked!.request.id;
     const card = await discordCard(discord, requestId, 15_000);
-    const starter = discord.message(card.channelId);
+    // In a thread, the thread's starter shares its id; a card posted in the bot's channel starts its thread itself.
+    const starter = discord.message(card.channelId) ?? (card.channelId === discord.channelId ? card : undefined);
     if (!starter) throw new Error(`card ${requestId} is not in a thread the bot opened`);
 
     const clicked = performance.now();

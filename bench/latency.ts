@@ -1,11 +1,13 @@
 /**
  * Sequential samples, each a fresh session with one bash request: OpenCode asks → the card reaches
- * Slack (through the thread parent), a signed "Approve once" click → OpenCode says replied. Between
- * samples, one direct `chat.postMessage` of the same card as the Slack-call baseline.
+ * Slack (through the thread parent, or as the thread's first message), a signed "Approve once"
+ * click → OpenCode says replied. Between samples, one direct `chat.postMessage` of the same card as
+ * the Slack-call baseline.
  */
 import { performance } from "node:perf_hooks";
-import type { Json } from "../test/support/fake-slack.ts";
-import { alice, CHANNEL, type Stack } from "../test/support/stack.ts";
+import type { FakeMessage, FakeSlack, Json } from "../test/support/fake-slack.ts";
+import type { SimUser } from "../test/support/slack-client-sim.ts";
+import { alice, CHANNEL } from "../test/support/stack.ts";
 import { waitForTokens } from "./channel-budget.ts";
 import type { EventClock } from "./event-clock.ts";
 import { postDirectly, postOf, waitForCardCall, type DirectPost } from "./slack-calls.ts";
@@ -22,17 +24,30 @@ export type LatencySample = {
   direct: DirectPost;
 };
 
-export async function sampleLatencies(stack: Stack, clock: EventClock, n: number, log: (line: string) => void): Promise<LatencySample[]> {
+/** What the samples drive: a bot's stack (test/support/stack.ts), or the bare forwarder's (forwarder-latency.ts). */
+export type LatencyTarget = {
+  readonly slack: FakeSlack;
+  prompt(text: string, title: string): Promise<string>;
+  /** The card message for a request. */
+  card(requestId: string): Promise<FakeMessage>;
+  click(who: SimUser, card: FakeMessage, label: "Approve once"): Promise<{ status: number }>;
+  cardSays(requestId: string, pattern: RegExp): Promise<unknown>;
+  /** False for a target without the bot's per-channel Slack limiter: its samples need not wait for it to refill. */
+  readonly limited?: boolean;
+};
+
+export async function sampleLatencies(stack: LatencyTarget, clock: EventClock, n: number, log: (line: string) => void): Promise<LatencySample[]> {
   const samples: LatencySample[] = [];
   for (let i = 1; i <= n; i++) {
     // A fresh session costs two posts (thread parent, card): wait until the limiter would not queue them.
-    await waitForTokens(stack.slack, CHANNEL, 2);
+    if (stack.limited !== false) await waitForTokens(stack.slack, CHANNEL, 2);
     const sessionId = await stack.prompt(`RUN: echo bench-${i} > /dev/null`, `bench sample ${i}`);
     const [asked] = await clock.asked([sessionId], 1);
     const requestId = asked!.request.id;
     const posted = await waitForCardCall(stack.slack, requestId);
     const card = await stack.card(requestId);
-    const parent = postOf(stack.slack, card.channel, card.thread_ts ?? "");
+    // A card that opens its session's thread is its own parent.
+    const parent = card.thread_ts ? postOf(stack.slack, card.channel, card.thread_ts) : posted;
     if (!parent) throw new Error(`card ${requestId} is not in a thread the bot opened`);
 
     const clicked = performance.now();
