@@ -28,6 +28,16 @@ export type StreamOptions = {
   healthyAfterMs?: number;
 };
 
+/** While reconnecting, how often OpenCode's health is asked, and how long one ask may take. */
+const PROBE_EVERY_MS = 200;
+const PROBE_TIMEOUT_MS = 500;
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+  });
+
 /**
  * Our own reconnect loop around OpenCode's event stream (the SDK's never resets its counter and stops
  * for good on a clean close): connecting → ready → reconnecting → … → stopped, capped jittered backoff.
@@ -90,15 +100,43 @@ export class OpencodeEventStream {
       // One warning when a good connection is lost; the retries after it are routine.
       const log = result.readyFor > 0 || failures === 1 ? logger.warn.bind(logger) : logger.debug.bind(logger);
       log({ err: result.error, attempt: failures, retryInMs: Math.round(delay) }, "OpenCode event stream lost; reconnecting");
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, delay);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
+      await this.waitToRetry(delay);
     }
     this.current = "stopped";
+  }
+
+  /**
+   * Waits `delay`, or less: GET /global/health is asked meanwhile every PROBE_EVERY_MS (cheap, and
+   * given up on quickly, as a starting OpenCode may hold it), and its first answer after one that
+   * failed ends the wait, so a restarted OpenCode is followed again within a fraction of a second of
+   * answering, however long the backoff had grown. An OpenCode that answers throughout (its stream
+   * failing for another reason) gets the whole backoff.
+   */
+  private async waitToRetry(delay: number): Promise<void> {
+    const health = `${this.options.server.url.replace(/\/+$/, "")}/global/health`;
+    const done = new AbortController();
+    let wasDown = false;
+    const probing = (async () => {
+      while (!done.signal.aborted) {
+        await sleep(PROBE_EVERY_MS, done.signal);
+        if (done.signal.aborted) return;
+        const answered = await fetch(health, { headers: authHeaders(this.options.server), signal: AbortSignal.any([done.signal, AbortSignal.timeout(PROBE_TIMEOUT_MS)]) }).then(
+          async (res) => (await res.body?.cancel(), res.ok),
+          () => false,
+        );
+        if (answered && wasDown) return this.wake?.();
+        wasDown ||= !answered;
+      }
+    })();
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, delay);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    done.abort();
+    await probing;
   }
 
   /** One connection, until it ends; returns how long it was ready (0 = never got `server.connected`). */

@@ -1,0 +1,66 @@
+import { once } from "node:events";
+import { createServer, type Server, type ServerResponse } from "node:http";
+import { afterEach, describe, expect, it } from "vitest";
+import { OpencodeEventStream } from "../src/opencode/event-stream.ts";
+import { freePort } from "./support/ports.ts";
+import { waitFor } from "./support/wait-for.ts";
+
+/** Just enough of `opencode serve` for the stream: health, and `server.connected` on /global/event. */
+async function listen(port: number): Promise<{ server: Server; streams: Set<ServerResponse> }> {
+  const streams = new Set<ServerResponse>();
+  const server = createServer((req, res) => {
+    if (req.url === "/global/health") return void res.writeHead(200, { "content-type": "application/json" }).end('{"healthy":true}');
+    if (req.url !== "/global/event") return void res.writeHead(404).end();
+    res.writeHead(200, { "content-type": "text/event-stream" });
+    res.write(`data: ${JSON.stringify({ payload: { type: "server.connected", properties: {} } })}\n\n`);
+    streams.add(res);
+    req.on("close", () => streams.delete(res));
+  });
+  server.listen(port, "127.0.0.1");
+  await once(server, "listening");
+  return { server, streams };
+}
+
+async function close(opencode: { server: Server; streams: Set<ServerResponse> }): Promise<void> {
+  for (const res of opencode.streams) res.destroy();
+  opencode.server.closeAllConnections();
+  await new Promise((resolve) => opencode.server.close(resolve));
+}
+
+const quiet = { debug() {}, info() {}, warn() {}, error() {}, child: () => quiet } as never;
+
+describe("the OpenCode event stream", () => {
+  const cleanup: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const step of cleanup.splice(0).reverse()) await step();
+  });
+
+  it("follows a restarted OpenCode as soon as it answers its health check, not when the backoff runs out", async () => {
+    const port = await freePort();
+    let opencode = await listen(port);
+    let connects = 0;
+    // A backoff far longer than the wait below: only the health probe can end it in time.
+    const stream = new OpencodeEventStream({
+      server: { url: `http://127.0.0.1:${port}`, username: "opencode" },
+      logger: quiet,
+      onEvent() {},
+      async onConnected() {
+        connects += 1;
+      },
+      minBackoffMs: 20_000,
+      maxBackoffMs: 20_000,
+    });
+    stream.start();
+    cleanup.push(() => stream.stop());
+    await waitFor(() => stream.state === "ready" && connects === 1, { what: "the first connection" });
+
+    await close(opencode);
+    await waitFor(() => stream.state === "reconnecting", { what: "the stream to notice OpenCode is gone" });
+    // Down long enough for a probe to fail, then back on the same port.
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    opencode = await listen(port);
+    cleanup.push(() => close(opencode));
+    await waitFor(() => stream.state === "ready" && connects === 2, { what: "the stream to follow the restarted OpenCode", timeout: 5_000 });
+    expect(connects).toBe(2);
+  });
+});
