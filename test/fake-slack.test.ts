@@ -284,7 +284,9 @@ describe("fake Slack Web API", () => {
     const parent = await post({ channel: "#approvals", text: "card" });
     const reply = await post({ channel, text: "decided", thread_ts: parent.ts });
 
-    expect(parent).toMatchObject({ ok: true, channel, ts: "1700000000.000100", message: { text: "card", bot_id: fake.bot.botId } });
+    expect(parent).toMatchObject({ ok: true, channel, ts: expect.stringMatching(/^\d{10}\.\d{6}$/), message: { text: "card", bot_id: fake.bot.botId } });
+    // A ts is a time, as Slack's are: within seconds of the clock.
+    expect(Math.abs(Number(parent.ts) - Date.now() / 1000)).toBeLessThan(60);
     expect(fake.message(channel, reply.ts)).toMatchObject({ thread_ts: parent.ts, text: "decided" });
   });
 });

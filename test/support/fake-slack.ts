@@ -100,6 +100,11 @@ export type FakeSlackOptions = {
   triggerTtlMs?: number;
   /** Deliver the bot's own messages back as events (see EchoBotMessages); off by default. */
   echoBotMessages?: EchoBotMessages;
+  /**
+   * The seconds of the first message's ts: the clock's when the fake starts unless given, as Slack's ts
+   * are times (the bot reads history by time: findCardThread asks for the last hour's parents).
+   */
+  tsBase?: number;
 };
 
 /** The deprecated verification token Slack still puts in every payload. */
@@ -132,11 +137,13 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}) {
   const triggers = new Map<string, { user: string; at: number; used: boolean; viewId?: string }>();
   const responseUrls = new Map<string, ResponseTarget>();
   const rateLimits = new Map<string, { times: number; retryAfterSec: number }>();
+  let storm: { until: number; retryAfterSec: number } | undefined;
   const slowAnswers = new Map<string, { skip: number; times: number; ms: number }>();
   const sentEvents: SentEvent[] = [];
   let delivery: EventDelivery | undefined;
   let echoBotMessages: EchoBotMessages = opts.echoBotMessages ?? false;
   let tsSeq = 0;
+  const tsBase = opts.tsBase ?? Math.floor(Date.now() / 1000);
   let viewSeq = 0;
 
   const server = createServer((req, res) => {
@@ -152,7 +159,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}) {
   // ── ids ────────────────────────────────────────────────────────────────────────────────────────
   const nextTs = () => {
     const micros = ++tsSeq * 100;
-    return `${1_700_000_000 + Math.floor(micros / 1e6)}.${String(micros % 1e6).padStart(6, "0")}`;
+    return `${tsBase + Math.floor(micros / 1e6)}.${String(micros % 1e6).padStart(6, "0")}`;
   };
   const newHash = () => `${Math.floor(Date.now() / 1000)}.${randomBytes(4).toString("hex")}`;
   const shortId = () => randomBytes(3).toString("base64url");
@@ -637,6 +644,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}) {
     };
     const run = methods[method];
     if (!run) return reply(200, fail("unknown_method"));
+    if (storm && Date.now() < storm.until) return reply(429, fail("ratelimited"), { "retry-after": String(storm.retryAfterSec) });
     const limit = rateLimits.get(method);
     if (limit && limit.times > 0) {
       limit.times -= 1;
@@ -767,6 +775,10 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}) {
     /** The next `times` calls of `method` answer HTTP 429 with `Retry-After: retryAfterSec`. */
     rateLimit(method: string, times: number, retryAfterSec: number) {
       rateLimits.set(method, { times, retryAfterSec });
+    },
+    /** For the next `ms` milliseconds every Web API call answers HTTP 429 `ratelimited` with `Retry-After: retryAfterSec` (a storm). */
+    rateLimitFor(ms: number, retryAfterSec: number) {
+      storm = { until: Date.now() + ms, retryAfterSec };
     },
     /** After `skip` calls answered as usual, the next `times` calls of `method` take effect at once but are answered `ms` later. */
     answerLate(method: string, times: number, ms: number, skip = 0) {
