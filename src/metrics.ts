@@ -98,17 +98,17 @@ export function createMetrics(read: {
         ...adapter,
         openThread: (parent, channel) => count("open_thread", () => adapter.openThread(parent, channel)),
         postCard: async (thread, cards) => {
-          const sent: Card[] = [];
-          const ref = await count("post_card", () => adapter.postCard(thread, () => (sent.push(...cards()), sent)));
-          observeCards(sent);
+          const sent = lastCall(cards);
+          const ref = await count("post_card", () => adapter.postCard(thread, sent.cards));
+          observeCards(sent.last());
           return ref;
         },
         ...(adapter.openCardThread
           ? {
               openCardThread: async (parent: ThreadParent, cards: () => Card[]) => {
-                const sent: Card[] = [];
-                const opened = await count("open_card_thread", () => adapter.openCardThread!(parent, () => (sent.push(...cards()), sent)));
-                observeCards(sent);
+                const sent = lastCall(cards);
+                const opened = await count("open_card_thread", () => adapter.openCardThread!(parent, sent.cards));
+                observeCards(sent.last());
                 return opened;
               },
             }
@@ -129,3 +129,12 @@ export function createMetrics(read: {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/**
+ * `cards` as the adapter calls it (once per attempt: again after a 429), keeping what its last call
+ * gave: the cards that went out.
+ */
+function lastCall(cards: () => Card[]): { cards: () => Card[]; last: () => Card[] } {
+  let last: Card[] = [];
+  return { cards: () => (last = cards()), last: () => last };
+}

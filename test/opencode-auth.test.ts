@@ -25,8 +25,10 @@ describe("OpenCode behind OPENCODE_SERVER_PASSWORD", () => {
     stack.slack.rateLimit("chat.postMessage", 2, 1);
     const session = await stack.prompt("RUN: echo limited > limited.txt");
     const [asked] = await stack.asked(session);
-    await stack.card(asked!.id, 20_000);
+    const card = await stack.card(asked!.id, 20_000);
     expect(stack.slack.calls.filter((c) => c.method === "chat.postMessage" && c.status === 429)).toHaveLength(2);
+    // The retried post carries the card once, not once per attempt.
+    expect(JSON.stringify(card.blocks).split(`Request ${asked!.id} · `)).toHaveLength(2);
     await stack.opencode.client.permission.reply({ requestID: asked!.id, reply: "reject" });
   });
 });
