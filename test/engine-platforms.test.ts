@@ -127,3 +127,45 @@ describe("one request, a card on every platform, one decision", () => {
     expect(await store.audit("per_nope")).toEqual([]);
   });
 });
+
+describe("cards recovered after a restart", () => {
+  let database: Database | undefined;
+  let engine: ApprovalEngine | undefined;
+  afterAll(async () => {
+    await engine?.stop();
+    await database?.close();
+  });
+
+  it("come out in the order their requests were asked, however long each search for an earlier card takes", async () => {
+    database = await openPglite("memory://");
+    const store = createApprovalStore(database);
+    // What the bot had when it died: three requests of one session recorded, its thread stored, no card posted.
+    const ids = ["per_rec1", "per_rec2", "per_rec3"];
+    for (const [i, id] of ids.entries()) {
+      const { tool, sessionID, ...rest } = asked(id, "ses_rec");
+      await store.addRequest({ ...rest, directory: "/p", sessionId: sessionID, callId: tool!.callID, messageId: tool!.messageID, toolName: "bash", toolArgs: null, askedAt: new Date(Date.now() - 1000 + i) });
+    }
+    // The first search answers last: without an order kept, the third card would go out first.
+    const slack = createMemoryChat("slack", slackLimits, { findCardMs: (n) => [90, 45, 0][n - 1] ?? 0 });
+    await store.saveThread({ sessionId: "ses_rec", platform: "slack", directory: "/p", title: "deploy docs", ref: "slack-thread-0" });
+    engine = createApprovalEngine({
+      store,
+      alwaysStore: createAlwaysRuleStore(database),
+      opencode: fakeOpencode().api,
+      adapters: [slack.adapter],
+      approvers: {},
+      logger: { debug() {}, info() {}, warn() {}, error() {} },
+    });
+    await slack.adapter.start(engine.decisions);
+
+    await engine.reconcile({ directory: "/p", permissions: ids.map((id) => asked(id, "ses_rec")), questions: [], busy: new Set(["ses_rec"]), listedAt: new Date(), goneReason: "gone" });
+    const refs = await waitFor(async () => {
+      const records = await Promise.all(ids.map((id) => store.getRequest(id)));
+      return records.every((r) => r?.cards.length === 1) ? records.map((r) => r!.cards[0]!.ref) : undefined;
+    }, { what: "the three cards posted and stored" });
+    const order = (ref: string) => Number(ref.split("-").at(-1));
+    expect(refs.map(order)).toEqual([...refs.map(order)].sort((a, b) => a - b));
+    // Each in a message of its own (a search outlasts the post before it), so the order above is the order they went out.
+    expect(new Set(refs).size).toBe(3);
+  });
+});

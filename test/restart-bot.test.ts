@@ -4,9 +4,10 @@ import { describe, expect, it } from "vitest";
 import { describeEachDatabase } from "./support/database-variants.ts";
 import { sharedOpencode, stackPerTest } from "./support/stack-per-test.ts";
 import { alice } from "./support/stack.ts";
+import { createApprovalStore } from "../src/store/approval-store.ts";
 import { discordCard, discordCardSays, isDiscordCard } from "./support/discord-cards.ts";
 import { waitFor } from "./support/wait-for.ts";
-import { decodeRef } from "../adapters/slack/refs.ts";
+import { decodeRef, encodeRef } from "../adapters/slack/refs.ts";
 
 // The bot restarts here, OpenCode does not: one server for the file, a bot and a database per test.
 const opencode = sharedOpencode();
@@ -27,6 +28,47 @@ describeEachDatabase("restarts, with the bot on %s", (database) => {
     // Exactly one card for the request, although the restarted bot resynced it.
     expect(stack.slack.messages.filter((m) => JSON.stringify(m.history[0]?.blocks).includes(`Request ${asked!.id} · `))).toHaveLength(1);
     await waitFor(() => stack.replies(asked!.id).length === 1, { what: "the one permission.replied" });
+  });
+
+  it("killed between a decision's commit and its reply: the restarted bot sends the stored decision to OpenCode, once", async () => {
+    const session = await stack.prompt("RUN: echo resent > resent.txt");
+    const [asked] = await stack.asked(session);
+    await stack.card(asked!.id);
+    await stack.killBot();
+    // What Alice's click had committed when the bot died: the decision and its audit row, and no reply yet.
+    await stack.onData((database) =>
+      createApprovalStore(database).decide({ requestId: asked!.id, state: "approved_once", decider: { platform: "slack", userId: alice.id, name: alice.name }, at: new Date() }),
+    );
+    await stack.startBotAgain();
+
+    await waitFor(() => existsSync(join(stack.opencode.projectDir, "resent.txt")), { what: "resent.txt", timeout: 20_000 });
+    await waitFor(() => stack.replies(asked!.id).length === 1, { what: "the one permission.replied" });
+    await stack.cardSays(asked!.id, /Approved once by <@U0ALICE>/);
+    // The reply is the decision's, not a new one: its one audit row stands, and no failure was written.
+    const audit = await stack.audit(asked!.id);
+    expect(audit.map((row) => row.decision)).toEqual(["approved_once"]);
+    expect((await stack.bot.store!.getRequest(asked!.id))?.replyError).toBeNull();
+  });
+
+  it("killed between a decision's reply and its card's edit: the restarted bot draws the card as decided", async () => {
+    const session = await stack.prompt("RUN: echo redrawn > redrawn.txt");
+    const [asked] = await stack.asked(session);
+    const card = await stack.card(asked!.id);
+    await stack.killBot();
+    // The premise: the card recorded, Alice's decision committed and sent to OpenCode, and then the bot died before its edit.
+    await stack.onData(async (database) => {
+      const store = createApprovalStore(database);
+      const recorded = (await store.getRequest(asked!.id))?.cards.some((c) => c.platform === "slack");
+      if (!recorded) await store.setCard(asked!.id, { platform: "slack", ref: encodeRef({ channel: card.channel, ts: card.ts }) });
+      await store.decide({ requestId: asked!.id, state: "approved_once", decider: { platform: "slack", userId: alice.id, name: alice.name }, at: new Date() });
+    });
+    await stack.opencode.client.permission.reply({ requestID: asked!.id, reply: "once" }, { throwOnError: true });
+    await waitFor(() => existsSync(join(stack.opencode.projectDir, "redrawn.txt")), { what: "redrawn.txt", timeout: 20_000 });
+    expect(stack.slack.message(card.channel, card.ts)!.text).not.toMatch(/Approved/);
+
+    await stack.startBotAgain();
+    await stack.cardSays(asked!.id, /Approved once by <@U0ALICE>/);
+    expect(stack.replies(asked!.id)).toHaveLength(1);
   });
 
   it("killed after Slack showed a card but before the bot stored it: the restarted bot adopts that card", async () => {

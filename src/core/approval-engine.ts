@@ -65,6 +65,7 @@ export function createApprovalEngine(deps: {
     sessionIdle: follower.sessionIdle,
     close: follower.close,
     missingCards: presenter.missingCards,
+    redrawStale: presenter.redrawStale,
   });
   const expiry = createExpiry({ store, decider, bus, adapters, inSession: (id, task) => sessions.run(id, task), logger, now });
   bus.subscribe((event) => (event.type === "approval.requested" && event.record.expiresAt ? expiry.scheduled() : undefined));
@@ -158,8 +159,10 @@ export function createApprovalEngine(deps: {
     /** Ends the plugin's long polls and the timers and lets queued events finish; the store may close after it resolves. */
     async stop(): Promise<void> {
       await expiry.stop();
+      intake.stop();
       await gates.stop();
       await sessions.idle();
+      await presenter.settle(3_000);
     },
   };
 }

@@ -9,8 +9,11 @@ import type { PermissionRecord, PostedCard } from "./types.ts";
 export type ApprovalEvent =
   /** A pending request needs its cards; `recover` when it was seen before (a card may already be in its thread). */
   | { type: "approval.requested"; record: PermissionRecord; recover?: boolean }
-  /** Decided from chat or by the bot, with the reply to OpenCode sent or its failure recorded. */
-  | { type: "approval.decided"; record: PermissionRecord; via?: PostedCard }
+  /**
+   * Decided from chat or by the bot, with the reply to OpenCode sent or its failure recorded;
+   * `recover` when the decision was made before (its reply sent again): a card may be in chat unrecorded.
+   */
+  | { type: "approval.decided"; record: PermissionRecord; via?: PostedCard; recover?: boolean }
   /** Closed without a chat decision: OpenCode answered it, dropped it, or its session stopped. */
   | { type: "approval.closed"; record: PermissionRecord }
   /** Still pending, with news for its cards: an approval towards several, an escalation. */

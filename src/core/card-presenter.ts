@@ -1,6 +1,7 @@
 import type { ApprovalBus } from "./approval-events.ts";
 import type { Card } from "./card.ts";
 import { buildCard, threadParent } from "./card-text.ts";
+import { KeyedQueue } from "./keyed-queue.ts";
 import type { Logger } from "./logger.ts";
 import type { ChatAdapter, OpencodeApi } from "./ports.ts";
 import type { ApprovalStore } from "./store-port.ts";
@@ -35,6 +36,10 @@ export function createCardPresenter(deps: {
   const edits = new Map<string, Promise<void>>();
   /** Requests whose card is on its way, per platform: not missing, not to be posted again. */
   const sending = new Set<string>();
+  /** Posts under way (not awaited by the bus: see approval.requested). */
+  const posting = new Set<Promise<void>>();
+  /** Recovering requests' searches for their cards, per platform and session (see recoverOn). */
+  const lookups = new KeyedQueue();
   /** The platform each session seen so far was started from, if from chat (see post). */
   const owners = new Map<string, ChatPlatform | undefined>();
 
@@ -43,12 +48,15 @@ export function createCardPresenter(deps: {
       // Not awaited: the session's next request, which the engine handles only after this one, may
       // then join this one's message while it waits to go out. A decision meanwhile is caught up
       // once the message is posted (see send).
-      case "approval.requested":
-        return void post(event.record, event.recover ?? false).catch((error: unknown) => {
+      case "approval.requested": {
+        const posted = post(event.record, event.recover ?? false).catch((error: unknown) => {
           logger.error({ err: error, requestId: event.record.id }, "could not post the card; will retry on the next resync");
         });
+        posting.add(posted);
+        return void posted.finally(() => posting.delete(posted));
+      }
       case "approval.decided":
-        return refresh(event.record, event.via);
+        return event.recover ? recoverDecided(event.record) : refresh(event.record, event.via);
       case "approval.closed":
         return refresh(event.record);
       case "approval.updated":
@@ -71,14 +79,10 @@ export function createCardPresenter(deps: {
    */
   async function recoverOn(adapter: ChatAdapter, record: PermissionRecord): Promise<void> {
     try {
-      const reference = buildCard(record, adapter.limits, deps.now()).reference;
-      if (await adoptedParent(adapter, record, reference)) return;
-      const thread = await threadFor(adapter, record);
-      const found = await adapter.findCard?.(thread, reference);
+      // One session's lookups one after another, so that cards not found are gathered in the order they were asked.
+      const found = await lookups.run(keyOf(adapter, record.sessionId), async () => (await adoptedParent(adapter, record)) ?? (await foundInThread(adapter, record, await threadFor(adapter, record))));
       if (!found) return await gather(adapter, record);
-      await store.setCard(record.id, { platform: adapter.platform, ref: found });
-      sending.delete(keyOf(adapter, record.id));
-      await refreshMessage(adapter, found, record);
+      await linkShown(adapter, record, found);
     } catch (error) {
       sending.delete(keyOf(adapter, record.id));
       logger.error({ err: error, requestId: record.id, platform: adapter.platform }, "could not post the card; will retry on the next resync");
@@ -86,21 +90,49 @@ export function createCardPresenter(deps: {
   }
 
   /**
-   * A session with no thread stored whose parent, carrying this card, was posted just before a crash:
-   * the thread and the card are recorded as they are, and nothing is posted again.
+   * A decided request the store holds no card for where it should have one (its card's record was
+   * lost with the bot, or with the database): a card already in chat is linked and drawn as it now
+   * stands; none is posted for it.
    */
-  async function adoptedParent(adapter: ChatAdapter, record: PermissionRecord, reference: string): Promise<boolean> {
+  async function recoverDecided(record: PermissionRecord): Promise<void> {
+    const owner = (await store.sessionOwner(record.sessionId))?.platform as ChatPlatform | undefined;
+    await refresh(record);
+    for (const adapter of adapters.filter((a) => !cardOn(record, a) && shows(a, owner))) {
+      try {
+        const stored = threads.get(keyOf(adapter, record.sessionId)) ?? store.getThread(record.sessionId, adapter.platform).then((t) => t?.ref);
+        const thread = await stored;
+        const found = (await adoptedParent(adapter, record)) ?? (thread ? await foundInThread(adapter, record, thread) : undefined);
+        if (found) await linkShown(adapter, record, found);
+      } catch (error) {
+        logger.error({ err: error, requestId: record.id, platform: adapter.platform }, "could not update the card");
+      }
+    }
+  }
+
+  /** Records `ref` as the request's card on `adapter` and draws it from the stored state. */
+  async function linkShown(adapter: ChatAdapter, record: PermissionRecord, ref: ChatRef): Promise<void> {
+    await store.setCard(record.id, { platform: adapter.platform, ref });
+    sending.delete(keyOf(adapter, record.id));
+    await refreshMessage(adapter, ref, record);
+  }
+
+  function foundInThread(adapter: ChatAdapter, record: PermissionRecord, thread: ChatRef): Promise<ChatRef | undefined> {
+    return adapter.findCard?.(thread, buildCard(record, adapter.limits, deps.now()).reference) ?? Promise.resolve(undefined);
+  }
+
+  /**
+   * A session with no thread stored whose parent, carrying this card, was posted just before a crash:
+   * the thread is recorded as it is, and the parent returned as the card; nothing is posted again.
+   */
+  async function adoptedParent(adapter: ChatAdapter, record: PermissionRecord): Promise<ChatRef | undefined> {
     const key = keyOf(adapter, record.sessionId);
-    if (!adapter.findCardThread || threads.has(key) || (await store.getThread(record.sessionId, adapter.platform))) return false;
-    const found = await adapter.findCardThread(reference);
-    if (!found) return false;
+    if (!adapter.findCardThread || threads.has(key) || (await store.getThread(record.sessionId, adapter.platform))) return undefined;
+    const found = await adapter.findCardThread(buildCard(record, adapter.limits, deps.now()).reference);
+    if (!found) return undefined;
     const title = (await opencode.sessionTitle(record.directory, record.sessionId).catch(() => undefined)) ?? record.sessionId;
     const saved = await store.saveThread({ sessionId: record.sessionId, platform: adapter.platform, directory: record.directory, title, ref: found.thread, parentCard: found.message });
     remember(key, Promise.resolve(saved.ref));
-    await store.setCard(record.id, { platform: adapter.platform, ref: found.message });
-    sending.delete(keyOf(adapter, record.id));
-    await refreshMessage(adapter, found.message, record);
-    return true;
+    return found.message;
   }
 
   /** Adds the request to its session's open batch on `adapter`, or opens one and sends it. */
@@ -212,9 +244,30 @@ export function createCardPresenter(deps: {
     const thread = await store.getThread(records[0]!.sessionId, adapter.platform);
     const parent = thread?.parentCard === ref ? threadParent(thread) : undefined;
     await adapter.updateCard(ref, { parent, cards: records.map((r) => buildCard(r, adapter.limits, deps.now())) });
+    await store.markShown(adapter.platform, stored.map((r) => ({ requestId: r.id, state: r.state })));
   }
 
   return {
+    /**
+     * Resolves when the posts under way are done, or after `ms`: a post still waiting for the
+     * platform's limit then fails with the adapter's stop, and the next start's resync posts it.
+     */
+    async settle(ms: number): Promise<void> {
+      let timer: NodeJS.Timeout | undefined;
+      const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+      await Promise.race([Promise.all([...posting]), waited]);
+      clearTimeout(timer);
+    },
+    /**
+     * Draws again the card messages of `directory` that still show a decided request pending (their
+     * edit was lost: the bot stopped, or the platform failed), except those with an edit on its way.
+     */
+    async redrawStale(directory: string): Promise<void> {
+      for (const card of await store.staleCards(directory)) {
+        const adapter = adapters.find((a) => a.platform === card.platform);
+        if (adapter && !edits.has(keyOf(adapter, card.ref))) await refreshMessage(adapter, card.ref);
+      }
+    },
     /** Whether some platform still lacks the request's card (its posting failed earlier). */
     missingCards: (record: PermissionRecord) => {
       const owner = owners.get(record.sessionId);

@@ -95,6 +95,32 @@ export function planDecision(record: PermissionRecord, request: DecisionRequest,
 }
 
 /**
+ * The reply a decided request's stored state stands for: what its decision told OpenCode, or was
+ * about to (see the decider's `resend`). None for what OpenCode never hears of from us: the plugin's
+ * requests, a budget hold, and a request answered or dropped by OpenCode itself.
+ */
+export function storedReply(record: PermissionRecord): ReplyPlan {
+  if (record.source === "plugin" || record.source === "budget") return { kind: "none" };
+  const question = record.permission === QUESTION;
+  const reason = record.reason ?? undefined;
+  switch (record.state) {
+    case "approved_once":
+      return { kind: "permission", reply: "once" };
+    case "approved_always":
+      return { kind: "permission", reply: "always" };
+    case "rejected":
+    case "expired":
+      return question ? { kind: "dismiss" } : { kind: "permission", reply: "reject", message: reason };
+    case "edited":
+      return { kind: "permission", reply: "reject", message: fallbackMessage(originalCall(record).tool, record.editedArgs ?? originalCall(record).args) };
+    case "answered":
+      return { kind: "answer", answers: (record.editedArgs?.answers as string[][] | undefined) ?? [] };
+    default:
+      return { kind: "none" };
+  }
+}
+
+/**
  * Deciding: the conditional update with its audit row, then the one reply, then `approval.decided`
  * for the cards and the plugin's long polls. A request no longer pending is left as it is.
  */
@@ -158,7 +184,19 @@ export function createDecider(deps: { store: ApprovalStore; reply: Reply; bus: A
     return afterCommit(result.record, plan, via);
   }
 
-  return { commit, decide };
+  /**
+   * Sends again the reply of a decision that is committed but that OpenCode still lists as pending:
+   * the bot stopped between the commit and the reply. OpenCode answers 404 for a request already
+   * answered, so a reply that did arrive meanwhile is not given twice; nothing is written for it.
+   */
+  async function resend(record: PermissionRecord): Promise<void> {
+    const plan = storedReply(record);
+    if (plan.kind === "none") return;
+    const replied = await reply(record, plan, { again: true });
+    if (replied.error === undefined) await bus.publish({ type: "approval.decided", record: replied.record, recover: true });
+  }
+
+  return { commit, decide, resend };
 }
 
 export type Decide = ReturnType<typeof createDecider>;

@@ -11,6 +11,9 @@ import { denial, judge, ruleDecider, type Judgement } from "./policy/request-pol
 import type { ApprovalStore } from "./store-port.ts";
 import { botDecider, QUESTION, type NewPermission, type PermissionRecord } from "./types.ts";
 
+/** Longer than a reply to OpenCode takes (a local call), so a decision older than this whose request is still listed lost its reply. */
+const REPLY_IN_FLIGHT_MS = 2_000;
+
 /**
  * Intake of what OpenCode asks: each permission request and question is recorded once and
  * announced as `approval.requested`, unless the bot may answer it itself (an edited call approved
@@ -31,14 +34,41 @@ export function createIntake(deps: {
 }) {
   const { store, opencode, bus, decider, logger } = deps;
 
-  /** A request seen before (a resync, a re-sent event): its cards get another chance if some are missing. */
+  /**
+   * A request seen before (a resync, a re-sent event): its cards get another chance if some are
+   * missing; one decided here that OpenCode still asks about gets its decision's reply again (the
+   * bot stopped between the commit and the reply). A decision younger than REPLY_IN_FLIGHT_MS may
+   * have its reply on the way from a click in this process or another: it is sent once that time
+   * is up (a reply that arrived meanwhile makes it a harmless 404).
+   */
   async function seenBefore(id: string): Promise<boolean> {
     const existing = await store.getRequest(id);
     if (!existing) return false;
     if (existing.state === "pending" && deps.missingCards(existing)) {
       await bus.publish({ type: "approval.requested", record: existing, recover: true });
     }
+    const decidedAt = existing.decidedAt?.getTime();
+    if (existing.state === "pending" || decidedAt === undefined) return true;
+    const wait = REPLY_IN_FLIGHT_MS - (deps.now().getTime() - decidedAt);
+    if (wait <= 0) await decider.resend(existing);
+    else {
+      const timer = setTimeout(() => {
+        resendTimers.delete(timer);
+        void resendLater(id);
+      }, wait).unref();
+      resendTimers.add(timer);
+    }
     return true;
+  }
+
+  const resendTimers = new Set<NodeJS.Timeout>();
+  async function resendLater(id: string): Promise<void> {
+    try {
+      const record = await store.getRequest(id);
+      if (record && record.state !== "pending") await decider.resend(record);
+    } catch (error) {
+      logger.warn({ err: error, requestId: id }, "could not send a stored decision's reply again; the next resync tries again");
+    }
   }
 
   /** Records a new request with what the policy requires of it; undefined when another handler recorded it first. */
@@ -174,7 +204,15 @@ export function createIntake(deps: {
     return true;
   }
 
-  return { asked, questionAsked };
+  return {
+    asked,
+    questionAsked,
+    /** Drops the replies waiting to be sent again (the next start's resync sends them). */
+    stop(): void {
+      for (const timer of resendTimers) clearTimeout(timer);
+      resendTimers.clear();
+    },
+  };
 }
 
 function fromPermission(directory: string, request: PermissionRequest): Omit<NewPermission, "askedAt" | "toolName" | "toolArgs"> {

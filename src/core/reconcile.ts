@@ -29,6 +29,8 @@ export function createReconciler(deps: {
   sessionIdle: (directory: string, sessionId: string) => Promise<void>;
   close: (record: PermissionRecord, state: "expired" | "cancelled", reason: string) => Promise<void>;
   missingCards: (record: PermissionRecord) => boolean;
+  /** Draws again the cards of `directory` whose edit was lost. */
+  redrawStale: (directory: string) => Promise<void>;
 }) {
   const { store, sessions } = deps;
 
@@ -63,5 +65,6 @@ export function createReconciler(deps: {
       if (!deps.missingCards(record)) continue;
       await sessions.run(record.sessionId, () => deps.bus.publish({ type: "approval.requested", record, recover: true }));
     }
+    await deps.redrawStale(directory);
   };
 }

@@ -29,10 +29,19 @@ export function createReplier(deps: { store: ApprovalStore; opencode: OpencodeAp
     }
   }
 
-  return async function reply(record: PermissionRecord, plan: ReplyPlan): Promise<Replied> {
+  /**
+   * `again`: the reply of a decision made before (see the decider's `resend`): a 404 means it did
+   * arrive, and a failure is left for the next resync to try, with nothing recorded.
+   */
+  return async function reply(record: PermissionRecord, plan: ReplyPlan, options: { again?: boolean } = {}): Promise<Replied> {
     try {
       await send(record, plan);
     } catch (error) {
+      if (options.again) {
+        if (error instanceof NotFound) return { record };
+        logger.warn({ err: error, requestId: record.id }, "could not send a stored decision's reply again; the next resync tries again");
+        return { record, error: String(error) };
+      }
       const message =
         error instanceof NotFound
           ? "OpenCode no longer has this request (it restarted, or the request was answered elsewhere)"
@@ -42,7 +51,7 @@ export function createReplier(deps: { store: ApprovalStore; opencode: OpencodeAp
       logger.error({ err: error, requestId: record.id }, "reply to OpenCode failed");
       return { record: await store.recordReplyFailure(record.id, message, deps.now()), error: message };
     }
-    logger.info({ requestId: record.id, state: record.state, by: record.decider?.userId }, "permission decided");
+    logger.info({ requestId: record.id, state: record.state, by: record.decider?.userId, ...(options.again ? { again: true } : {}) }, options.again ? "stored decision sent to OpenCode again" : "permission decided");
     return { record };
   };
 }

@@ -38,8 +38,12 @@ export interface ApprovalStore {
   knownDirectories(): Promise<string[]>;
   /** The requests whose card is in the message `ref` on `platform`, in the order they were asked. */
   requestsOnCard(platform: ChatPlatform, ref: ChatRef): Promise<PermissionRecord[]>;
-  /** Records where the request's card is on `card.platform`, replacing an earlier one there. */
+  /** Records where the request's card is on `card.platform`, replacing an earlier one there; it shows the request pending. */
   setCard(requestId: string, card: PostedCard): Promise<void>;
+  /** Records the states the cards of `shown` on `platform` now show (after an edit went through). */
+  markShown(platform: ChatPlatform, shown: { requestId: string; state: RequestState }[]): Promise<void>;
+  /** Card messages that still show a request pending that is no longer (their edit was lost), of `directory` where given. */
+  staleCards(directory?: string): Promise<PostedCard[]>;
   /**
    * Moves a pending request to `state` and appends its audit row in one transaction.
    * Throws AlreadyDecided when the request is no longer pending, NotFound when unknown.

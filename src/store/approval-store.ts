@@ -78,8 +78,23 @@ export function createApprovalStore(database: Database, options: { redact?: <T>(
     async setCard(requestId, card) {
       await db
         .insert(cards)
-        .values({ requestId, platform: card.platform, ref: card.ref })
-        .onConflictDoUpdate({ target: [cards.requestId, cards.platform], set: { ref: card.ref, postedAt: new Date() } });
+        .values({ requestId, platform: card.platform, ref: card.ref, shownState: "pending" })
+        .onConflictDoUpdate({ target: [cards.requestId, cards.platform], set: { ref: card.ref, postedAt: new Date(), shownState: "pending" } });
+    },
+
+    async markShown(platform, shown) {
+      for (const { requestId, state } of shown) {
+        await db.update(cards).set({ shownState: state }).where(and(eq(cards.requestId, requestId), eq(cards.platform, platform)));
+      }
+    },
+
+    async staleCards(directory) {
+      const rows = await db
+        .selectDistinct({ platform: cards.platform, ref: cards.ref })
+        .from(cards)
+        .innerJoin(permissionRequests, eq(permissionRequests.id, cards.requestId))
+        .where(and(sql`${cards.shownState} = 'pending'`, ne(permissionRequests.state, "pending"), directory ? eq(permissionRequests.directory, directory) : undefined));
+      return rows.map((row) => ({ platform: row.platform as ChatPlatform, ref: row.ref }));
     },
 
     decide: (input) => decide(db, input),

@@ -102,8 +102,18 @@ export const cards = pgTable(
     platform: text("platform").notNull(),
     ref: text("ref").notNull(),
     postedAt: timestamp("posted_at", { withTimezone: true }).notNull().default(sql`now()`),
+    /**
+     * The request's state as the card last showed it (null: not known, a card from before this was
+     * kept). A card still showing `pending` for a decided request lost its edit (the bot stopped, the
+     * platform failed) and is drawn again on the next resync.
+     */
+    shownState: text("shown_state"),
   },
-  (t) => [primaryKey({ columns: [t.requestId, t.platform] }), index("cards_message_idx").on(t.platform, t.ref)],
+  (t) => [
+    primaryKey({ columns: [t.requestId, t.platform] }),
+    index("cards_message_idx").on(t.platform, t.ref),
+    index("cards_showing_pending_idx").on(t.requestId).where(sql`shown_state = 'pending'`),
+  ],
 );
 
 /** The thread that holds one OpenCode session's cards on each chat platform; `ref` is opaque like a card's. */

@@ -5,13 +5,22 @@ import type { ChatAdapter, DecisionPort } from "../../src/core/ports.ts";
 import type { ChatPlatform, ChatRef } from "../../src/core/types.ts";
 
 /** A chat platform kept in memory: what the core posted and updated, for tests of the core through its port. */
-export function createMemoryChat(platform: ChatPlatform, limits: PlatformLimits, options: { groups?: Record<string, string[]> } = {}) {
+export function createMemoryChat(
+  platform: ChatPlatform,
+  limits: PlatformLimits,
+  options: {
+    groups?: Record<string, string[]>;
+    /** How long the `n`th search of a thread for a card takes (ChatAdapter.findCard; none by default). */
+    findCardMs?: (n: number) => number;
+  } = {},
+) {
   const threads: Array<{ ref: ChatRef; parent: ThreadParent }> = [];
   const cards = new Map<ChatRef, { thread: ChatRef; versions: CardMessage[] }>();
   const progress = new Map<ChatRef, { thread: ChatRef; versions: ProgressView[] }>();
   const answers: Array<{ thread: ChatRef; plan: AnswerPlan; kind: "answer" | "error" }> = [];
   let decisions: DecisionPort | undefined;
   let next = 0;
+  let searches = 0;
   const adapter: ChatAdapter = {
     platform,
     limits,
@@ -50,6 +59,15 @@ export function createMemoryChat(platform: ChatPlatform, limits: PlatformLimits,
     async postAnswer(thread, plan, kind) {
       answers.push({ thread, plan, kind });
     },
+    ...(options.findCardMs
+      ? {
+          findCard: async (thread: ChatRef, reference: string) => {
+            await new Promise((resolve) => setTimeout(resolve, options.findCardMs!(++searches)));
+            const found = [...cards.entries()].find(([, posted]) => posted.thread === thread && posted.versions[0]?.cards.some((card) => card.reference === reference));
+            return found?.[0];
+          },
+        }
+      : {}),
     ...(options.groups
       ? { isMember: async (group: string, userId: string) => options.groups![group]?.includes(userId) ?? false }
       : {}),
