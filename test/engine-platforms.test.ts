@@ -136,7 +136,7 @@ describe("cards recovered after a restart", () => {
     await database?.close();
   });
 
-  it("come out in the order their requests were asked, however long each search for an earlier card takes", async () => {
+  it("come out in the order their requests were asked, however long each search for an earlier card takes, and before a new request's", async () => {
     database = await openPglite("memory://");
     const store = createApprovalStore(database);
     // What the bot had when it died: three requests of one session recorded, its thread stored, no card posted.
@@ -159,13 +159,16 @@ describe("cards recovered after a restart", () => {
     await slack.adapter.start(engine.decisions);
 
     await engine.reconcile({ directory: "/p", permissions: ids.map((id) => asked(id, "ses_rec")), questions: [], busy: new Set(["ses_rec"]), listedAt: new Date(), goneReason: "gone" });
+    // A new request of the session while those searches go on: its card comes after theirs.
+    await engine.handleAsked("/p", asked("per_rec4", "ses_rec"));
+    const all = [...ids, "per_rec4"];
     const refs = await waitFor(async () => {
-      const records = await Promise.all(ids.map((id) => store.getRequest(id)));
+      const records = await Promise.all(all.map((id) => store.getRequest(id)));
       return records.every((r) => r?.cards.length === 1) ? records.map((r) => r!.cards[0]!.ref) : undefined;
-    }, { what: "the three cards posted and stored" });
+    }, { what: "the four cards posted and stored" });
     const order = (ref: string) => Number(ref.split("-").at(-1));
     expect(refs.map(order)).toEqual([...refs.map(order)].sort((a, b) => a - b));
-    // Each in a message of its own (a search outlasts the post before it), so the order above is the order they went out.
-    expect(new Set(refs).size).toBe(3);
+    // The first three each in a message of its own (a search outlasts the post before it), so the order above is the order they went out.
+    expect(new Set(refs.slice(0, 3)).size).toBe(3);
   });
 });

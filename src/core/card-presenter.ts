@@ -70,7 +70,7 @@ export function createCardPresenter(deps: {
     owners.set(record.sessionId, owner);
     const targets = adapters.filter((adapter) => !cardOn(record, adapter) && !sending.has(keyOf(adapter, record.id)) && shows(adapter, owner));
     for (const adapter of targets) sending.add(keyOf(adapter, record.id));
-    await Promise.all(targets.map((adapter) => (recover ? recoverOn(adapter, record) : gather(adapter, record))));
+    await Promise.all(targets.map((adapter) => (recover ? recoverOn(adapter, record) : gatherInTurn(adapter, record))));
   }
 
   /**
@@ -133,6 +133,13 @@ export function createCardPresenter(deps: {
     const saved = await store.saveThread({ sessionId: record.sessionId, platform: adapter.platform, directory: record.directory, title, ref: found.thread, parentCard: found.message });
     remember(key, Promise.resolve(saved.ref));
     return found.message;
+  }
+
+  /** gather, after the searches of the session's recovering requests asked before it (see recoverOn). */
+  async function gatherInTurn(adapter: ChatAdapter, record: PermissionRecord): Promise<void> {
+    const key = keyOf(adapter, record.sessionId);
+    if (lookups.has(key)) await lookups.run(key, async () => undefined);
+    return gather(adapter, record);
   }
 
   /** Adds the request to its session's open batch on `adapter`, or opens one and sends it. */

@@ -16,6 +16,11 @@ export class KeyedQueue {
     return next;
   }
 
+  /** Whether tasks of `key` are queued or running. */
+  has(key: string): boolean {
+    return this.tails.has(key);
+  }
+
   /** Resolves when every task queued so far has settled. */
   async idle(): Promise<void> {
     while (this.tails.size > 0) await Promise.all([...this.tails.values()]);
