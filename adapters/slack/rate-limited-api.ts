@@ -27,6 +27,7 @@ export function createRateLimitedApi(client: WebClient, logger: Logger, limiters
   const others = limiters.bucket("slack:other", slackRates.other, MAX_CONCURRENT);
   // Two edits of one message must land in the order they were made; this process makes them.
   const perMessage = new Bottleneck.Group({ maxConcurrent: 1 });
+  let stopped = false;
   const onFailed = (error: unknown, job: Bottleneck.EventInfoRetryable) => {
     const rateLimited = (error as { code?: string }).code === ErrorCode.RateLimitedError;
     if (rateLimited) onRateLimited?.();
@@ -36,6 +37,9 @@ export function createRateLimitedApi(client: WebClient, logger: Logger, limiters
     return retryAfterMs;
   };
   concurrency.on("failed", onFailed);
+  // A post runs in its channel's bucket alone (one at a time per channel already), its 429 retried
+  // there: every limiter a call passes costs it milliseconds of bottleneck's own scheduling.
+  posts.on("created", (limiter) => void limiter.on("failed", onFailed));
 
   return {
     client,
@@ -43,11 +47,15 @@ export function createRateLimitedApi(client: WebClient, logger: Logger, limiters
     call<T>(method: string, target: CallTarget, call: () => Promise<T>): Promise<T> {
       const job = () => concurrency.schedule({ id: `${method}-${Math.random().toString(36).slice(2, 8)}` }, call);
       if (target === "now") return job();
-      if (target && "posts" in target) return posts.key(target.posts).schedule(job);
+      if (target && "posts" in target) {
+        const post = () => (stopped ? Promise.reject(new Error("the Slack adapter has stopped")) : call());
+        return posts.key(target.posts).schedule({ id: `${method}-${Math.random().toString(36).slice(2, 8)}` }, post);
+      }
       if (target && "edits" in target) return perMessage.key(target.edits).schedule(() => edits.schedule(job));
       return others.schedule(job);
     },
     async stop() {
+      stopped = true;
       await concurrency.stop({ dropWaitingJobs: false });
     },
   };

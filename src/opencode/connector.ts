@@ -53,6 +53,13 @@ export function createOpencodeConnector(deps: {
         return engine.handleSessionIdle(directory, payload.properties.sessionID);
       case "session.idle":
         return engine.handleSessionIdle(directory, payload.properties.sessionID);
+      case "session.created":
+      case "session.updated":
+        gateway.noteSession(payload.properties.info);
+        return undefined;
+      case "message.part.updated":
+        if (payload.properties.part.type === "tool") gateway.noteToolPart(payload.properties.part);
+        return undefined;
       default:
         return undefined;
     }

@@ -78,7 +78,20 @@ export type OpencodeGateway = OpencodeApi & SessionApi & CostSource & {
   inspectDirectory(directory: string): Promise<DirectoryInfo>;
   /** The server's version (GET /global/health). */
   version(): Promise<string>;
+  /** A session's title as an event told it (session.created, session.updated): sessionTitle then asks no more. */
+  noteSession(session: { id: string; title: string }): void;
+  /**
+   * A running tool call as message.part.updated told it: the permission it asks next reads its
+   * input from here rather than from OpenCode (toolCall), as the part OpenCode stores says the same.
+   */
+  noteToolPart(part: { callID: string; tool: string; state: { status: string; input: Record<string, unknown> } }): void;
 };
+
+/** Running tool calls kept for their permission asks (one per session at a time, usually). */
+const TOOL_CALLS_KEPT = 2_000;
+
+/** Session titles kept, the newest first out of mind: a thread parent is posted once per session. */
+const TITLES_KEPT = 2_000;
 
 export function createOpencodeGateway(server: OpencodeServer, client = createTimedClient(server)): OpencodeGateway {
   /** The session as OpenCode has it, or undefined when it does not know it (404). */
@@ -91,7 +104,28 @@ export function createOpencodeGateway(server: OpencodeServer, client = createTim
     }
   }
 
+  // One read per session at most (the platforms open their threads at once), then what events say.
+  const titles = new Map<string, Promise<string | undefined>>();
+  const keepTitle = (sessionId: string, title: Promise<string | undefined>) => {
+    titles.delete(sessionId);
+    titles.set(sessionId, title);
+    if (titles.size > TITLES_KEPT) titles.delete(titles.keys().next().value!);
+    title.catch(() => titles.get(sessionId) === title && titles.delete(sessionId));
+    return title;
+  };
+
+  const running = new Map<string, { tool: string; args: Record<string, unknown> }>();
+
   return {
+    noteSession: (info) => void keepTitle(info.id, Promise.resolve(info.title)),
+
+    noteToolPart(part) {
+      if (part.state.status !== "running") return void running.delete(part.callID);
+      running.delete(part.callID);
+      running.set(part.callID, { tool: part.tool, args: part.state.input });
+      if (running.size > TOOL_CALLS_KEPT) running.delete(running.keys().next().value!);
+    },
+
     async replyPermission({ directory, requestId, reply, message }) {
       await unwrap(`permission ${requestId}`, client.permission.reply({ requestID: requestId, directory, reply, message }));
     },
@@ -104,9 +138,19 @@ export function createOpencodeGateway(server: OpencodeServer, client = createTim
       await unwrap(`question ${requestId}`, client.question.reject({ requestID: requestId, directory }));
     },
 
-    sessionTitle: async (directory, sessionId) => (await session(directory, sessionId))?.title,
+    sessionTitle: (directory, sessionId) =>
+      titles.get(sessionId) ??
+      keepTitle(
+        sessionId,
+        session(directory, sessionId).then((found) => {
+          if (!found) titles.delete(sessionId); // not known yet: asked again next time
+          return found?.title;
+        }),
+      ),
 
     async toolCall(directory, ref) {
+      const seen = running.get(ref.callId);
+      if (seen) return seen;
       const message = await unwrap(
         `message ${ref.messageId}`,
         client.session.message({ sessionID: ref.sessionId, messageID: ref.messageId, directory }),
