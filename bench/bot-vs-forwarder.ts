@@ -1,6 +1,6 @@
 /**
  * The bot against the bare forwarder (forwarder.ts), in the same run on the same OpenCode server and
- * with the same sequential samples (latency.ts): the in-process bot on PGlite, then the forwarder,
+ * with the same sequential samples (latency.ts), each as its own process: the bot on PGlite, then the forwarder,
  * then the bot on Postgres when TEST_DATABASE_URL is set (test/support/databases.ts), so that the
  * forwarder's samples sit between the bot's in time. Each target is first given one sample that is
  * not counted: the first run of its code paths, in a process the other targets have warmed.
@@ -29,7 +29,8 @@ async function sample(target: LatencyTarget, clock: EventClock, n: number, what:
 }
 
 async function sampleBot(fixture: OpencodeFixture, clock: EventClock, database: Database, n: number, log: (line: string) => void) {
-  const stack = await startStack({ database }, fixture);
+  // As its own process, as users run it and as the forwarder runs: in the bench's, its work would delay the clocks.
+  const stack = await startStack({ database, process: true }, fixture);
   try {
     return await sample(stack, clock, n, `bot on ${names[database]}`, log);
   } finally {

@@ -3,23 +3,33 @@
  * the same simulated Slack user as a bot's stack: a target for the same sequential samples
  * (latency.ts), and the comparison of a bot's samples with its.
  */
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { resolve } from "node:path";
 import type { OpencodeFixture } from "../test/support/opencode-fixture.ts";
 import { startFakeSlack, type FakeMessage } from "../test/support/fake-slack.ts";
 import { freePort } from "../test/support/ports.ts";
 import { createSlackUserSim } from "../test/support/slack-client-sim.ts";
 import { alice, bob, cardText, CHANNEL, SIGNING_SECRET } from "../test/support/stack.ts";
 import { waitFor } from "../test/support/wait-for.ts";
-import { startForwarder } from "./forwarder.ts";
 import type { LatencySample, LatencyTarget } from "./latency.ts";
 import { summarize } from "./stats.ts";
 
-/** Starts the fake Slack and the forwarder; `stop()` stops both and leaves the OpenCode server with nothing pending. */
+/**
+ * Starts the fake Slack and the forwarder, as its own process as the bot's is (bot-vs-forwarder.ts):
+ * in the bench's process its work would delay the event clock's and the fake Slack's stamps.
+ * `stop()` stops both and leaves the OpenCode server with nothing pending.
+ */
 export async function startForwarderTarget(fixture: OpencodeFixture): Promise<LatencyTarget & { stop(): Promise<void> }> {
   const slack = await startFakeSlack({ users: [{ id: alice.id, name: "alice" }, { id: bob.id, name: "bob" }] });
-  const forwarder = await startForwarder({
-    opencodeUrl: fixture.opencode.url,
-    slack: { apiUrl: slack.apiUrl, botToken: slack.botToken, signingSecret: SIGNING_SECRET, channel: CHANNEL },
-    port: await freePort(),
+  const port = await freePort();
+  const forwarder = await spawnForwarder({
+    OPENCODE_URL: fixture.opencode.url,
+    SLACK_API_URL: slack.apiUrl,
+    SLACK_BOT_TOKEN: slack.botToken,
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_CHANNEL: CHANNEL,
+    PORT: String(port),
   }).catch(async (error: unknown) => {
     await slack.close();
     throw error;
@@ -72,4 +82,25 @@ export function compareWithForwarder(database: string, bot: LatencySample[], for
       p99OverMs: b.p99 - f.p99,
     };
   });
+}
+
+/** `node --import tsx bench/forwarder.ts` with `env`; resolves once it says it follows OpenCode. */
+async function spawnForwarder(env: Record<string, string>): Promise<{ eventsUrl: string; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, ["--import", "tsx", "bench/forwarder.ts"], {
+    cwd: resolve(import.meta.dirname, ".."),
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let output = "";
+  child.stderr!.on("data", (chunk: Buffer) => void (output += chunk.toString()));
+  const exited = once(child, "exit");
+  await waitFor(() => output.includes("forwarder: following") || child.exitCode !== null, { what: "the forwarder to follow OpenCode", timeout: 30_000 });
+  if (child.exitCode !== null) throw new Error(`the forwarder exited with ${child.exitCode}: ${output}`);
+  return {
+    eventsUrl: `http://127.0.0.1:${env.PORT}/slack/events`,
+    async stop() {
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
 }
