@@ -1,6 +1,5 @@
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
-import { createDiscordAdapter } from "../adapters/discord/discord-adapter.ts";
 import { createSlackAdapter } from "../adapters/slack/slack-adapter.ts";
 import type { Config } from "./config.ts";
 import { createApprovalEngine } from "./core/approval-engine.ts";
@@ -133,13 +132,14 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
     },
   });
   const gatewayFor = servers.gatewayFor;
-  const limiters = createLimiterFactory({ redisUrl: config.redisUrl, prefix: "opencode-chatops" });
+  const limiters = await createLimiterFactory({ redisUrl: config.redisUrl, prefix: "opencode-chatops" });
   const metrics = createMetrics({ pending: () => store.pendingRequests(), streams: () => servers.states(), holdsLease: (url) => servers.holdsLease(url) });
   const slack = config.slack
     ? createSlackAdapter({ config: config.slack, logger: logger.child({ adapter: "slack" }), limiters, onRateLimited: () => metrics.rateLimited("slack") })
     : undefined;
+  // discord.js is loaded only for a bot on Discord (it alone takes ~200 ms to import).
   const discord = config.discord
-    ? createDiscordAdapter({
+    ? (await import("../adapters/discord/discord-adapter.ts")).createDiscordAdapter({
         config: config.discord,
         logger: logger.child({ adapter: "discord" }),
         // Of several processes on one database, the holder of this lease alone connects to the gateway.

@@ -1,5 +1,4 @@
 import Bottleneck from "bottleneck";
-import { Redis } from "ioredis";
 
 /** A token bucket: `burst` calls at once, then one more every `refillMs`. */
 export type Rate = { burst: number; refillMs: number };
@@ -19,7 +18,9 @@ export type LimiterFactory = {
  * draws from the same buckets (bottleneck's clustering). The platform's limits are per workspace or
  * bot, not per process, so replicas that each kept their own would together exceed them.
  */
-export function createLimiterFactory(options: { redisUrl?: string; prefix: string }): LimiterFactory {
+export async function createLimiterFactory(options: { redisUrl?: string; prefix: string }): Promise<LimiterFactory> {
+  // ioredis is loaded only with REDIS_URL (~50 ms to import).
+  const Redis = options.redisUrl ? (await import("ioredis")).Redis : undefined;
   const made: Array<Bottleneck | Bottleneck.Group> = [];
   const settings = (id: string, rate: Rate, concurrency: number): Bottleneck.ConstructorOptions => ({
     id: `${options.prefix}:${id}`,
@@ -28,7 +29,7 @@ export function createLimiterFactory(options: { redisUrl?: string; prefix: strin
     reservoirIncreaseAmount: 1,
     reservoirIncreaseInterval: rate.refillMs,
     reservoirIncreaseMaximum: rate.burst,
-    ...(options.redisUrl
+    ...(options.redisUrl && Redis
       ? {
           datastore: "ioredis" as const,
           Redis,

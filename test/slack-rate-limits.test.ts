@@ -10,8 +10,8 @@ const logger = createLogger("silent", createRedactor(() => []));
 const CHANNEL = "C0BUSY";
 
 /** An api on its own limiters (on Redis under a fresh prefix when `redisUrl` is given), and a clock of when calls ran. */
-function apiFor(redisUrl?: string, prefix = `test-${randomBytes(4).toString("hex")}`) {
-  const limiters = createLimiterFactory({ redisUrl, prefix });
+async function apiFor(redisUrl?: string, prefix = `test-${randomBytes(4).toString("hex")}`) {
+  const limiters = await createLimiterFactory({ redisUrl, prefix });
   const api = createRateLimitedApi(new WebClient("xoxb-unused"), logger, limiters);
   return { api, limiters, prefix };
 }
@@ -20,7 +20,7 @@ const started = Date.now();
 const ranAt = (runs: number[]) => async () => void runs.push(Date.now() - started);
 
 describe("the Slack limiter", () => {
-  const open: Array<{ api: RateLimitedApi; limiters: ReturnType<typeof createLimiterFactory> }> = [];
+  const open: Array<{ api: RateLimitedApi; limiters: Awaited<ReturnType<typeof createLimiterFactory>> }> = [];
   afterEach(async () => {
     for (const { api, limiters } of open.splice(0)) {
       await api.stop();
@@ -29,7 +29,7 @@ describe("the Slack limiter", () => {
   });
 
   it("does not make a channel's posts wait for its edits (edits have their own bucket)", async () => {
-    const made = apiFor();
+    const made = await apiFor();
     open.push(made);
     const edits: number[] = [];
     const posts: number[] = [];
@@ -44,7 +44,7 @@ describe("the Slack limiter", () => {
   });
 
   it("keeps posts to one channel to its burst, then one a second", async () => {
-    const made = apiFor();
+    const made = await apiFor();
     open.push(made);
     const posts: number[] = [];
     await Promise.all(Array.from({ length: 7 }, () => made.api.call("chat.postMessage", { posts: CHANNEL }, ranAt(posts))));
@@ -54,7 +54,7 @@ describe("the Slack limiter", () => {
   });
 
   it("runs two edits of one message in the order they were made", async () => {
-    const made = apiFor();
+    const made = await apiFor();
     open.push(made);
     const order: string[] = [];
     const slowFirst = made.api.call("chat.update", { edits: "C1:1.1" }, async () => {
@@ -69,8 +69,8 @@ describe("the Slack limiter", () => {
   // Redis runs on the CI machine (.ci/run sets TEST_REDIS_URL); elsewhere only the local limiter is tested.
   describe.skipIf(!process.env.TEST_REDIS_URL)("with REDIS_URL", () => {
     it("shares one channel's bucket between two replicas", async () => {
-      const one = apiFor(process.env.TEST_REDIS_URL);
-      const two = apiFor(process.env.TEST_REDIS_URL, one.prefix);
+      const one = await apiFor(process.env.TEST_REDIS_URL);
+      const two = await apiFor(process.env.TEST_REDIS_URL, one.prefix);
       open.push(one, two);
       const posts: number[] = [];
       // 4 + 4 posts from two processes: together past the burst of 5, so the last ones wait for refills.

@@ -1,5 +1,6 @@
 import { TZDate } from "@date-fns/tz";
-import { startOfDay, startOfMonth } from "date-fns";
+import { startOfDay } from "date-fns/startOfDay";
+import { startOfMonth } from "date-fns/startOfMonth";
 import type { Digest } from "./digest.ts";
 import type { LedgerStore } from "./ledger.ts";
 import type { Logger } from "./logger.ts";

@@ -1,6 +1,4 @@
-import { Resvg } from "@resvg/resvg-js";
-import { parse, View } from "vega";
-import { compile, type TopLevelSpec } from "vega-lite";
+import type { TopLevelSpec } from "vega-lite";
 
 /** Spend of one project on one day. */
 export type DailySpend = { day: string; project: string; cost: number };
@@ -29,6 +27,8 @@ export async function spendChart(rows: DailySpend[], days: string[], title: stri
     },
     config: { font: "DejaVu Sans, Liberation Sans, Arial, sans-serif" },
   };
+  // Loaded on the first chart, not at start (Vega alone takes ~100 ms to import).
+  const [{ Resvg }, { parse, View }, { compile }] = await Promise.all([import("@resvg/resvg-js"), import("vega"), import("vega-lite")]);
   const view = new View(parse(compile(spec).spec), { renderer: "none" });
   const svg = await view.toSVG();
   view.finalize();

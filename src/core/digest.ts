@@ -1,5 +1,5 @@
 import { Cron } from "croner";
-import { addDays } from "date-fns";
+import { addDays } from "date-fns/addDays";
 import { spendChart, type DailySpend } from "./chart.ts";
 import { costSummary, type CostDeps } from "./cost-commands.ts";
 import { isQuiet, reportText } from "./cost-report.ts";

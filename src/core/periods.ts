@@ -1,5 +1,8 @@
 import { TZDate } from "@date-fns/tz";
-import { addDays, startOfDay, startOfMonth, startOfWeek } from "date-fns";
+import { addDays } from "date-fns/addDays";
+import { startOfDay } from "date-fns/startOfDay";
+import { startOfMonth } from "date-fns/startOfMonth";
+import { startOfWeek } from "date-fns/startOfWeek";
 
 /** A span of time [from, to) and how people say it. */
 export type Period = { from: Date; to: Date; label: string };
