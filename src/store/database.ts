@@ -38,6 +38,7 @@ const LEASE_CHECK_TIMEOUT_MS = 2000;
 const migrationsFolder = fileURLToPath(new URL("../../migrations", import.meta.url));
 // Any constant works; it only has to be the same for every bot process sharing the database.
 const MIGRATION_LOCK_KEY = 7_305_228_431;
+const PGLITE_SHARED_BUFFERS = "16MB";
 
 /**
  * Opens Postgres at `url`, or the embedded PGlite under `dataDir` when no url is given,
@@ -52,7 +53,9 @@ export async function openDatabase(options: { url?: string; dataDir: string }): 
 
 /** An embedded database at `dir` ("memory://" for a throwaway one). */
 export async function openPglite(dir: string): Promise<Database> {
-  const client = new PGlite(dir);
+  // Postgres's default 128 MB of shared buffers would be most of the bot's memory; the bot's data is
+  // small and read by key, and PGlite's files are read through the OS's cache besides.
+  const client = new PGlite(dir, { postgresqlconf: [`shared_buffers = ${PGLITE_SHARED_BUFFERS}`] });
   const db = drizzlePglite(client, { schema });
   await migratePglite(db, { migrationsFolder });
   return {
