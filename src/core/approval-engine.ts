@@ -83,7 +83,7 @@ export function createApprovalEngine(deps: {
     decisions,
 
     /** A `permission.asked` (live or found by a resync): record it once and post its cards. */
-    handleAsked: (directory: string, request: PermissionRequest) => sessions.run(request.sessionID, () => intake.asked(directory, request)),
+    handleAsked: (directory: string, request: PermissionRequest) => sessions.run(request.sessionID, () => intake.asked(directory, request, true)),
 
     /** A `permission.replied`: when the bot did not decide it, close the cards saying who did. */
     handleReplied: (event: { sessionID: string; requestID: string; reply: PermissionReply }) =>

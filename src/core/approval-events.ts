@@ -1,14 +1,17 @@
 import { EventEmitter, once } from "node:events";
 import type { Logger } from "./logger.ts";
-import type { PermissionRecord, PostedCard } from "./types.ts";
+import type { ChatPlatform, PermissionRecord, PostedCard } from "./types.ts";
 
 /**
  * What happens to a request, as the engine's parts tell each other. In-process only, so plain types
  * rather than zod schemas: nothing crosses a process boundary here.
  */
 export type ApprovalEvent =
-  /** A pending request needs its cards; `recover` when it was seen before (a card may already be in its thread). */
-  | { type: "approval.requested"; record: PermissionRecord; recover?: boolean }
+  /**
+   * A pending request needs its cards; `recover` when it was seen before (a card may already be in
+   * its thread); `owner`, where the publisher read it, the platform its session was started from (null: outside chat).
+   */
+  | { type: "approval.requested"; record: PermissionRecord; recover?: boolean; owner?: ChatPlatform | null }
   /**
    * Decided from chat or by the bot, with the reply to OpenCode sent or its failure recorded;
    * `recover` when the decision was made before (its reply sent again): a card may be in chat unrecorded.

@@ -49,7 +49,7 @@ export function createCardPresenter(deps: {
       // then join this one's message while it waits to go out. A decision meanwhile is caught up
       // once the message is posted (see send).
       case "approval.requested": {
-        const posted = post(event.record, event.recover ?? false).catch((error: unknown) => {
+        const posted = post(event.record, event.recover ?? false, event.owner).catch((error: unknown) => {
           logger.error({ err: error, requestId: event.record.id }, "could not post the card; will retry on the next resync");
         });
         posting.add(posted);
@@ -65,8 +65,8 @@ export function createCardPresenter(deps: {
   });
 
   /** Posts the request's card on each platform that has none yet; a session started from chat has cards on its own platform only. */
-  async function post(record: PermissionRecord, recover: boolean): Promise<void> {
-    const owner = (await store.sessionOwner(record.sessionId))?.platform as ChatPlatform | undefined;
+  async function post(record: PermissionRecord, recover: boolean, known?: ChatPlatform | null): Promise<void> {
+    const owner = known !== undefined ? (known ?? undefined) : ((await store.sessionOwner(record.sessionId))?.platform as ChatPlatform | undefined);
     owners.set(record.sessionId, owner);
     const targets = adapters.filter((adapter) => !cardOn(record, adapter) && !sending.has(keyOf(adapter, record.id)) && shows(adapter, owner));
     for (const adapter of targets) sending.add(keyOf(adapter, record.id));

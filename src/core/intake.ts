@@ -9,7 +9,7 @@ import type { OpencodeApi, PermissionReply } from "./ports.ts";
 import type { Policy } from "./policy/policy-file.ts";
 import { denial, judge, ruleDecider, type Judgement } from "./policy/request-policy.ts";
 import type { ApprovalStore } from "./store-port.ts";
-import { botDecider, QUESTION, type NewPermission, type PermissionRecord } from "./types.ts";
+import { botDecider, QUESTION, type ChatPlatform, type NewPermission, type PermissionRecord } from "./types.ts";
 
 /** Longer than a reply to OpenCode takes (a local call), so a decision older than this whose request is still listed lost its reply. */
 const REPLY_IN_FLIGHT_MS = 2_000;
@@ -72,17 +72,21 @@ export function createIntake(deps: {
   }
 
   /** Records a new request with what the policy requires of it; undefined when another handler recorded it first. */
-  async function add(request: Omit<NewPermission, "askedAt">): Promise<{ record: PermissionRecord; judgement: Judgement } | undefined> {
+  async function add(request: Omit<NewPermission, "askedAt">): Promise<{ record: PermissionRecord; judgement: Judgement; owner: ChatPlatform | null } | undefined> {
     const askedAt = deps.now();
     const requester = await store.sessionOwner(request.sessionId);
     const judgement = judge(deps.policy(), { ...request, askedAt, ...(requester ? { requester } : {}) });
     const { record, created } = await store.addRequest({ ...request, askedAt, policy: judgement.policy, expiresAt: judgement.expiresAt });
-    return created ? { record, judgement } : undefined;
+    return created ? { record, judgement, owner: (requester?.platform as ChatPlatform | undefined) ?? null } : undefined;
   }
 
-  /** A `permission.asked`, live or found by a resync. */
-  async function asked(directory: string, request: PermissionRequest): Promise<void> {
-    if (await seenBefore(request.id)) return;
+  /**
+   * A `permission.asked`, live or found by a resync. A live one is new but for a re-sent event, so it
+   * is recorded at once (the conditional insert tells); a resync's is mostly known already, so it is
+   * looked up first.
+   */
+  async function asked(directory: string, request: PermissionRequest, live = false): Promise<void> {
+    if (!live && (await seenBefore(request.id))) return;
     const call = request.tool
       ? await opencode
           .toolCall(directory, { sessionId: request.sessionID, messageId: request.tool.messageID, callId: request.tool.callID })
@@ -92,14 +96,14 @@ export function createIntake(deps: {
           })
       : undefined;
     const added = await add({ ...fromPermission(directory, request), toolName: call?.tool ?? null, toolArgs: call?.args ?? null });
-    if (!added) return;
+    if (!added) return void (live && (await seenBefore(request.id)));
     const created = added.record;
     logger.info({ requestId: created.id, sessionId: created.sessionId, permission: created.permission, rule: created.policy?.rule }, "permission asked");
     if (await followGate(created)) return;
     if (await followPreapproval(created)) return;
     if (await followPolicy(created, added.judgement)) return;
     if (await followAlways(created)) return;
-    await bus.publish({ type: "approval.requested", record: created });
+    await bus.publish({ type: "approval.requested", record: created, owner: added.owner });
   }
 
   /** A `question.asked`, live or found by a resync. */
