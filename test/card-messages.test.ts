@@ -63,6 +63,26 @@ describe("card messages on Slack", () => {
     }
     await Promise.all(asked.map((a) => waitFor(() => stack.replies(a.id).length === 1, { what: `one reply to ${a.id}` })));
   });
+
+  it("clicks that come while a message's edit waits for Slack share the next edit: four cards decided in two edits, each shown as decided", async () => {
+    const session = await stack.prompt("RUN2: echo four-a > /dev/null ;; echo four-b > /dev/null ;; echo four-c > /dev/null ;; echo four-d > /dev/null", "four at once");
+    const asked = await stack.asked(session, 4);
+    const cards = await Promise.all(asked.map((a) => stack.card(a.id, 30_000)));
+    // The premise: the four asks came at once, so they went out on one message (Slack's limit is four cards a message).
+    expect(new Set(cards.map((m) => m.ts)).size).toBe(1);
+    const message = cards[0]!;
+    const edits = () => stack.slack.calls.filter((c) => c.method === "chat.update" && c.body.ts === message.ts).length;
+    // The first edit takes effect at once but is answered late: the other three clicks come while it waits.
+    stack.slack.answerLate("chat.update", 1, 1_500);
+    await stack.click(alice, message, "Approve once", asked[0]!.id);
+    await waitFor(() => stack.replies(asked[0]!.id).length === 1, { what: "the first reply" });
+    await Promise.all(asked.slice(1).map((a) => stack.click(alice, message, "Approve once", a.id)));
+    for (const a of asked) await stack.cardSays(a.id, /Approved once by/);
+    await Promise.all(asked.map((a) => waitFor(() => stack.replies(a.id).length === 1, { what: `one reply to ${a.id}` })));
+    // A stopping bot lets its edits under way finish: every edit it meant to make is counted.
+    await stack.restartBot();
+    expect(edits()).toBe(2);
+  });
 });
 
 describe("card messages on Discord", () => {

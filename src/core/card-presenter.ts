@@ -34,6 +34,8 @@ export function createCardPresenter(deps: {
   const open = new Map<string, Batch>();
   /** The last edit queued per message: edits of one message run one after another, each from the stored state. */
   const edits = new Map<string, Promise<void>>();
+  /** Per message, the edit queued behind the one under way, not started yet (see refreshMessage). */
+  const waiting = new Map<string, { done: Promise<void>; record?: PermissionRecord }>();
   /** Requests whose card is on its way, per platform: not missing, not to be posted again. */
   const sending = new Set<string>();
   /** Posts under way (not awaited by the bus: see approval.requested). */
@@ -231,14 +233,27 @@ export function createCardPresenter(deps: {
   /**
    * Re-renders a card message from the stored state of every request on it (`record` alone for a
    * message none is stored on: a duplicate clicked after a crash). Queued behind the message's
-   * earlier edits, so the last edit shows the latest state.
+   * earlier edits, so the last edit shows the latest state; refreshes while one waits there join it
+   * (it reads the state when it runs), so a busy message costs two edits at a time, not one per
+   * decision on it: edits are what a platform limits most (Slack: about 50 a minute).
    */
   function refreshMessage(adapter: ChatAdapter, ref: ChatRef, record?: PermissionRecord): Promise<void> {
     const key = keyOf(adapter, ref);
-    const edit = (edits.get(key) ?? Promise.resolve()).then(() => render(adapter, ref, record));
-    const settled = edit.catch((error: unknown) => {
-      logger.error({ err: error, requestId: record?.id, platform: adapter.platform }, "could not update the card");
+    const joined = waiting.get(key);
+    if (joined) {
+      if (record) joined.record = record;
+      return joined.done;
+    }
+    const slot: { done: Promise<void>; record?: PermissionRecord } = { done: Promise.resolve(), record };
+    const edit = (edits.get(key) ?? Promise.resolve()).then(() => {
+      if (waiting.get(key) === slot) waiting.delete(key);
+      return render(adapter, ref, slot.record);
     });
+    const settled = edit.catch((error: unknown) => {
+      logger.error({ err: error, requestId: slot.record?.id, platform: adapter.platform }, "could not update the card");
+    });
+    slot.done = settled;
+    waiting.set(key, slot);
     edits.set(key, settled);
     void settled.then(() => edits.get(key) === settled && edits.delete(key));
     return settled;
@@ -256,13 +271,13 @@ export function createCardPresenter(deps: {
 
   return {
     /**
-     * Resolves when the posts under way are done, or after `ms`: a post still waiting for the
-     * platform's limit then fails with the adapter's stop, and the next start's resync posts it.
+     * Resolves when the posts and edits under way are done, or after `ms`: one still waiting for the
+     * platform's limit then fails with the adapter's stop, and the next start's resync mends it.
      */
     async settle(ms: number): Promise<void> {
       let timer: NodeJS.Timeout | undefined;
       const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
-      await Promise.race([Promise.all([...posting]), waited]);
+      await Promise.race([Promise.all([...posting, ...edits.values()]), waited]);
       clearTimeout(timer);
     },
     /**
