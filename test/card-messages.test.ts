@@ -83,6 +83,26 @@ describe("card messages on Slack", () => {
     await stack.restartBot();
     expect(edits()).toBe(2);
   });
+
+  it("a session's next card does not wait for its last card's edit, which may wait long for Slack", async () => {
+    const session = await stack.prompt("RUN: echo first > /dev/null", "one edit slow");
+    const [first] = await stack.asked(session);
+    await stack.card(first!.id);
+    // The edit closing the first card (answered in OpenCode) takes effect at once but is answered 5 s late.
+    stack.slack.answerLate("chat.update", 1, 5_000);
+    await stack.opencode.client.permission.reply({ requestID: first!.id, reply: "once" }, { throwOnError: true });
+    await waitFor(() => stack.events.some((e) => e.payload.type === "session.idle" && e.payload.properties.sessionID === session), { what: "the first turn over" });
+    const repliedAt = Date.now();
+    await stack.opencode.client.session.promptAsync(
+      { sessionID: session, parts: [{ type: "text", text: "RUN: echo second > /dev/null" }], model: { providerID: "fake", modelID: "fake-model" } },
+      { throwOnError: true },
+    );
+    const [, second] = await stack.asked(session, 2);
+    const card = await stack.card(second!.id);
+    expect(card.history[0]!.at - repliedAt).toBeLessThan(4_000);
+    await stack.cardSays(first!.id, /[Aa]pproved/);
+    await stack.opencode.client.permission.reply({ requestID: second!.id, reply: "once" }, { throwOnError: true });
+  });
 });
 
 describe("card messages on Discord", () => {

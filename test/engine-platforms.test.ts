@@ -91,8 +91,12 @@ describe("one request, a card on every platform, one decision", () => {
     if (answer.kind !== "decide") throw new Error(`expected a decision, got ${answer.kind}`);
     expect(await answer.commit()).toBeUndefined();
     expect(opencode.replies).toEqual([{ directory: "/p", requestId: "per_both", reply: "once", message: undefined }]);
+    // The cards follow the decision (not awaited by it: an edit may wait for the platform's limit).
     for (const chat of [slack, discord]) {
-      const [, posted] = chat.cardFor("per_both")!;
+      const posted = await waitFor(() => {
+        const [, card] = chat.cardFor("per_both")!;
+        return card.versions.at(-1)!.actions.length === 0 ? card : undefined;
+      }, { what: `the ${chat.adapter.platform} card decided` });
       expect(posted.versions.at(-1)).toMatchObject({ actions: [], status: [{ text: expect.stringMatching(/^Approved once by \{by\}/), by: { platform: "discord", userId: "111" } }] });
     }
     const again = await slack.decisions.click({ actor: { platform: "slack", userId: "U0BOB", name: "bob" }, requestId: "per_both", action: "once" });

@@ -57,14 +57,20 @@ export function createCardPresenter(deps: {
         posting.add(posted);
         return void posted.finally(() => posting.delete(posted));
       }
+      // Not awaited either: an edit may wait long for the platform's limit (Slack: about 50 a minute),
+      // and the session's next events must not wait behind it. `settle` waits for them on a stop.
       case "approval.decided":
-        return event.recover ? recoverDecided(event.record) : refresh(event.record, event.via);
+        return later(event.recover ? recoverDecided(event.record) : refresh(event.record, event.via), event.record);
       case "approval.closed":
-        return refresh(event.record);
+        return later(refresh(event.record), event.record);
       case "approval.updated":
-        return refresh(event.record, event.via);
+        return later(refresh(event.record, event.via), event.record);
     }
   });
+
+  function later(update: Promise<void>, record: PermissionRecord): void {
+    update.catch((error: unknown) => logger.error({ err: error, requestId: record.id }, "could not update the card"));
+  }
 
   /** Posts the request's card on each platform that has none yet; a session started from chat has cards on its own platform only. */
   async function post(record: PermissionRecord, recover: boolean, known?: ChatPlatform | null): Promise<void> {
