@@ -133,7 +133,12 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
   });
   const gatewayFor = servers.gatewayFor;
   const limiters = await createLimiterFactory({ redisUrl: config.redisUrl, prefix: "opencode-chatops" });
-  const metrics = createMetrics({ pending: () => store.pendingRequests(), streams: () => servers.states(), holdsLease: (url) => servers.holdsLease(url) });
+  const metrics = createMetrics({
+    pending: () => store.pendingRequests(),
+    streams: () => servers.states(),
+    holdsLease: (url) => servers.holdsLease(url),
+    chats: () => Object.fromEntries(adapters.map((adapter) => [adapter.platform, adapter.status()])),
+  });
   const slack = config.slack
     ? createSlackAdapter({ config: config.slack, logger: logger.child({ adapter: "slack" }), limiters, onRateLimited: () => metrics.rateLimited("slack") })
     : undefined;

@@ -11,12 +11,15 @@ const decideBuckets = [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600];
 /**
  * `GET /metrics` in Prometheus's text format, one registry per bot: what is pending by platform,
  * how long deciding takes, ask→card and decision→reply, chat calls and 429s, each OpenCode stream's
- * state, connects and events, and which streams this process holds the lease of.
+ * state, connects and events, which streams this process holds the lease of, and each chat
+ * platform's state (which process holds Discord's gateway).
  */
 export function createMetrics(read: {
   pending(): Promise<PermissionRecord[]>;
   streams(): Record<string, string>;
   holdsLease(url: string): boolean;
+  /** Each chat platform's state (ChatAdapter.status: Discord's "standby" where another process holds its gateway). */
+  chats(): Record<string, string>;
 }) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "chatops_process_" });
@@ -52,6 +55,16 @@ export function createMetrics(read: {
     collect() {
       this.reset();
       for (const server of Object.keys(read.streams())) this.set({ server }, read.holdsLease(server) ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: "chatops_chat_state",
+    help: "1 for each chat platform's current state (ready, connecting, standby: another process holds its connection, stopped).",
+    labelNames: ["platform", "state"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [platform, state] of Object.entries(read.chats())) this.set({ platform, state }, 1);
     },
   });
   const decide = new Histogram({ name: "chatops_time_to_decide_seconds", help: "Asked → decided.", labelNames: ["decision"], buckets: decideBuckets, registers: [registry] });

@@ -68,6 +68,9 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)("two bot processes on one Postgr
     }
     expect(await health(stack.bot.port)).toMatchObject({ code: 200, opencode: "ready", chat: { discord: "standby" } });
     expect(discord.identifies).toHaveLength(1);
+    // /metrics says which process holds the gateway.
+    const chatState = async (port: number) => (await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).match(/^chatops_chat_state\{platform="discord",state="(\w+)"\} 1$/m)?.[1];
+    expect([await chatState(replica.port), await chatState(stack.bot.port)]).toEqual(["ready", "standby"]);
     await approve(card, asked!.id);
 
     // The stream's follower posts while the other process holds the gateway, and the holder serves the click.

@@ -19,6 +19,7 @@ it("GET /metrics counts what is pending, the stream, the cards and the decisions
   expect(await metric(`chatops_stream_lease_held{server="${server}"}`)).toBe(1);
   expect(await metric(`chatops_opencode_stream_state{server="${server}",state="ready"}`)).toBe(1);
   expect(await metric(`chatops_opencode_connects_total{server="${server}"}`)).toBe(1);
+  expect(await metric('chatops_chat_state{platform="slack",state="ready"}')).toBe(1);
 
   const session = await stack.prompt("RUN: echo metered > /dev/null");
   const [asked] = await stack.asked(session);
