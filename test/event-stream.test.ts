@@ -6,11 +6,18 @@ import { freePort } from "./support/ports.ts";
 import { waitFor } from "./support/wait-for.ts";
 
 /** Just enough of `opencode serve` for the stream: health, and `server.connected` on /global/event. */
-async function listen(port: number): Promise<{ server: Server; streams: Set<ServerResponse> }> {
+async function listen(port: number, options: { hangFirstStreams?: number } = {}): Promise<{ server: Server; streams: Set<ServerResponse>; hung: number }> {
   const streams = new Set<ServerResponse>();
+  const state = { server: undefined as unknown as Server, streams, hung: 0 };
   const server = createServer((req, res) => {
     if (req.url === "/global/health") return void res.writeHead(200, { "content-type": "application/json" }).end('{"healthy":true}');
     if (req.url !== "/global/event") return void res.writeHead(404).end();
+    // As a restarted OpenCode sometimes does while it loads: the connection accepted, never answered.
+    if (state.hung < (options.hangFirstStreams ?? 0)) {
+      state.hung += 1;
+      streams.add(res);
+      return;
+    }
     res.writeHead(200, { "content-type": "text/event-stream" });
     res.write(`data: ${JSON.stringify({ payload: { type: "server.connected", properties: {} } })}\n\n`);
     streams.add(res);
@@ -18,7 +25,8 @@ async function listen(port: number): Promise<{ server: Server; streams: Set<Serv
   });
   server.listen(port, "127.0.0.1");
   await once(server, "listening");
-  return { server, streams };
+  state.server = server;
+  return state;
 }
 
 async function close(opencode: { server: Server; streams: Set<ServerResponse> }): Promise<void> {
@@ -62,5 +70,34 @@ describe("the OpenCode event stream", () => {
     cleanup.push(() => close(opencode));
     await waitFor(() => stream.state === "ready" && connects === 2, { what: "the stream to follow the restarted OpenCode", timeout: 5_000 });
     expect(connects).toBe(2);
+  });
+
+  it("a restarted OpenCode that never answers its first stream connection is followed within a second or two, not after the 5 s connect timeout", async () => {
+    const port = await freePort();
+    let opencode = await listen(port);
+    let connects = 0;
+    const stream = new OpencodeEventStream({
+      server: { url: `http://127.0.0.1:${port}`, username: "opencode" },
+      logger: quiet,
+      onEvent() {},
+      async onConnected() {
+        connects += 1;
+      },
+      minBackoffMs: 20_000,
+      maxBackoffMs: 20_000,
+    });
+    stream.start();
+    cleanup.push(() => stream.stop());
+    await waitFor(() => stream.state === "ready" && connects === 1, { what: "the first connection" });
+
+    await close(opencode);
+    await waitFor(() => stream.state === "reconnecting", { what: "the stream to notice OpenCode is gone" });
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    opencode = await listen(port, { hangFirstStreams: 1 });
+    const back = Date.now();
+    cleanup.push(() => close(opencode));
+    await waitFor(() => stream.state === "ready" && connects === 2, { what: "the stream to follow the restarted OpenCode", timeout: 4_000 });
+    expect(opencode.hung).toBe(1);
+    expect(Date.now() - back).toBeLessThan(2_500);
   });
 });

@@ -31,6 +31,8 @@ export type StreamOptions = {
 /** While reconnecting, how often OpenCode's health is asked, and how long one ask may take. */
 const PROBE_EVERY_MS = 200;
 const PROBE_TIMEOUT_MS = 500;
+/** How long a connect after a wait may take to say `server.connected` (OpenCode does in milliseconds) before one more at once. */
+const QUICK_CONNECT_MS = 1_000;
 
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
@@ -84,9 +86,18 @@ export class OpencodeEventStream {
     let failures = 0;
     let first = true;
     let outage = false;
+    let quick = false;
     while (!this.stopped) {
-      const result = await this.connectOnce(first, outage);
+      // A restarting OpenCode may accept a connection and never answer it (its first /global/event
+      // while it loads): an attempt after a wait gets QUICK_CONNECT_MS, and when it hangs that long
+      // the next goes at once with the whole connect timeout (a slow OpenCode is still followed).
+      const result = await this.connectOnce(first, outage, quick ? QUICK_CONNECT_MS : undefined);
       if (this.stopped) break;
+      if (quick && result.hung) {
+        quick = false;
+        logger.debug({ err: result.error }, "OpenCode accepted the event stream but did not answer; connecting once more at once");
+        continue;
+      }
       if (result.readyFor >= healthyAfter) failures = 0;
       if (result.readyFor > 0) {
         first = false;
@@ -101,6 +112,7 @@ export class OpencodeEventStream {
       const log = result.readyFor > 0 || failures === 1 ? logger.warn.bind(logger) : logger.debug.bind(logger);
       log({ err: result.error, attempt: failures, retryInMs: Math.round(delay) }, "OpenCode event stream lost; reconnecting");
       await this.waitToRetry(delay);
+      quick = true;
     }
     this.current = "stopped";
   }
@@ -140,19 +152,22 @@ export class OpencodeEventStream {
   }
 
   /** One connection, until it ends; returns how long it was ready (0 = never got `server.connected`). */
-  private async connectOnce(first: boolean, outage: boolean): Promise<{ readyFor: number; error?: unknown }> {
+  /** `hung`: OpenCode took the connection but said nothing within the connect timeout. */
+  private async connectOnce(first: boolean, outage: boolean, timeoutMs?: number): Promise<{ readyFor: number; hung: boolean; error?: unknown }> {
     const controller = new AbortController();
     this.connection = controller;
     const silenceMs = this.options.silenceMs ?? 30_000;
-    const connectTimeoutMs = this.options.connectTimeoutMs ?? 5_000;
+    const connectTimeoutMs = timeoutMs ?? this.options.connectTimeoutMs ?? 5_000;
     let lastSeen = Date.now();
     let readyAt = 0;
+    let hung = false;
     let error: unknown;
     let resyncing: Promise<void> | undefined;
     const watchdog = setInterval(() => {
       const limit = readyAt ? silenceMs : connectTimeoutMs;
       if (Date.now() - lastSeen > limit) {
         error = new Error(readyAt ? `no event or heartbeat for ${silenceMs} ms` : `OpenCode did not answer within ${connectTimeoutMs} ms`);
+        hung = !readyAt;
         controller.abort();
       }
     }, Math.min(250, silenceMs / 3));
@@ -187,7 +202,7 @@ export class OpencodeEventStream {
       // A resync under way finishes before the next connection, or before stop() returns and the database closes.
       await resyncing;
     }
-    return { readyFor: readyAt ? Date.now() - readyAt : 0, error: error ?? new Error("OpenCode closed the event stream") };
+    return { readyFor: readyAt ? Date.now() - readyAt : 0, hung, error: error ?? new Error("OpenCode closed the event stream") };
   }
 
   private dispatch(event: GlobalEvent): void {
