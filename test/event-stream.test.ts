@@ -43,11 +43,15 @@ describe("the OpenCode event stream", () => {
     for (const step of cleanup.splice(0).reverse()) await step();
   });
 
-  it("follows a restarted OpenCode as soon as it answers its health check, not when the backoff runs out", async () => {
+  /**
+   * A stream on OpenCode with a backoff far longer than any wait here (only the health probe can end
+   * it in time), OpenCode stopped once it is ready and, after a probe has failed, started again on
+   * the same port with `restarted`. Resolves when the stream follows it, with how long that took.
+   */
+  async function restartUnder(restarted: Parameters<typeof listen>[1] = {}) {
     const port = await freePort();
     let opencode = await listen(port);
     let connects = 0;
-    // A backoff far longer than the wait below: only the health probe can end it in time.
     const stream = new OpencodeEventStream({
       server: { url: `http://127.0.0.1:${port}`, username: "opencode" },
       logger: quiet,
@@ -66,38 +70,20 @@ describe("the OpenCode event stream", () => {
     await waitFor(() => stream.state === "reconnecting", { what: "the stream to notice OpenCode is gone" });
     // Down long enough for a probe to fail, then back on the same port.
     await new Promise((resolve) => setTimeout(resolve, 600));
-    opencode = await listen(port);
-    cleanup.push(() => close(opencode));
-    await waitFor(() => stream.state === "ready" && connects === 2, { what: "the stream to follow the restarted OpenCode", timeout: 5_000 });
-    expect(connects).toBe(2);
-  });
-
-  it("a restarted OpenCode that never answers its first stream connection is followed within a second or two, not after the 5 s connect timeout", async () => {
-    const port = await freePort();
-    let opencode = await listen(port);
-    let connects = 0;
-    const stream = new OpencodeEventStream({
-      server: { url: `http://127.0.0.1:${port}`, username: "opencode" },
-      logger: quiet,
-      onEvent() {},
-      async onConnected() {
-        connects += 1;
-      },
-      minBackoffMs: 20_000,
-      maxBackoffMs: 20_000,
-    });
-    stream.start();
-    cleanup.push(() => stream.stop());
-    await waitFor(() => stream.state === "ready" && connects === 1, { what: "the first connection" });
-
-    await close(opencode);
-    await waitFor(() => stream.state === "reconnecting", { what: "the stream to notice OpenCode is gone" });
-    await new Promise((resolve) => setTimeout(resolve, 600));
-    opencode = await listen(port, { hangFirstStreams: 1 });
+    opencode = await listen(port, restarted);
     const back = Date.now();
     cleanup.push(() => close(opencode));
     await waitFor(() => stream.state === "ready" && connects === 2, { what: "the stream to follow the restarted OpenCode", timeout: 4_000 });
+    return { opencode, connects, tookMs: Date.now() - back };
+  }
+
+  it("follows a restarted OpenCode as soon as it answers its health check, not when the backoff runs out", async () => {
+    expect((await restartUnder()).connects).toBe(2);
+  });
+
+  it("a restarted OpenCode that never answers its first stream connection is followed within a second or two, not after the 5 s connect timeout", async () => {
+    const { opencode, tookMs } = await restartUnder({ hangFirstStreams: 1 });
     expect(opencode.hung).toBe(1);
-    expect(Date.now() - back).toBeLessThan(2_500);
+    expect(tookMs).toBeLessThan(2_500);
   });
 });
