@@ -1,5 +1,5 @@
 import { once } from "node:events";
-import { Client, Events, GatewayIntentBits, Routes, type Channel, type Collection, type Guild, type RESTOptions } from "discord.js";
+import { Client, Events, GatewayIntentBits, Options, Routes, type Channel, type Collection, type Guild, type RESTOptions } from "discord.js";
 import type { DiscordConfig } from "./discord-adapter.ts";
 import { holdLease, type Leases } from "../../src/core/lease-holder.ts";
 import type { Logger } from "../../src/core/logger.ts";
@@ -12,7 +12,9 @@ import type { ChatStatus } from "../../src/core/ports.ts";
  * with "action is not a function". fetch serializes the body itself (test/discord-files.test.ts).
  */
 export function discordRestOptions(api: string) {
-  return { api, timeout: 10_000, makeRequest: fetch as unknown as NonNullable<RESTOptions["makeRequest"]> };
+  // A request handler per route and major id (an interaction's id: one per click) is kept until it has
+  // been idle this long; discord.js's default of an hour would hold a busy hour's clicks.
+  return { api, timeout: 10_000, handlerSweepInterval: 60_000, makeRequest: fetch as unknown as NonNullable<RESTOptions["makeRequest"]> };
 }
 
 /** How long login may take before it gives up with a clear error. */
@@ -42,6 +44,14 @@ export function createDiscordConnection(options: { config: DiscordConfig; logger
     const created = new Client({
       intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.MessageContent],
       rest: discordRestOptions(config.apiUrl),
+      // discord.js keeps every user, member and message it hears of, forever by default: in a busy
+      // guild (or under npm run fuzz's interactions from 3,500 users) that is the bot's memory growing.
+      // The bot reads them by id over REST where it needs them, so a bounded cache is enough.
+      makeCache: Options.cacheWithLimits({
+        ...Options.DefaultMakeCacheSettings,
+        UserManager: { maxSize: 1_000, keepOverLimit: (user) => user.id === user.client.user.id },
+        GuildMemberManager: { maxSize: 1_000, keepOverLimit: (member) => member.id === member.client.user.id },
+      }),
     });
     created.rest.setToken(config.token);
     // A resume, or a new session after a lost one: either way events may have been missed meanwhile.
