@@ -12,6 +12,7 @@ import { passed, runFuzz, type FuzzReport } from "../test/fuzz/run-fuzz.ts";
 
 const INPUTS = Number(process.env.FUZZ_INPUTS ?? 10_000);
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
+const TARGETS = process.env.FUZZ_TARGETS?.split(",").map((t) => t.trim()) as Array<"slack" | "discord" | "gate"> | undefined;
 /** See test/fuzz.test.ts for why 16 MB. */
 const HEAP_BOUND = 16 * 1024 * 1024;
 /** The two targets, and the gate pool: 2 sessions × 3 calls. */
@@ -51,7 +52,7 @@ async function main(): Promise<number> {
     stack = await startFuzzStack(fixture, process.env.FUZZ_LOG_LEVEL ?? "silent");
     const wire = await prepareTargets(stack, 10_000);
     log(`opencode-chatops fuzz: ${INPUTS} inputs, seed ${SEED} (FUZZ_SEED=${SEED} replays it); bot on port ${stack.bot.port}, ${wire.targets.requestIds.length} target requests pending`);
-    const report = await runFuzz(wire, stack.bot.store!, { inputs: INPUTS, seed: SEED, heapBoundBytes: HEAP_BOUND });
+    const report = await runFuzz(wire, stack.bot.store!, { inputs: INPUTS, seed: SEED, heapBoundBytes: HEAP_BOUND, ...(TARGETS ? { targets: TARGETS } : {}) });
     print(report);
     const ok = passed(report, MAX_PENDING);
     log(ok ? "\nall properties held" : "\nPROPERTIES FAILED");
