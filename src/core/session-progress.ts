@@ -157,7 +157,10 @@ export function createSessionProgress(deps: {
     }
   }
 
-  async function relinkOne(session: OwnedSession): Promise<void> {
+  async function relinkOne(listed: OwnedSession): Promise<void> {
+    // Events may have reached the session since the list was read (a click right after the start,
+    // a turn that went on and ended): what they left stands, not the list's older copy.
+    const session = owned.get(listed.sessionId) ?? listed;
     owned.set(session.sessionId, session);
     const api = deps.sessionApiFor(session.serverUrl);
     if (!(await api.sessionExists(session.directory, session.sessionId))) {
@@ -182,8 +185,10 @@ export function createSessionProgress(deps: {
       if (tracked) await end(tracked);
       return;
     }
-    // A turn begins when OpenCode says the session is busy; what comes after its end (a late error) is not a new turn.
-    if (!tracked && event.type !== "busy") return;
+    // A turn begins when OpenCode says the session is busy; what comes after its end (a late error) is
+    // not a new turn. One with a status message on record is a turn going on across a restart: its
+    // events may come before the relink (a click right after the start), and they are its own.
+    if (!tracked && event.type !== "busy" && !session.statusRef) return;
     tracked ??= begin(session);
     const { turn } = tracked;
     switch (event.type) {
