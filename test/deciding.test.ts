@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { choiceApplies, planDecision } from "../src/core/deciding.ts";
+import { choiceApplies, planDecision, storedReply } from "../src/core/deciding.ts";
 import { InvalidInput } from "../src/core/errors.ts";
+import type { PermissionRecord } from "../src/core/types.ts";
 import { question, record } from "./support/records.ts";
 
 const alice = { platform: "slack" as const, userId: "U1", name: "alice" };
@@ -53,5 +54,27 @@ describe("the reply for a choice (planDecision, pure)", () => {
     expect(choiceApplies(bash, "answer")).toBe(false);
     expect(() => planDecision(asked, { choice: "once", decider: alice }, at)).toThrow(InvalidInput);
     expect(() => planDecision(bash, { choice: "dismiss", decider: alice }, at)).toThrow(/does not apply to a permission request/);
+  });
+});
+
+describe("a decision's reply sent again from what it stored (storedReply, pure)", () => {
+  const decided = (state: PermissionRecord["state"], more: Partial<PermissionRecord> = {}) => record({ ...bash, ...more, state, decider: alice, decidedAt: at });
+  const asked = question([{ question: "Deploy?", options: ["Yes", "No"] }]);
+
+  it("is the reply the decision was made with", () => {
+    expect(storedReply(decided("approved_once", { reason: "2 approvals: alice, bob" }))).toEqual({ kind: "permission", reply: "once", message: undefined });
+    expect(storedReply(decided("approved_always"))).toEqual({ kind: "permission", reply: "always", message: undefined });
+    expect(storedReply(decided("rejected", { reason: "use staging" }))).toEqual({ kind: "permission", reply: "reject", message: "use staging" });
+    expect(storedReply(decided("expired", { reason: "Not approved within 5 minutes" }))).toEqual({ kind: "permission", reply: "reject", message: "Not approved within 5 minutes" });
+    const edit = { choice: "edit" as const, decider: alice, editedArgs: { command: "rm -rf build" } };
+    expect(storedReply(decided("edited", { editedArgs: edit.editedArgs }))).toEqual(planDecision(bash, edit, at).reply);
+    expect(storedReply(record({ ...asked, state: "answered", editedArgs: { answers: [["Yes"]] } }))).toEqual({ kind: "answer", answers: [["Yes"]] });
+    expect(storedReply(record({ ...asked, state: "rejected" }))).toEqual({ kind: "dismiss" });
+  });
+
+  it("is nothing for what OpenCode never hears of from the bot", () => {
+    expect(storedReply(decided("answered_elsewhere"))).toEqual({ kind: "none" });
+    expect(storedReply(decided("cancelled"))).toEqual({ kind: "none" });
+    expect(storedReply(decided("approved_once", { source: "plugin" }))).toEqual({ kind: "none" });
   });
 });

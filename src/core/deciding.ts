@@ -100,25 +100,29 @@ export function planDecision(record: PermissionRecord, request: DecisionRequest,
  * requests, a budget hold, and a request answered or dropped by OpenCode itself.
  */
 export function storedReply(record: PermissionRecord): ReplyPlan {
-  if (record.source === "plugin" || record.source === "budget") return { kind: "none" };
   const question = record.permission === QUESTION;
-  const reason = record.reason ?? undefined;
-  switch (record.state) {
-    case "approved_once":
-      return { kind: "permission", reply: "once" };
-    case "approved_always":
-      return { kind: "permission", reply: "always" };
-    case "rejected":
-    case "expired":
-      return question ? { kind: "dismiss" } : { kind: "permission", reply: "reject", message: reason };
-    case "edited":
-      return { kind: "permission", reply: "reject", message: fallbackMessage(originalCall(record).tool, record.editedArgs ?? originalCall(record).args) };
-    case "answered":
-      return { kind: "answer", answers: (record.editedArgs?.answers as string[][] | undefined) ?? [] };
-    default:
-      return { kind: "none" };
-  }
+  const choice = question && (record.state === "rejected" || record.state === "expired") ? "dismiss" : choiceFor[record.state];
+  if (!choice || !choiceApplies(record, choice)) return { kind: "none" };
+  // The plan the decision was made with, from what it stored (a reason goes to OpenCode only with a rejection).
+  const request: DecisionRequest = {
+    choice,
+    decider: record.decider ?? botDecider,
+    ...(choice === "reject" && record.reason ? { reason: record.reason } : {}),
+    ...(choice === "edit" && record.editedArgs ? { editedArgs: record.editedArgs } : {}),
+    ...(choice === "answer" ? { answers: (record.editedArgs?.answers as string[][] | undefined) ?? [] } : {}),
+  };
+  return planDecision(record, request, record.decidedAt ?? new Date()).reply;
 }
+
+/** The choice a decided state was made with (a question's rejection is a dismissal); none for OpenCode's own endings. */
+const choiceFor: Partial<Record<PermissionRecord["state"], Choice>> = {
+  approved_once: "once",
+  approved_always: "always",
+  rejected: "reject",
+  expired: "reject",
+  edited: "edit",
+  answered: "answer",
+};
 
 /**
  * Deciding: the conditional update with its audit row, then the one reply, then `approval.decided`
