@@ -37,16 +37,19 @@ export function createMetrics(read: {
       }
     },
   });
-  new Gauge({
-    name: "chatops_opencode_stream_state",
-    help: "1 for each OpenCode server's current stream state (ready, connecting, reconnecting, standby, stopped).",
-    labelNames: ["server", "state"],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [server, state] of Object.entries(read.streams())) this.set({ server, state }, 1);
-    },
-  });
+  /** A gauge of 1 for each thing's current state, `states` giving the state by thing (labelled `label`). */
+  const stateGauge = (name: string, help: string, label: string, states: () => Record<string, string>) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: [label, "state"],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [thing, state] of Object.entries(states())) this.set({ [label]: thing, state }, 1);
+      },
+    });
+  stateGauge("chatops_opencode_stream_state", "1 for each OpenCode server's current stream state (ready, connecting, reconnecting, standby, stopped).", "server", read.streams);
   new Gauge({
     name: "chatops_stream_lease_held",
     help: "1 where this process holds the server's stream lease (it follows that stream), else 0.",
@@ -57,16 +60,7 @@ export function createMetrics(read: {
       for (const server of Object.keys(read.streams())) this.set({ server }, read.holdsLease(server) ? 1 : 0);
     },
   });
-  new Gauge({
-    name: "chatops_chat_state",
-    help: "1 for each chat platform's current state (ready, connecting, standby: another process holds its connection, stopped).",
-    labelNames: ["platform", "state"],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [platform, state] of Object.entries(read.chats())) this.set({ platform, state }, 1);
-    },
-  });
+  stateGauge("chatops_chat_state", "1 for each chat platform's current state (ready, connecting, standby: another process holds its connection, stopped).", "platform", read.chats);
   const decide = new Histogram({ name: "chatops_time_to_decide_seconds", help: "Asked → decided.", labelNames: ["decision"], buckets: decideBuckets, registers: [registry] });
   const askToCard = new Histogram({ name: "chatops_ask_to_card_seconds", help: "Asked (as the bot heard it) → card posted.", labelNames: ["platform"], buckets: seconds, registers: [registry] });
   const decisionToReply = new Histogram({ name: "chatops_decision_to_reply_seconds", help: "Decision taken (click read) → reply sent to OpenCode and committed.", buckets: seconds, registers: [registry] });
