@@ -45,11 +45,12 @@ export function createRateLimitedApi(client: WebClient, logger: Logger, limiters
     client,
     /** Runs `call` within the limits that `target` names (none: the general bucket). */
     call<T>(method: string, target: CallTarget, call: () => Promise<T>): Promise<T> {
-      const job = () => concurrency.schedule({ id: `${method}-${Math.random().toString(36).slice(2, 8)}` }, call);
+      const id = `${method}-${Math.random().toString(36).slice(2, 8)}`;
+      const job = () => concurrency.schedule({ id }, call);
       if (target === "now") return job();
       if (target && "posts" in target) {
         const post = () => (stopped ? Promise.reject(new Error("the Slack adapter has stopped")) : call());
-        return posts.key(target.posts).schedule({ id: `${method}-${Math.random().toString(36).slice(2, 8)}` }, post);
+        return posts.key(target.posts).schedule({ id }, post);
       }
       if (target && "edits" in target) return perMessage.key(target.edits).schedule(() => edits.schedule(job));
       return others.schedule(job);
