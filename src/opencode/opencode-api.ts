@@ -93,6 +93,13 @@ const TOOL_CALLS_KEPT = 2_000;
 /** Session titles kept, the newest first out of mind: a thread parent is posted once per session. */
 const TITLES_KEPT = 2_000;
 
+/** Sets `key` as the newest entry of `map`, dropping the oldest beyond `max` (a Map keeps insertion order). */
+function keepNewest<K, V>(map: Map<K, V>, key: K, value: V, max: number): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > max) map.delete(map.keys().next().value!);
+}
+
 export function createOpencodeGateway(server: OpencodeServer, client = createTimedClient(server)): OpencodeGateway {
   /** The session as OpenCode has it, or undefined when it does not know it (404). */
   async function session(directory: string, sessionId: string) {
@@ -107,9 +114,7 @@ export function createOpencodeGateway(server: OpencodeServer, client = createTim
   // One read per session at most (the platforms open their threads at once), then what events say.
   const titles = new Map<string, Promise<string | undefined>>();
   const keepTitle = (sessionId: string, title: Promise<string | undefined>) => {
-    titles.delete(sessionId);
-    titles.set(sessionId, title);
-    if (titles.size > TITLES_KEPT) titles.delete(titles.keys().next().value!);
+    keepNewest(titles, sessionId, title, TITLES_KEPT);
     title.catch(() => titles.get(sessionId) === title && titles.delete(sessionId));
     return title;
   };
@@ -121,9 +126,7 @@ export function createOpencodeGateway(server: OpencodeServer, client = createTim
 
     noteToolPart(part) {
       if (part.state.status !== "running") return void running.delete(part.callID);
-      running.delete(part.callID);
-      running.set(part.callID, { tool: part.tool, args: part.state.input });
-      if (running.size > TOOL_CALLS_KEPT) running.delete(running.keys().next().value!);
+      keepNewest(running, part.callID, { tool: part.tool, args: part.state.input }, TOOL_CALLS_KEPT);
     },
 
     async replyPermission({ directory, requestId, reply, message }) {
