@@ -83,8 +83,10 @@ export function createApprovalStore(database: Database, options: { redact?: <T>(
     },
 
     async markShown(platform, shown) {
-      for (const { requestId, state } of shown) {
-        await db.update(cards).set({ shownState: state }).where(and(eq(cards.requestId, requestId), eq(cards.platform, platform)));
+      // One update per state shown (a message's cards mostly show one or two), not one per card.
+      for (const state of new Set(shown.map((s) => s.state))) {
+        const ids = shown.filter((s) => s.state === state).map((s) => s.requestId);
+        await db.update(cards).set({ shownState: state }).where(and(eq(cards.platform, platform), inArray(cards.requestId, ids)));
       }
     },
 
