@@ -1,11 +1,16 @@
+import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import postgres from "postgres";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { describeWithPostgres } from "./support/database-variants.ts";
 import { alice, startStack, type Stack } from "./support/stack.ts";
 import { sharedOpencode } from "./support/stack-per-test.ts";
 import { waitFor } from "./support/wait-for.ts";
+
+const run = promisify(execFile);
 
 // Only on Postgres: the test cuts the bot's database server off and brings it back, and a PGlite
 // database lives inside the bot's own process, where nothing can cut it off alone. Without
@@ -48,5 +53,15 @@ describeWithPostgres("the bot's Postgres goes down", () => {
     await waitFor(() => existsSync(join(stack.opencode.projectDir, "outage.txt")), { what: "outage.txt", timeout: 20_000 });
     await stack.cardSays(asked!.id, /Approved once by <@U0ALICE>/);
     expect((await stack.audit(asked!.id)).map((a) => a.decision)).toEqual(["approved_once"]);
+  });
+});
+
+// Only on Postgres: a backend is terminated under a transaction, which PGlite has no way to do.
+describeWithPostgres("the Postgres driver when a transaction's backend dies", () => {
+  it("fails the transaction with CONNECTION_CLOSED and keeps the process alive (patches/postgres+3.4.9.patch)", async () => {
+    // In a process of its own: unpatched, postgres.js throws from a setImmediate and the process ends.
+    const fixture = fileURLToPath(new URL("./fixtures/transaction-backend-dies.mjs", import.meta.url));
+    const { stdout } = await run(process.execPath, [fixture, process.env.TEST_DATABASE_URL!], { timeout: 20_000 });
+    expect(JSON.parse(stdout)).toEqual({ transaction: "CONNECTION_CLOSED", next: 1 });
   });
 });
