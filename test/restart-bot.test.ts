@@ -3,7 +3,9 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { describeEachDatabase } from "./support/database-variants.ts";
 import { sharedOpencode, stackPerTest } from "./support/stack-per-test.ts";
-import { alice } from "./support/stack.ts";
+import { alice, cardBlocks } from "./support/stack.ts";
+import { cards, threads } from "../src/store/schema.ts";
+import { eq, inArray } from "drizzle-orm";
 import { createApprovalStore } from "../src/store/approval-store.ts";
 import { discordCard, discordCardSays, isDiscordCard } from "./support/discord-cards.ts";
 import { waitFor } from "./support/wait-for.ts";
@@ -92,6 +94,47 @@ describeEachDatabase("restarts, with the bot on %s", (database) => {
     await waitFor(() => existsSync(join(stack.opencode.projectDir, "adopted.txt")), { what: "adopted.txt", timeout: 20_000 });
     await stack.cardSays(asked!.id, /Approved once by <@U0ALICE>/);
     expect(stack.slack.messages.filter((m) => JSON.stringify(m.history[0]?.blocks).includes(`Request ${asked!.id} · `))).toHaveLength(1);
+  });
+
+  it("cards in a thread that the store lost (an outage, a crash): the restarted bot adopts every one, and deciding one keeps the others on its message", async () => {
+    // The parent is answered late, so that asks coming meanwhile gather on one message.
+    stack.slack.answerLate("chat.postMessage", 1, 1_500);
+    const session = await stack.prompt("RUN2: echo k1 > k1.txt ;; echo k2 > k2.txt ;; echo k3 > k3.txt ;; echo k4 > k4.txt", "lost cards");
+    const asked = await stack.asked(session, 4);
+    const shown = await Promise.all(asked.map((a) => stack.card(a.id, 30_000)));
+    // The premise: some message carries several cards (on PGlite the four gather on the parent, on Postgres the last three on a reply).
+    const shared = shown.find((m) => shown.filter((o) => o.ts === m.ts).length >= 2)!;
+    expect(shared).toBeDefined();
+    await stack.killBot();
+    // What posts answered while Postgres was unreachable leave: the messages in Slack, neither the thread nor the cards stored.
+    await stack.onData(async (database) => {
+      await database.db.delete(cards).where(inArray(cards.requestId, asked.map((a) => a.id)));
+      await database.db.delete(threads).where(eq(threads.sessionId, session));
+    });
+    await stack.startBotAgain();
+
+    for (const [i, a] of asked.entries()) {
+      const adopted = await waitFor(async () => (await stack.bot.store!.getRequest(a.id))?.cards.find((c) => c.platform === "slack"), {
+        what: `the restarted bot to record the Slack card of ${a.id}`,
+      });
+      expect(decodeRef(adopted.ref).ts).toBe(shown[i]!.ts);
+    }
+    const onReply = asked.filter((_, i) => shown[i]!.ts === shared.ts);
+    const current = () => stack.slack.message(shared.channel, shared.ts)!;
+    const buttonsOf = (id: string) => JSON.stringify(cardBlocks(current(), id)).match(/"action_id":"approval:[a-z]+"/g) ?? [];
+    await stack.click(alice, current(), "Approve once", onReply[0]!.id);
+    await stack.cardSays(onReply[0]!.id, /Approved once by <@U0ALICE>/);
+    for (const other of onReply.slice(1)) expect(buttonsOf(other.id), other.id).toHaveLength(4);
+    for (const a of asked.filter((x) => x.id !== onReply[0]!.id)) {
+      const card = shown[asked.indexOf(a)]!;
+      await stack.click(alice, stack.slack.message(card.channel, card.ts)!, "Approve once", a.id);
+      await stack.cardSays(a.id, /Approved once by <@U0ALICE>/);
+    }
+    await Promise.all(asked.map((a) => waitFor(() => stack.replies(a.id).length === 1, { what: `one reply to ${a.id}` })));
+    // The session's two messages and no others: no second thread, no card posted again.
+    const ofSession = stack.slack.messages.filter((m) => asked.some((a) => JSON.stringify(m.history.map((v) => v.blocks)).includes(` ${a.id} · session`)));
+    expect(ofSession.map((m) => m.ts).sort()).toEqual([...new Set(shown.map((m) => m.ts))].sort());
+    expect(stack.slack.messages.filter((m) => m.text.includes("lost cards"))).toHaveLength(1);
   });
 });
 

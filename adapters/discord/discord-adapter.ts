@@ -120,14 +120,21 @@ export function createDiscordAdapter(options: { config: DiscordConfig; logger: L
       if (plan.file) await thread.send({ files: [{ attachment: Buffer.from(plan.file.text), name: plan.file.name }], allowedMentions: { parse: [] } });
     },
 
-    async findCardThread(reference) {
+    async findCardThread(marker) {
       const me = await connection.botId();
       const messages = await (await sendable(config.channel)).messages.fetch({ limit: 100 });
-      const starter = messages.find((message) => message.author.id === me && message.embeds.some((embed) => embed.footer?.text === reference));
+      const starter = messages.find((message) => message.author.id === me && message.embeds.some((embed) => embed.footer?.text.includes(marker)));
       if (!starter) return undefined;
       // Posted, but the crash came before its thread was started: started now, named by the starter's first line.
       const thread = starter.thread ?? (await starter.startThread({ name: fit(starter.content.split("\n")[0]?.replace(/^🤖 /, "") || "OpenCode session", discordNumbers.threadName) }));
       return { thread: encodeRef({ channel: thread.id, message: starter.id }), message: encodeRef({ channel: config.channel, message: starter.id }) };
+    },
+
+    async cardReferences(ref) {
+      const { channel, message } = decodeRef(ref);
+      // Past discord.js's cache: the message as Discord has it now.
+      const found = await (await sendable(channel)).messages.fetch({ message, force: true });
+      return found.embeds.flatMap((embed) => (embed.footer?.text ? [embed.footer.text] : []));
     },
 
     async findCard(threadRef, reference) {

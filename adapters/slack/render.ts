@@ -30,6 +30,17 @@ export function escapeMrkdwn(text: string): string {
   return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
 }
 
+/** The reference lines of the cards rendered in `blocks` (each card's last block: see renderCard), as written before escaping. */
+export function cardReferenceLines(blocks: unknown[]): string[] {
+  return blocks.flatMap((block) => {
+    const { type, elements } = block as { type?: string; elements?: Array<{ type?: string; text?: string }> };
+    if (type !== "context" || elements?.length !== 1 || elements[0]?.type !== "mrkdwn") return [];
+    return [unescapeMrkdwn(elements[0].text ?? "")];
+  });
+}
+
+const unescapeMrkdwn = (text: string) => text.replaceAll("&lt;", "<").replaceAll("&gt;", ">").replaceAll("&amp;", "&");
+
 function codeBlock(text: string): string {
   return "```" + escapeMrkdwn(text).replaceAll("```", "`\u200b``") + "```";
 }

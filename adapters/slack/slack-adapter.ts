@@ -12,7 +12,7 @@ import { slackLimits } from "./limits.ts";
 import { createRateLimitedApi } from "./rate-limited-api.ts";
 import { decodeRef, encodeRef } from "./refs.ts";
 import { createSlackEscalation } from "./escalation.ts";
-import { escapeMrkdwn, renderCardMessage, renderThreadParent } from "./render.ts";
+import { cardReferenceLines, escapeMrkdwn, renderCardMessage, renderThreadParent } from "./render.ts";
 import { renderProgress } from "./render-progress.ts";
 
 export type SlackConfig = NonNullable<Config["slack"]>;
@@ -154,16 +154,24 @@ export function createSlackAdapter(options: { config: SlackConfig; logger: Logge
       return undefined;
     },
 
-    async findCardThread(reference) {
-      const marker = escapeMrkdwn(reference);
+    async findCardThread(marker) {
+      const escaped = escapeMrkdwn(marker);
       // The parents of the last hour: a crash between a post and its record is seconds old when the bot is back.
       const page = await api.call("conversations.history", undefined, () =>
         app.client.conversations.history({ channel: config.channel, limit: 200, oldest: String(Math.floor(Date.now() / 1000) - 3600) }),
       );
-      const found = page.messages?.find((message) => message.ts && message.bot_id && JSON.stringify(message.blocks ?? []).includes(marker));
+      const found = page.messages?.find((message) => message.ts && message.bot_id && JSON.stringify(message.blocks ?? []).includes(escaped));
       if (!found?.ts) return undefined;
       const ref = encodeRef({ channel: config.channel, ts: found.ts });
       return { thread: ref, message: ref };
+    },
+
+    async cardReferences(ref) {
+      const { channel, ts } = decodeRef(ref);
+      // conversations.replies with any message's ts lists that message's thread (the parent first); ours is found by its ts.
+      const page = await api.call("conversations.replies", undefined, () => app.client.conversations.replies({ channel, ts, limit: 200 }));
+      const message = page.messages?.find((m) => m.ts === ts);
+      return cardReferenceLines(message?.blocks ?? []);
     },
 
     updateCard: (ref, message) => replace(ref, renderCardMessage(message)),

@@ -1,6 +1,6 @@
 import type { ApprovalBus } from "./approval-events.ts";
 import type { Card } from "./card.ts";
-import { buildCard, threadParent } from "./card-text.ts";
+import { buildCard, requestOfReference, sessionMarker, threadParent } from "./card-text.ts";
 import { KeyedQueue } from "./keyed-queue.ts";
 import type { Logger } from "./logger.ts";
 import type { ChatAdapter, OpencodeApi } from "./ports.ts";
@@ -88,7 +88,9 @@ export function createCardPresenter(deps: {
   async function recoverOn(adapter: ChatAdapter, record: PermissionRecord): Promise<void> {
     try {
       // One session's lookups one after another, so that cards not found are gathered in the order they were asked.
-      const found = await lookups.run(keyOf(adapter, record.sessionId), async () => (await adoptedParent(adapter, record)) ?? (await foundInThread(adapter, record, await threadFor(adapter, record))));
+      const found = await lookups.run(keyOf(adapter, record.sessionId), async () =>
+        foundInThread(adapter, record, (await adoptedThread(adapter, record)) ?? (await threadFor(adapter, record))),
+      );
       if (!found) return await gather(adapter, record);
       await linkShown(adapter, record, found);
     } catch (error) {
@@ -108,8 +110,8 @@ export function createCardPresenter(deps: {
     for (const adapter of adapters.filter((a) => !cardOn(record, a) && shows(a, owner))) {
       try {
         const stored = threads.get(keyOf(adapter, record.sessionId)) ?? store.getThread(record.sessionId, adapter.platform).then((t) => t?.ref);
-        const thread = await stored;
-        const found = (await adoptedParent(adapter, record)) ?? (thread ? await foundInThread(adapter, record, thread) : undefined);
+        const thread = (await stored) ?? (await adoptedThread(adapter, record));
+        const found = thread ? await foundInThread(adapter, record, thread) : undefined;
         if (found) await linkShown(adapter, record, found);
       } catch (error) {
         logger.error({ err: error, requestId: record.id, platform: adapter.platform }, "could not update the card");
@@ -117,11 +119,30 @@ export function createCardPresenter(deps: {
     }
   }
 
-  /** Records `ref` as the request's card on `adapter` and draws it from the stored state. */
+  /**
+   * Records `ref` as the request's card on `adapter`, and as the card of the other requests it shows
+   * that have none stored (they went out together), then draws it from the stored state.
+   */
   async function linkShown(adapter: ChatAdapter, record: PermissionRecord, ref: ChatRef): Promise<void> {
     await store.setCard(record.id, { platform: adapter.platform, ref });
     sending.delete(keyOf(adapter, record.id));
+    await readBack(adapter, ref);
     await refreshMessage(adapter, ref, record);
+  }
+
+  /**
+   * The requests message `ref` shows, read from the platform, in its order; those with no card stored
+   * on `adapter` are linked to it. Undefined where the adapter cannot read a message back.
+   */
+  async function readBack(adapter: ChatAdapter, ref: ChatRef): Promise<PermissionRecord[] | undefined> {
+    if (!adapter.cardReferences) return undefined;
+    const ids = (await adapter.cardReferences(ref)).flatMap((reference) => requestOfReference(reference) ?? []);
+    const shown = (await Promise.all(ids.map((id) => store.getRequest(id)))).filter((r): r is PermissionRecord => r !== undefined);
+    for (const record of shown.filter((r) => !cardOn(r, adapter))) {
+      await store.setCard(record.id, { platform: adapter.platform, ref });
+      sending.delete(keyOf(adapter, record.id));
+    }
+    return shown;
   }
 
   function foundInThread(adapter: ChatAdapter, record: PermissionRecord, thread: ChatRef): Promise<ChatRef | undefined> {
@@ -129,18 +150,18 @@ export function createCardPresenter(deps: {
   }
 
   /**
-   * A session with no thread stored whose parent, carrying this card, was posted just before a crash:
-   * the thread is recorded as it is, and the parent returned as the card; nothing is posted again.
+   * A session with no thread stored whose parent, carrying some of its cards, was posted before its
+   * thread could be stored (a crash, an outage): the thread is recorded as it is and returned, so
+   * that the session's cards are looked for, and posted, there and not in a second thread.
    */
-  async function adoptedParent(adapter: ChatAdapter, record: PermissionRecord): Promise<ChatRef | undefined> {
+  async function adoptedThread(adapter: ChatAdapter, record: PermissionRecord): Promise<ChatRef | undefined> {
     const key = keyOf(adapter, record.sessionId);
     if (!adapter.findCardThread || threads.has(key) || (await store.getThread(record.sessionId, adapter.platform))) return undefined;
-    const found = await adapter.findCardThread(buildCard(record, adapter.limits, deps.now()).reference);
+    const found = await adapter.findCardThread(sessionMarker(record.sessionId));
     if (!found) return undefined;
     const title = (await opencode.sessionTitle(record.directory, record.sessionId).catch(() => undefined)) ?? record.sessionId;
     const saved = await store.saveThread({ sessionId: record.sessionId, platform: adapter.platform, directory: record.directory, title, ref: found.thread, parentCard: found.message });
-    remember(key, Promise.resolve(saved.ref));
-    return found.message;
+    return remember(key, Promise.resolve(saved.ref));
   }
 
   /** gather, after the searches of the session's recovering requests asked before it (see recoverOn). */
@@ -266,8 +287,17 @@ export function createCardPresenter(deps: {
   }
 
   async function render(adapter: ChatAdapter, ref: ChatRef, record?: PermissionRecord): Promise<void> {
-    const stored = await store.requestsOnCard(adapter.platform, ref);
-    const records = stored.length > 0 ? stored : record ? [record] : [];
+    let stored = await store.requestsOnCard(adapter.platform, ref);
+    let records = stored.length > 0 ? stored : record ? [record] : [];
+    // A message the store does not know to show `record` (clicked after its cards' records were
+    // lost): what it shows is read back first, so that drawing it drops none of its other cards.
+    if (record && !stored.some((r) => r.id === record.id)) {
+      const shown = await readBack(adapter, ref);
+      if (shown?.length) {
+        records = shown.some((r) => r.id === record.id) ? shown : [...shown, record];
+        stored = await store.requestsOnCard(adapter.platform, ref);
+      }
+    }
     if (records.length === 0) return;
     const thread = await store.getThread(records[0]!.sessionId, adapter.platform);
     const parent = thread?.parentCard === ref ? threadParent(thread) : undefined;

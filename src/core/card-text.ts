@@ -41,7 +41,7 @@ export function buildCard(record: PermissionRecord, limits: PlatformLimits, now:
     title: `OpenCode ${toolTitles[record.permission] ?? `asks to use ${tool}`}`,
     fields,
     body,
-    reference: `Request ${record.id} · session ${record.sessionId}`,
+    reference: `Request ${record.id} ${sessionMarker(record.sessionId)}`,
     actions: pending ? actions : [],
     status: pending ? pendingLines(record, limits) : statusLines(record, limits, now),
   };
@@ -92,7 +92,7 @@ function budgetCard(record: PermissionRecord, limits: PlatformLimits, now: Date)
       ...(by ? [{ label: "From", value: by }] : []),
     ],
     body: cut("text", stringField(record.metadata, "prompt") ?? "", limits.cardBody),
-    reference: `Request ${record.id} · session ${record.sessionId}`,
+    reference: `Request ${record.id} ${sessionMarker(record.sessionId)}`,
     actions: pending ? ["once", "reject"] : [],
     status: pending ? [] : statusLines(record, limits, now),
   };
@@ -159,7 +159,7 @@ function questionCard(record: PermissionRecord, limits: PlatformLimits, now: Dat
     fields: [{ label: "Directory", value: record.directory }],
     body: cut("text", text, limits.cardBody),
     options: pending ? quickOptions(record, limits.quickOptions)?.map((label) => fit(label, limits.buttonLabel)) : undefined,
-    reference: `Question ${record.id} · session ${record.sessionId}`,
+    reference: `Question ${record.id} ${sessionMarker(record.sessionId)}`,
     actions: pending ? ["answer", "dismiss"] : [],
     status: pending ? [] : statusLines(record, limits, now),
   };
@@ -282,4 +282,14 @@ export function formatWait(ms: number): string {
   const minutes = Math.floor(seconds / 60);
   if (minutes < 60) return `${minutes} min ${seconds % 60} s`;
   return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
+/** The part of a card's reference line that names its session: every card of the session carries it. */
+export function sessionMarker(sessionId: string): string {
+  return `· session ${sessionId}`;
+}
+
+/** The request a card's reference line names (see buildCard), if `reference` is one. */
+export function requestOfReference(reference: string): string | undefined {
+  return /^(?:Request|Question) (\S+) · session \S+$/.exec(reference.trim())?.[1];
 }

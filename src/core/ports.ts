@@ -59,11 +59,18 @@ export interface ChatAdapter {
    */
   findCard?(thread: ChatRef, reference: string): Promise<ChatRef | undefined>;
   /**
-   * Finds a thread parent in the channel carrying the card whose reference line is `reference`: one
-   * posted by `openCardThread` just before a crash, before its thread was stored. Optional: without
-   * it such a card is posted again, in a new thread.
+   * Finds a thread parent of the last hour in the channel carrying a card whose reference line
+   * contains `marker` (a session's: see sessionMarker): one posted by `openCardThread` before its
+   * thread could be stored (a crash, an outage). Optional: without it the session's cards are
+   * posted again, in a new thread.
    */
-  findCardThread?(reference: string): Promise<{ thread: ChatRef; message: ChatRef } | undefined>;
+  findCardThread?(marker: string): Promise<{ thread: ChatRef; message: ChatRef } | undefined>;
+  /**
+   * The reference lines of the cards message `ref` shows now, read from the platform, in their
+   * order: for a message the store does not know every card of. Optional: without it such a
+   * message is drawn with the cards the store knows.
+   */
+  cardReferences?(ref: ChatRef): Promise<string[]>;
   /** Whether `userId` belongs to the group `group` named in an approver list (a Slack user group). Optional. */
   isMember?(group: string, userId: string): Promise<boolean>;
   /** The name people know an approver-list entry by (`@alice`, `@oncall`), for messages the agent reads. Optional. */
