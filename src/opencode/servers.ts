@@ -59,7 +59,8 @@ export function createOpencodeServers(deps: {
     );
   }
 
-  const serverOf = async (directory: string): Promise<string> => (await serversOf([directory])).get(directory)!;
+  // A directory whose events a stream carried is that server's (as in serversOf): no projects to read.
+  const serverOf = async (directory: string): Promise<string> => seen.get(directory) ?? (await serversOf([directory])).get(directory)!;
 
   /** The engine's OpenCode: each call goes to the server of the request's directory. */
   const api: OpencodeApi = {
