@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { PGlite } from "@electric-sql/pglite";
+import { PGlite, type QueryOptions, type Results, type Transaction } from "@electric-sql/pglite";
 import { sql } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
@@ -51,11 +51,31 @@ export async function openDatabase(options: { url?: string; dataDir: string }): 
   return openPglite(dir);
 }
 
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * PGlite runs Postgres in this thread: a query holds the event loop while it runs, and queries
+ * chained in promise callbacks (one platform's card bookkeeping) never let timers or I/O in between
+ * them. Each query and transaction here waits a turn of the event loop first, so that what is due
+ * now (another platform's post, a click) goes at its turn instead of after the whole chain.
+ */
+class TurnTakingPGlite extends PGlite {
+  override async query<T>(query: string, params?: unknown[], options?: QueryOptions): Promise<Results<T>> {
+    await nextTurn();
+    return super.query<T>(query, params, options);
+  }
+
+  override async transaction<T>(callback: (tx: Transaction) => Promise<T>): Promise<T> {
+    await nextTurn();
+    return super.transaction<T>(callback);
+  }
+}
+
 /** An embedded database at `dir` ("memory://" for a throwaway one). */
 export async function openPglite(dir: string): Promise<Database> {
   // Postgres's default 128 MB of shared buffers would be most of the bot's memory; the bot's data is
   // small and read by key, and PGlite's files are read through the OS's cache besides.
-  const client = new PGlite(dir, { postgresqlconf: [`shared_buffers = ${PGLITE_SHARED_BUFFERS}`] });
+  const client = new TurnTakingPGlite(dir, { postgresqlconf: [`shared_buffers = ${PGLITE_SHARED_BUFFERS}`] });
   const db = drizzlePglite(client, { schema });
   await migratePglite(db, { migrationsFolder });
   return {
