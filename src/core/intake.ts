@@ -1,5 +1,5 @@
 import type { PermissionRequest, QuestionRequest } from "@opencode-ai/sdk/v2";
-import { alwaysReason, alwaysStands, type AlwaysRules } from "./always-rules.ts";
+import { alwaysReason, alwaysStands, type AlwaysRule, type AlwaysRules } from "./always-rules.ts";
 import type { ApprovalBus } from "./approval-events.ts";
 import type { Decide } from "./deciding.ts";
 import { matchesPreapproval } from "./edit-form.ts";
@@ -99,10 +99,12 @@ export function createIntake(deps: {
     if (!added) return void (live && (await seenBefore(request.id)));
     const created = added.record;
     logger.info({ requestId: created.id, sessionId: created.sessionId, permission: created.permission, rule: created.policy?.rule }, "permission asked");
-    if (await followGate(created)) return;
+    // The two reads that may answer it without a card go together (most find nothing); then in order.
+    const [gate, always] = await Promise.all([gateApproval(created), alwaysRuleFor(created)]);
+    if (gate) return followGate(created, gate);
     if (await followPreapproval(created)) return;
     if (await followPolicy(created, added.judgement)) return;
-    if (await followAlways(created)) return;
+    if (always) return followAlways(created, always);
     await bus.publish({ type: "approval.requested", record: created, owner: added.owner });
   }
 
@@ -128,14 +130,18 @@ export function createIntake(deps: {
     await bus.publish({ type: "approval.requested", record: created });
   }
 
+  /** The plugin's gate's approval of the same call, if it let it through. */
+  async function gateApproval(asked: PermissionRecord): Promise<PermissionRecord | undefined> {
+    if (!asked.callId) return undefined;
+    const gate = await store.getRequest(gateRequestId(asked.sessionId, asked.callId));
+    return gate && ["approved_once", "approved_always", "edited"].includes(gate.state) ? gate : undefined;
+  }
+
   /**
    * OpenCode's own ask for a call the plugin's gate already let through (the project also says "ask"):
    * answered at once, linked to the gate's decision, and no second card.
    */
-  async function followGate(asked: PermissionRecord): Promise<boolean> {
-    if (!asked.callId) return false;
-    const gate = await store.getRequest(gateRequestId(asked.sessionId, asked.callId));
-    if (!gate || !["approved_once", "approved_always", "edited"].includes(gate.state)) return false;
+  async function followGate(asked: PermissionRecord, gate: PermissionRecord): Promise<void> {
     const reply: PermissionReply = gate.state === "approved_always" ? "always" : "once";
     await decider.commit(
       {
@@ -148,7 +154,6 @@ export function createIntake(deps: {
       },
       { kind: "permission", reply },
     );
-    return true;
   }
 
   /** A rule that decides by itself (`auto: allow | deny`): answered at once, no card, the rule as the decider. */
@@ -173,16 +178,18 @@ export function createIntake(deps: {
    * An ask that an Always rule kept by the bot covers: OpenCode forgot the rule (it restarted), the
    * bot did not. Approved once, so that a revoked rule stops at the next ask.
    */
-  async function followAlways(asked: PermissionRecord): Promise<boolean> {
-    if (!alwaysStands(asked.policy)) return false;
-    const args = { command: asked.metadata.command, filePath: asked.metadata.filepath ?? asked.toolArgs?.filePath };
-    const rule = await deps.alwaysRules.covering(asked.directory, asked.toolName ?? asked.permission, args);
-    if (!rule) return false;
+  async function followAlways(asked: PermissionRecord, rule: AlwaysRule): Promise<void> {
     await decider.commit(
       { requestId: asked.id, state: "approved_once", decider: botDecider, reason: alwaysReason(rule), at: deps.now() },
       { kind: "permission", reply: "once" },
     );
-    return true;
+  }
+
+  /** The Always rule kept by the bot that covers the call, where one may stand for a person (alwaysStands). */
+  async function alwaysRuleFor(asked: PermissionRecord): Promise<AlwaysRule | undefined> {
+    if (!alwaysStands(asked.policy)) return undefined;
+    const args = { command: asked.metadata.command, filePath: asked.metadata.filepath ?? asked.toolArgs?.filePath };
+    return deps.alwaysRules.covering(asked.directory, asked.toolName ?? asked.permission, args);
   }
 
   /** The call an edit (decided without the plugin) asked the agent to make: approved once, with its card. */
