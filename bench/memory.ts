@@ -34,7 +34,14 @@ export type MemoryRun = {
   cardsPosted?: number;
 };
 
-export type MemoryResult = { sessions: number; requests: number; consoleOnly: MemoryRun; withSlack: MemoryRun };
+export type MemoryResult = {
+  sessions: number;
+  requests: number;
+  consoleOnly: MemoryRun;
+  withSlack: MemoryRun;
+  /** The console alone with the bot on Postgres (TEST_DATABASE_URL set): no PGlite in the process. */
+  consoleOnlyPostgres?: MemoryRun;
+};
 
 /** Waits until the process used less than `maxMs` of CPU in a `windowMs` window. */
 async function quiet(bot: BotProcess, windowMs = 1000, maxMs = 100, timeoutMs = 60_000): Promise<void> {
@@ -77,9 +84,10 @@ function asks(fake: FakeOpencode, sessionIds: string[], perSession: number): str
   return stream;
 }
 
-async function run(options: { sessions: number; perSession: number; withSlack: boolean; slackWaitMs: number }): Promise<MemoryRun> {
+async function run(options: { sessions: number; perSession: number; withSlack: boolean; slackWaitMs: number; database?: "pglite" | "postgres" }): Promise<MemoryRun> {
   // With Slack its queue would take a quarter of an hour to drain: little grace at the end.
-  return withSeededBot({ sessions: options.sessions, withSlack: options.withSlack, stopGraceMs: 1000 }, async ({ fake, slack, bot, sessionIds }) => {
+  const seeded = { sessions: options.sessions, withSlack: options.withSlack, stopGraceMs: 1000, ...(options.database ? { database: options.database } : {}) };
+  return withSeededBot(seeded, async ({ fake, slack, bot, sessionIds }) => {
     await quiet(bot);
     const idleRssBytes = bot.memory().rss;
     const requests = options.sessions * options.perSession;
@@ -98,7 +106,7 @@ async function run(options: { sessions: number; perSession: number; withSlack: b
     const cardsPosted = slack.calls.slice(postsBefore).filter((c) => c.method === "chat.postMessage" && JSON.stringify(c.body.blocks ?? []).includes("per_bench")).length;
     const pendingListed = await pendingOnConsole(bot.port);
     return {
-      platforms: options.withSlack ? "slack + web" : "web console alone",
+      platforms: `${options.withSlack ? "slack + web" : "web console alone"}${options.database === "postgres" ? ", on Postgres" : ""}`,
       idleRssBytes,
       rssBytes: rss,
       peakRssBytes: peak,
@@ -113,5 +121,6 @@ async function run(options: { sessions: number; perSession: number; withSlack: b
 export async function measureMemory(options: { sessions: number; perSession: number; slackWaitMs: number }): Promise<MemoryResult> {
   const consoleOnly = await run({ ...options, withSlack: false });
   const withSlack = await run({ ...options, withSlack: true });
-  return { sessions: options.sessions, requests: options.sessions * options.perSession, consoleOnly, withSlack };
+  const consoleOnlyPostgres = process.env.TEST_DATABASE_URL ? await run({ ...options, withSlack: false, database: "postgres" }) : undefined;
+  return { sessions: options.sessions, requests: options.sessions * options.perSession, consoleOnly, withSlack, ...(consoleOnlyPostgres ? { consoleOnlyPostgres } : {}) };
 }

@@ -10,8 +10,8 @@ import type { FakeSlack } from "../test/support/fake-slack.ts";
 import { alice, CHANNEL } from "../test/support/stack.ts";
 
 /** Seeds `count` sessions `ses_bench<i>` on `serverUrl` in `directory`; returns their ids. */
-export async function seedOwnedSessions(options: { dataDir: string; slack: FakeSlack; serverUrl: string; directory: string; count: number }): Promise<string[]> {
-  const database = await openDatabase({ dataDir: options.dataDir });
+export async function seedOwnedSessions(options: { dataDir: string; databaseUrl?: string; slack: FakeSlack; serverUrl: string; directory: string; count: number }): Promise<string[]> {
+  const database = await openDatabase({ url: options.databaseUrl, dataDir: options.dataDir });
   try {
     const sessions = createOwnedSessionStore(database);
     const ids = Array.from({ length: options.count }, (_, i) => `ses_bench${String(i).padStart(5, "0")}`);

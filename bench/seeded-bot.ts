@@ -10,6 +10,7 @@ import { waitFor } from "../test/support/wait-for.ts";
 import { pgliteDataDir, spawnBotProcess, type BotProcess } from "./bot-process.ts";
 import { startFakeOpencode, type FakeOpencode } from "./fake-opencode.ts";
 import { seedOwnedSessions } from "./seed-sessions.ts";
+import { createPostgresDatabase } from "../test/support/databases.ts";
 
 export const DIRECTORY = "/tmp/opencode-chatops-bench/project";
 /** The bot's read of a request's tool call: its first call to OpenCode on a `permission.asked`. */
@@ -25,15 +26,20 @@ export type SeededBotOptions = {
   cpus?: string;
   /** SIGTERM → SIGKILL at the end. */
   stopGraceMs: number;
+  /** "postgres": a fresh database on TEST_DATABASE_URL's server instead of PGlite. Default "pglite". */
+  database?: "pglite" | "postgres";
 };
 
 export async function withSeededBot<T>(options: SeededBotOptions, use: (seeded: SeededBot) => Promise<T>): Promise<T> {
   const fake = await startFakeOpencode(DIRECTORY);
   const slack = await startFakeSlack();
   const dataDir = await pgliteDataDir();
+  const postgres = options.database === "postgres" ? await createPostgresDatabase() : undefined;
   try {
-    const sessionIds = await seedOwnedSessions({ dataDir, slack, serverUrl: fake.url, directory: DIRECTORY, count: options.sessions });
-    const bot = await spawnBotProcess({ opencodeUrl: fake.url, slack: options.withSlack === false ? undefined : slack, dataDir, cpus: options.cpus });
+    const databaseUrl = postgres?.url;
+    const sessionIds = await seedOwnedSessions({ dataDir, databaseUrl, slack, serverUrl: fake.url, directory: DIRECTORY, count: options.sessions });
+    const env = databaseUrl ? { DATABASE_URL: databaseUrl } : undefined;
+    const bot = await spawnBotProcess({ opencodeUrl: fake.url, slack: options.withSlack === false ? undefined : slack, dataDir, cpus: options.cpus, ...(env ? { env } : {}) });
     try {
       await bot.ready();
       await waitFor(() => fake.hits("GET /session/:session").count >= options.sessions, { what: "the bot to relink the seeded sessions", timeout: 30_000 });
@@ -45,5 +51,6 @@ export async function withSeededBot<T>(options: SeededBotOptions, use: (seeded: 
     await fake.close();
     await slack.close();
     await rm(dataDir, { recursive: true, force: true });
+    await postgres?.drop();
   }
 }
