@@ -86,4 +86,26 @@ describe("the OpenCode event stream", () => {
     expect(opencode.hung).toBe(1);
     expect(tookMs).toBeLessThan(2_500);
   });
+
+  it("a long wait for a stopped OpenCode probes its health every 200 ms without piling listeners on one signal", async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => void warnings.push(warning);
+    process.on("warning", onWarning);
+    cleanup.push(async () => void process.off("warning", onWarning));
+    // Nothing listens on the port: every connect and every probe fails, and the backoff outlasts the test.
+    const stream = new OpencodeEventStream({
+      server: { url: `http://127.0.0.1:${await freePort()}`, username: "opencode" },
+      logger: quiet,
+      onEvent() {},
+      async onConnected() {},
+      minBackoffMs: 20_000,
+      maxBackoffMs: 20_000,
+    });
+    stream.start();
+    cleanup.push(() => stream.stop());
+    await waitFor(() => stream.state === "reconnecting", { what: "the stream to wait to reconnect" });
+    // Long enough for more than ten probes: node warns at the eleventh listener on one signal.
+    await new Promise((resolve) => setTimeout(resolve, 2_600));
+    expect(warnings.filter((w) => w.name === "MaxListenersExceededWarning").map((w) => w.message)).toEqual([]);
+  });
 });

@@ -34,10 +34,16 @@ const PROBE_TIMEOUT_MS = 500;
 /** How long a connect after a wait may take to say `server.connected` (OpenCode does in milliseconds) before one more at once. */
 const QUICK_CONNECT_MS = 1_000;
 
+/** Waits `ms`, or until `signal` aborts; either way its listener on `signal` goes (one signal outlives many waits). */
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
   });
 
 /**
