@@ -32,7 +32,18 @@ export type MemoryRun = {
   intakeMs?: number;
   /** Cards the fake Slack had received by then (with Slack). */
   cardsPosted?: number;
+  /** What the bot's /metrics said then: V8's heap in use and allotted, and memory outside it (PGlite's WebAssembly memory among it). */
+  heapUsedBytes: number;
+  heapTotalBytes: number;
+  externalBytes: number;
 };
+
+/** The bot's own view of its memory, from the prom-client default metrics on its /metrics. */
+async function heapOf(port: number): Promise<Pick<MemoryRun, "heapUsedBytes" | "heapTotalBytes" | "externalBytes">> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const metric = (name: string) => Number(new RegExp(`^\\w*${name} (\\S+)$`, "m").exec(text)?.[1] ?? NaN);
+  return { heapUsedBytes: metric("nodejs_heap_size_used_bytes"), heapTotalBytes: metric("nodejs_heap_size_total_bytes"), externalBytes: metric("nodejs_external_memory_bytes") };
+}
 
 export type MemoryResult = {
   sessions: number;
@@ -105,6 +116,7 @@ async function run(options: { sessions: number; perSession: number; withSlack: b
     const taken = fake.hits(TOOL_CALL).count;
     const cardsPosted = slack.calls.slice(postsBefore).filter((c) => c.method === "chat.postMessage" && JSON.stringify(c.body.blocks ?? []).includes("per_bench")).length;
     const pendingListed = await pendingOnConsole(bot.port);
+    const heap = await heapOf(bot.port);
     return {
       platforms: `${options.withSlack ? "slack + web" : "web console alone"}${options.database === "postgres" ? ", on Postgres" : ""}`,
       idleRssBytes,
@@ -112,6 +124,7 @@ async function run(options: { sessions: number; perSession: number; withSlack: b
       peakRssBytes: peak,
       taken,
       pendingListed,
+      ...heap,
       ...(intakeMs !== undefined ? { intakeMs } : {}),
       ...(options.withSlack ? { cardsPosted } : {}),
     };

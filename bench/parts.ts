@@ -91,7 +91,8 @@ export const parts: Record<PartName, (ctx: BenchContext) => Promise<PartResult>>
     const result = await measureMemory({ sessions: size.memorySessions, perSession: size.perSession, slackWaitMs: size.slackWaitMs });
     for (const run of [result.consoleOnly, result.withSlack, ...(result.consoleOnlyPostgres ? [result.consoleOnlyPostgres] : [])]) {
       ctx.log(
-        `memory, ${run.platforms}: RSS ${(run.rssBytes / MB).toFixed(0)} MB (idle ${(run.idleRssBytes / MB).toFixed(0)} MB, peak ${(run.peakRssBytes / MB).toFixed(0)} MB); ` +
+        `memory, ${run.platforms}: RSS ${(run.rssBytes / MB).toFixed(0)} MB (idle ${(run.idleRssBytes / MB).toFixed(0)} MB, peak ${(run.peakRssBytes / MB).toFixed(0)} MB; ` +
+          `V8 heap ${(run.heapUsedBytes / MB).toFixed(0)} of ${(run.heapTotalBytes / MB).toFixed(0)} MB in use, external ${(run.externalBytes / MB).toFixed(0)} MB); ` +
           `${run.taken} tool calls read, ${run.pendingListed} listed pending${run.intakeMs !== undefined ? `, all read ${round(run.intakeMs)} ms after the first ask` : ""}` +
           `${run.cardsPosted !== undefined ? `, ${run.cardsPosted} cards posted` : ""}`,
       );
