@@ -54,6 +54,32 @@ describeWithPostgres("the bot's Postgres goes down", () => {
     await stack.cardSays(asked!.id, /Approved once by <@U0ALICE>/);
     expect((await stack.audit(asked!.id)).map((a) => a.decision)).toEqual(["approved_once"]);
   });
+
+  it("a click whose read the database holds past Slack's 3 s says so in time; the click after works", async () => {
+    const session = await stack.prompt("RUN: echo after-slow > slow.txt");
+    const [asked] = await stack.asked(session);
+    const card = await stack.card(asked!.id);
+    // The requests' table locked by another session: the bot's read waits for it, as after an outage.
+    const locker = postgres(stack.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
+    const locked = locker.begin(async (tx) => {
+      await tx`lock table permission_requests in access exclusive mode`;
+      await new Promise((resolve) => setTimeout(resolve, 5_000));
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const clickedAt = Date.now();
+    await stack.click(alice, card, "Reject");
+    const note = await waitFor(() => stack.slack.ephemerals.find((e) => e.user === alice.id && /in time/.test(e.text)), { what: "a note to alice", timeout: 10_000 });
+    // Told within Slack's trigger window (a Reject dialog opened later would fail with expired_trigger_id).
+    expect(Date.now() - clickedAt).toBeLessThan(3_000);
+    expect(note.text).toMatch(/nothing was done/);
+    expect(stack.slack.views.filter((v) => v.user === alice.id)).toHaveLength(0);
+    await locked;
+    await locker.end();
+
+    await stack.click(alice, card, "Approve once");
+    await waitFor(() => existsSync(join(stack.opencode.projectDir, "slow.txt")), { what: "slow.txt", timeout: 20_000 });
+    await stack.cardSays(asked!.id, /Approved once by <@U0ALICE>/);
+  });
 });
 
 // Only on Postgres: a backend is terminated under a transaction, which PGlite has no way to do.

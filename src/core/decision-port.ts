@@ -12,6 +12,12 @@ import type { ApprovalStore } from "./store-port.ts";
 import type { Decider, PermissionRecord } from "./types.ts";
 
 /**
+ * How long a click's read of its request may take: Slack's trigger_id and Discord's interaction
+ * expire 3 s after the click, and a dialog (Reject, Edit) must be opened within them.
+ */
+const READ_LIMIT_MS = 2_000;
+
+/**
  * The decision port every adapter calls: reads the request once, checks who acts, and answers with a
  * form to open, words to show, or a decision to commit once the adapter has acknowledged.
  */
@@ -44,13 +50,23 @@ export function createDecisionPort(deps: {
   };
   const notice = (text: string): Answer => ({ kind: "notice", text });
 
-  /** The request, or the answer that says why there is none to act on. */
+  /** The request, or the answer that says why there is none to act on (in time for the platform). */
   async function read(requestId: string): Promise<PermissionRecord | Answer> {
+    const reading = store.getRequest(requestId);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), READ_LIMIT_MS)));
     try {
-      return (await store.getRequest(requestId)) ?? notice(notices.unknown);
+      const found = await Promise.race([reading, late]);
+      if (found !== "late") return found ?? notice(notices.unknown);
+      // Read-only: what it finds later is dropped (its failure too).
+      reading.catch(() => undefined);
+      logger.warn({ requestId, waitedMs: READ_LIMIT_MS }, "reading a request took too long; the click is answered without it");
+      return notice(notices.tooSlow);
     } catch (error) {
       logger.error({ err: error, requestId }, "reading a request failed");
       return notice(notices.notRecorded);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

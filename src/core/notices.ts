@@ -7,6 +7,7 @@ export const notices = {
   notRecorded:
     "Your decision could not be recorded (the bot's database did not answer), so nothing was sent to OpenCode. Please try again.",
   failed: "Something went wrong on our side while handling that, so nothing was done. Please try again.",
+  tooSlow: "The bot's database did not answer in time, so nothing was done. Please try again in a moment.",
   invalid: (message: string) => `Nothing was done: ${message}.`,
   notApproverOfRule: (rule: string | undefined) =>
     `You are not an approver for this${rule ? ` (the policy's rule “${rule}” names who may decide)` : " (the policy's defaults name who may decide)"}, so nothing was done.`,
