@@ -136,6 +136,27 @@ describeEachDatabase("restarts, with the bot on %s", (database) => {
     expect(ofSession.map((m) => m.ts).sort()).toEqual([...new Set(shown.map((m) => m.ts))].sort());
     expect(stack.slack.messages.filter((m) => m.text.includes("lost cards"))).toHaveLength(1);
   });
+
+  it("a card the store lost, whose request OpenCode answered while the bot was down: the restarted bot finds it and closes it", async () => {
+    const session = await stack.prompt("RUN: echo closed-lost > closed-lost.txt", "closed while lost");
+    const [asked] = await stack.asked(session);
+    const card = await stack.card(asked!.id);
+    await stack.killBot();
+    // The card's and the thread's rows lost (posted during an outage), and the request answered in OpenCode meanwhile.
+    await stack.onData(async (database) => {
+      await database.db.delete(cards).where(eq(cards.requestId, asked!.id));
+      await database.db.delete(threads).where(eq(threads.sessionId, session));
+    });
+    await stack.opencode.client.permission.reply({ requestID: asked!.id, reply: "once" }, { throwOnError: true });
+    await waitFor(() => existsSync(join(stack.opencode.projectDir, "closed-lost.txt")), { what: "closed-lost.txt", timeout: 20_000 });
+    await stack.startBotAgain();
+
+    await waitFor(() => /answered or dropped while the bot was offline/.test(stack.slack.message(card.channel, card.ts)!.text), {
+      what: "the restarted bot to close the card it had lost",
+      timeout: 15_000,
+    });
+    expect(JSON.stringify(stack.slack.message(card.channel, card.ts)!.blocks)).not.toMatch(/"action_id":"approval:once"/);
+  });
 });
 
 describe("restarts, with the card on Discord", () => {

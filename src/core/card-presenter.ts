@@ -59,10 +59,11 @@ export function createCardPresenter(deps: {
       }
       // Not awaited either: an edit may wait long for the platform's limit (Slack: about 50 a minute),
       // and the session's next events must not wait behind it. `settle` waits for them on a stop.
+      // A request with a card missing (its record lost with an outage or a crash) has it looked for.
       case "approval.decided":
-        return later(event.recover ? recoverDecided(event.record) : refresh(event.record, event.via), event.record);
+        return later(event.recover || lacksCard(event.record) ? recoverDecided(event.record, event.via) : refresh(event.record, event.via), event.record);
       case "approval.closed":
-        return later(refresh(event.record), event.record);
+        return later(lacksCard(event.record) ? recoverDecided(event.record) : refresh(event.record), event.record);
       case "approval.updated":
         return later(refresh(event.record, event.via), event.record);
     }
@@ -99,14 +100,20 @@ export function createCardPresenter(deps: {
     }
   }
 
+  /** Whether some platform that may show the request has no card of it stored, nor one on its way. */
+  function lacksCard(record: PermissionRecord): boolean {
+    const owner = owners.get(record.sessionId);
+    return adapters.some((adapter) => !cardOn(record, adapter) && !sending.has(keyOf(adapter, record.id)) && shows(adapter, owner));
+  }
+
   /**
-   * A decided request the store holds no card for where it should have one (its card's record was
-   * lost with the bot, or with the database): a card already in chat is linked and drawn as it now
-   * stands; none is posted for it.
+   * A decided or closed request the store holds no card for where it should have one (its card's
+   * record was lost with the bot, or with the database): a card already in chat is linked and drawn
+   * as it now stands; none is posted for it.
    */
-  async function recoverDecided(record: PermissionRecord): Promise<void> {
+  async function recoverDecided(record: PermissionRecord, via?: PostedCard): Promise<void> {
     const owner = (await store.sessionOwner(record.sessionId))?.platform as ChatPlatform | undefined;
-    await refresh(record);
+    await refresh(record, via);
     for (const adapter of adapters.filter((a) => !cardOn(record, a) && shows(a, owner))) {
       try {
         const stored = threads.get(keyOf(adapter, record.sessionId)) ?? store.getThread(record.sessionId, adapter.platform).then((t) => t?.ref);
@@ -327,10 +334,7 @@ export function createCardPresenter(deps: {
       }
     },
     /** Whether some platform still lacks the request's card (its posting failed earlier). */
-    missingCards: (record: PermissionRecord) => {
-      const owner = owners.get(record.sessionId);
-      return adapters.some((adapter) => !cardOn(record, adapter) && !sending.has(keyOf(adapter, record.id)) && shows(adapter, owner));
-    },
+    missingCards: lacksCard,
   };
 }
 
