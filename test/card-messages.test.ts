@@ -29,9 +29,10 @@ describe("card messages on Slack", () => {
     const messages = new Set(cards.map((m) => m.ts));
     const spent = posts().length - before;
     expect(spent).toBe(messages.size);
-    // Without gathering, a parent and two cards per session (24 posts); with it, one per session,
-    // as a session's second request comes while its first waits for the session's title.
-    expect(spent).toBeLessThanOrEqual(SESSIONS + 2);
+    // Without gathering, a parent and two cards per session (24 posts); with it, at most two per
+    // session: Slack's bucket lets the first five posts go at once, so those sessions' second
+    // requests may need a post of their own, and the queued sessions' go out with their first.
+    expect(spent).toBeLessThanOrEqual(2 * SESSIONS);
     for (const session of sessions) {
       const own = cards.filter((_, i) => asked[i]!.sessionID === session);
       const parent = own.find((m) => !m.thread_ts || m.thread_ts === m.ts);
