@@ -125,8 +125,8 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
         .then((entry) => entry && budgets.check(entry.projectName))
         .catch((error: unknown) => logger.error({ err: error, messageId: message.messageId }, "could not record a message's cost"));
     },
+    onConnect: (url) => metrics.connected(url),
     onConnected: async (url, directories) => {
-      metrics.connected(url);
       await progress.relink(url);
       await ledger.backfill(url, directories).catch((error: unknown) => logger.warn({ err: error, url }, "the cost backfill failed; the next connect tries again"));
     },

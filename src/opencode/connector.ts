@@ -26,6 +26,8 @@ export function createOpencodeConnector(deps: {
   ownedAmong?: (directories: string[]) => Promise<string[]>;
   /** Directories to re-read besides those seen in events and stored (this server's projects). */
   moreDirectories?: () => Promise<string[]>;
+  /** Each (re)connect, as it happens (before its re-read). */
+  onConnect?: () => void;
   /** After each (re)connect's re-read: what else should look again at this server (sessions started from chat). */
   onConnectedResync?: () => Promise<void>;
 }) {
@@ -94,6 +96,7 @@ export function createOpencodeConnector(deps: {
     silenceMs: deps.silenceMs,
     onEvent: route,
     onConnected: async (info) => {
+      deps.onConnect?.();
       await resync(info);
       await deps.onConnectedResync?.().catch((error: unknown) => logger.warn({ err: error }, "re-linking the sessions started from chat failed"));
     },

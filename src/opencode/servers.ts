@@ -31,6 +31,8 @@ export function createOpencodeServers(deps: {
   loggerFor(url: string): Logger;
   silenceMs?: number;
   onProgress?: (url: string, directory: string, payload: GlobalEvent["payload"]) => void;
+  /** Each (re)connect to a server, as it happens. */
+  onConnect?: (url: string) => void;
   /** After each (re)connect to a server and its re-read, with the directories that are that server's. */
   onConnected?: (url: string, directories: string[]) => Promise<void>;
   /** One lease per server, so that of several bot processes on one database exactly one follows each stream. */
@@ -98,6 +100,7 @@ export function createOpencodeServers(deps: {
       onEvent: (directory) => void seen.set(directory, url),
       onProgress: (directory, payload) => deps.onProgress?.(url, directory, payload),
       ownedAmong: async (directories) => [...(await serversOf(directories))].filter(([, server]) => server === url).map(([directory]) => directory),
+      onConnect: () => deps.onConnect?.(url),
       onConnectedResync: async () => deps.onConnected?.(url, await directoriesOf(url)),
       moreDirectories: async () => (await deps.projects.listProjects()).filter((p) => (p.serverUrl ?? deps.base.url) === url).map((p) => p.directory),
     });
