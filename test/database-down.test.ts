@@ -80,6 +80,39 @@ describeWithPostgres("the bot's Postgres goes down", () => {
     await waitFor(() => existsSync(join(stack.opencode.projectDir, "slow.txt")), { what: "slow.txt", timeout: 20_000 });
     await stack.cardSays(asked!.id, /Approved once by <@U0ALICE>/);
   });
+
+  it("a card Slack confirms while the database is down is recorded once it is back, and drawn as its request now stands", async () => {
+    const session = await stack.prompt("RUN: echo first > /dev/null");
+    const [first] = await stack.asked(session);
+    await stack.click(alice, await stack.card(first!.id), "Approve once");
+    await stack.cardSays(first!.id, /Approved once by <@U0ALICE>/);
+
+    // The session's next card goes into its thread, and Slack confirms that post 4 s late.
+    stack.slack.answerLate("chat.postMessage", 1, 4_000);
+    await stack.opencode.client.session.promptAsync(
+      { sessionID: session, parts: [{ type: "text", text: "RUN: echo second > /dev/null" }], model: { providerID: "fake", modelID: "fake-model" } },
+      { throwOnError: true },
+    );
+    const [, second] = await stack.asked(session, 2);
+    const card = await stack.card(second!.id);
+    // Answered in OpenCode (the TUI) while the card is on its way: the bot records it with no card to draw yet.
+    await stack.opencode.client.permission.reply({ requestID: second!.id, reply: "reject" }, { throwOnError: true });
+    await waitFor(async () => (await stack.audit(second!.id)).length === 1, { what: "the answer in OpenCode recorded" });
+    await admin.unsafe(`alter database ${database} allow_connections false`);
+    await admin.unsafe(`select pg_terminate_backend(pid) from pg_stat_activity where datname = '${database}'`);
+    await waitFor(() => stack.slack.calls.some((c) => c.method === "chat.postMessage" && (c.response as { ts?: string }).ts === card.ts), {
+      what: "Slack's late answer to the card's post",
+    });
+    // The bot's write of the card now fails: the database refuses connections at once.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(JSON.stringify(stack.slack.message(card.channel, card.ts)!.blocks)).toMatch(/"action_id":"approval:once"/);
+
+    await admin.unsafe(`alter database ${database} allow_connections true`);
+    await stack.cardSays(second!.id, /Rejected/, 20_000);
+    expect(JSON.stringify(stack.slack.message(card.channel, card.ts)!.blocks)).not.toMatch(/"action_id":"approval:once"/);
+    const onCard = await stack.bot.store!.requestsOnCard("slack", `${card.channel}:${card.ts}`);
+    expect(onCard.map((r) => r.id)).toEqual([second!.id]);
+  });
 });
 
 // Only on Postgres: a backend is terminated under a transaction, which PGlite has no way to do.

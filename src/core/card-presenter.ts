@@ -2,6 +2,7 @@ import type { ApprovalBus } from "./approval-events.ts";
 import type { Card } from "./card.ts";
 import { buildCard, requestOfReference, sessionMarker, threadParent } from "./card-text.ts";
 import { KeyedQueue } from "./keyed-queue.ts";
+import { untilStored } from "./until-stored.ts";
 import type { Logger } from "./logger.ts";
 import type { ChatAdapter, OpencodeApi } from "./ports.ts";
 import type { ApprovalStore } from "./store-port.ts";
@@ -44,6 +45,8 @@ export function createCardPresenter(deps: {
   const lookups = new KeyedQueue();
   /** The platform each session seen so far was started from, if from chat (see post). */
   const owners = new Map<string, ChatPlatform | undefined>();
+  /** Set once stopping has waited for what was under way: a write waiting for the database gives up. */
+  let stopped = false;
 
   deps.bus.subscribe((event) => {
     switch (event.type) {
@@ -198,22 +201,31 @@ export function createCardPresenter(deps: {
       if (open.get(key) === batch) open.delete(key);
       return batch.records.map((record) => buildCard(record, adapter.limits, deps.now()));
     };
+    let ref: ChatRef;
     try {
-      const ref = await sendBatch(adapter, batch.records[0]!, take);
-      for (const record of batch.records) {
-        await store.setCard(record.id, { platform: adapter.platform, ref });
-        sending.delete(keyOf(adapter, record.id));
-      }
-      // A request decided while its card was on its way: the message is brought up to date at once.
-      const current = await Promise.all(batch.records.map((record) => store.getRequest(record.id)));
-      if (current.some((now, i) => now && now.state !== batch.records[i]!.state)) await refreshMessage(adapter, ref);
+      ref = await sendBatch(adapter, batch.records[0]!, take);
     } catch (error) {
       if (open.get(key) === batch) open.delete(key);
       for (const record of batch.records) {
         sending.delete(keyOf(adapter, record.id));
         logger.error({ err: error, requestId: record.id, platform: adapter.platform }, "could not post the card; will retry on the next resync");
       }
+      return;
     }
+    // The message is in chat: it is recorded as these requests' card even if that waits for the
+    // database, and until then they count as on their way (an event for one finds no card to draw).
+    const ids = batch.records.map((record) => record.id);
+    const current = await untilStored(
+      async () => {
+        for (const record of batch.records) await store.setCard(record.id, { platform: adapter.platform, ref });
+        return Promise.all(ids.map((id) => store.getRequest(id)));
+      },
+      { what: "a card posted", logger, stopped: () => stopped, context: { requestIds: ids, platform: adapter.platform } },
+    ).finally(() => {
+      for (const id of ids) sending.delete(keyOf(adapter, id));
+    });
+    // A request decided while its card was on its way: the message is brought up to date at once.
+    if (current.some((now, i) => now && now.state !== batch.records[i]!.state)) await refreshMessage(adapter, ref);
   }
 
   /** Posts the batch: in the session's thread, or as the parent of a thread opened for it. */
@@ -247,11 +259,17 @@ export function createCardPresenter(deps: {
     const session = { sessionId: record.sessionId, platform: adapter.platform, directory: record.directory, title };
     if (cards && adapter.openCardThread) {
       const { thread, message } = await adapter.openCardThread(parent, cards);
-      const saved = await store.saveThread({ ...session, ref: thread, parentCard: message });
+      const saved = await untilStored(() => store.saveThread({ ...session, ref: thread, parentCard: message }), threadStored(record));
       return { thread: saved.ref, message };
     }
-    const saved = await store.saveThread({ ...session, ref: await adapter.openThread(parent) });
+    const ref = await adapter.openThread(parent);
+    const saved = await untilStored(() => store.saveThread({ ...session, ref }), threadStored(record));
     return { thread: saved.ref };
+  }
+
+  /** How a posted thread waits for the store (see untilStored). */
+  function threadStored(record: PermissionRecord) {
+    return { what: "a thread opened", logger, stopped: () => stopped, context: { sessionId: record.sessionId, requestId: record.id } };
   }
 
   async function refresh(record: PermissionRecord, via?: PostedCard): Promise<void> {
@@ -315,13 +333,15 @@ export function createCardPresenter(deps: {
   return {
     /**
      * Resolves when the posts and edits under way are done, or after `ms`: one still waiting for the
-     * platform's limit then fails with the adapter's stop, and the next start's resync mends it.
+     * platform's limit then fails with the adapter's stop, one waiting for the database gives up,
+     * and the next start's resync mends it.
      */
     async settle(ms: number): Promise<void> {
       let timer: NodeJS.Timeout | undefined;
       const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
       await Promise.race([Promise.all([...posting, ...edits.values()]), waited]);
       clearTimeout(timer);
+      stopped = true;
     },
     /**
      * Draws again the card messages of `directory` that still show a decided request pending (their
