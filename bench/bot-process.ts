@@ -1,5 +1,5 @@
 /**
- * The bot as its own process (`node --import tsx src/main.ts`, as users run it), for the figures
+ * The bot as its own process (as `npm start` runs it: `node … --import tsx src/main.ts`), for the figures
  * that are about the process: time to ready, CPU time, RSS. Unlike test/support/bot-runner.ts it
  * can pin the process to a core, add node flags, and polls /healthz every 10 ms, so that "ready"
  * is timed to about that.
@@ -12,6 +12,7 @@ import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { copyPgliteTemplate } from "../test/support/database-template.ts";
 import type { FakeSlack } from "../test/support/fake-slack.ts";
+import { npmStartArgs } from "../test/support/npm-start.ts";
 import { freePort } from "../test/support/ports.ts";
 import { CHANNEL, CONSOLE_PASSWORD, SIGNING_SECRET } from "../test/support/stack.ts";
 
@@ -74,7 +75,7 @@ export async function spawnBotProcess(options: BotProcessOptions): Promise<BotPr
     CONSOLE_PASSWORD,
     ...options.env,
   };
-  const node = [...(options.nodeFlags ?? []), "--import", "tsx", "src/main.ts"];
+  const node = [...(options.nodeFlags ?? []), ...npmStartArgs()];
   const [command, args] = options.cpus ? ["taskset", ["-c", options.cpus, process.execPath, ...node]] : [process.execPath, node];
   const spawnedAt = performance.now();
   const spawnedWall = Date.now();

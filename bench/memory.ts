@@ -2,7 +2,7 @@
  * The bot process's memory with 1,000 pending requests in 200 live sessions: a fake OpenCode
  * (fake-opencode.ts) says each of 200 sessions started from chat (seeded, threads in the fake
  * Slack) is busy and asks 5 bash permissions, 1,000 `permission.asked` in all; VmRSS and VmHWM
- * (peak) are read from /proc once the bot is quiet.
+ * (peak) are read from /proc once the bot is quiet, and VmRSS again `settleMs` later.
  *
  * Twice: with the web console alone, where every request is recorded and listed within seconds
  * (the figure held against the target; the console's pending page is counted to check all 1,000
@@ -36,6 +36,12 @@ export type MemoryRun = {
   heapUsedBytes: number;
   heapTotalBytes: number;
   externalBytes: number;
+  /**
+   * The console alone: VmRSS and the heap `settleMs` later, the requests still pending and the bot
+   * idle. Right after a burst V8's heap still holds its garbage (the heap snapshot of such a bot
+   * held ~40 MB live of ~100 MB in use); V8 collects it once allocation stays low, in ~20–30 s here.
+   */
+  settled?: { afterMs: number; rssBytes: number; heapUsedBytes: number; heapTotalBytes: number };
 };
 
 /** The bot's own view of its memory, from the prom-client default metrics on its /metrics. */
@@ -95,7 +101,9 @@ function asks(fake: FakeOpencode, sessionIds: string[], perSession: number): str
   return stream;
 }
 
-async function run(options: { sessions: number; perSession: number; withSlack: boolean; slackWaitMs: number; database?: "pglite" | "postgres" }): Promise<MemoryRun> {
+type RunOptions = { sessions: number; perSession: number; withSlack: boolean; slackWaitMs: number; settleMs: number; database?: "pglite" | "postgres" };
+
+async function run(options: RunOptions): Promise<MemoryRun> {
   // With Slack its queue would take a quarter of an hour to drain: little grace at the end.
   const seeded = { sessions: options.sessions, withSlack: options.withSlack, stopGraceMs: 1000, ...(options.database ? { database: options.database } : {}) };
   return withSeededBot(seeded, async ({ fake, slack, bot, sessionIds }) => {
@@ -117,6 +125,12 @@ async function run(options: { sessions: number; perSession: number; withSlack: b
     const cardsPosted = slack.calls.slice(postsBefore).filter((c) => c.method === "chat.postMessage" && JSON.stringify(c.body.blocks ?? []).includes("per_bench")).length;
     const pendingListed = await pendingOnConsole(bot.port);
     const heap = await heapOf(bot.port);
+    let settled: MemoryRun["settled"];
+    if (!options.withSlack) {
+      await new Promise((r) => setTimeout(r, options.settleMs));
+      const later = await heapOf(bot.port);
+      settled = { afterMs: options.settleMs, rssBytes: bot.memory().rss, heapUsedBytes: later.heapUsedBytes, heapTotalBytes: later.heapTotalBytes };
+    }
     return {
       platforms: `${options.withSlack ? "slack + web" : "web console alone"}${options.database === "postgres" ? ", on Postgres" : ""}`,
       idleRssBytes,
@@ -126,12 +140,13 @@ async function run(options: { sessions: number; perSession: number; withSlack: b
       pendingListed,
       ...heap,
       ...(intakeMs !== undefined ? { intakeMs } : {}),
+      ...(settled ? { settled } : {}),
       ...(options.withSlack ? { cardsPosted } : {}),
     };
   });
 }
 
-export async function measureMemory(options: { sessions: number; perSession: number; slackWaitMs: number }): Promise<MemoryResult> {
+export async function measureMemory(options: { sessions: number; perSession: number; slackWaitMs: number; settleMs: number }): Promise<MemoryResult> {
   const consoleOnly = await run({ ...options, withSlack: false });
   const withSlack = await run({ ...options, withSlack: true });
   const consoleOnlyPostgres = process.env.TEST_DATABASE_URL ? await run({ ...options, withSlack: false, database: "postgres" }) : undefined;

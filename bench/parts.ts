@@ -29,8 +29,8 @@ export type BenchContext = {
 
 export type PartResult = { json: unknown; targets: TargetRow[]; requestIds?: string[]; problems?: string[] };
 
-const FULL = { samples: 20, burstSessions: 10, startupRuns: 5, reconnectRuns: 3, eventSessions: 200, deltasPerSession: 500, memorySessions: 200, perSession: 5, slackWaitMs: 10_000 };
-const QUICK: typeof FULL = { samples: 3, burstSessions: 2, startupRuns: 1, reconnectRuns: 1, eventSessions: 20, deltasPerSession: 200, memorySessions: 20, perSession: 5, slackWaitMs: 2000 };
+const FULL = { samples: 20, burstSessions: 10, startupRuns: 5, reconnectRuns: 3, eventSessions: 200, deltasPerSession: 500, memorySessions: 200, perSession: 5, slackWaitMs: 10_000, settleMs: 40_000 };
+const QUICK: typeof FULL = { samples: 3, burstSessions: 2, startupRuns: 1, reconnectRuns: 1, eventSessions: 20, deltasPerSession: 200, memorySessions: 20, perSession: 5, slackWaitMs: 2000, settleMs: 10_000 };
 const MB = 1024 * 1024;
 
 export const parts: Record<PartName, (ctx: BenchContext) => Promise<PartResult>> = {
@@ -88,21 +88,26 @@ export const parts: Record<PartName, (ctx: BenchContext) => Promise<PartResult>>
 
   async memory(ctx) {
     const size = ctx.quick ? QUICK : FULL;
-    const result = await measureMemory({ sessions: size.memorySessions, perSession: size.perSession, slackWaitMs: size.slackWaitMs });
+    const result = await measureMemory({ sessions: size.memorySessions, perSession: size.perSession, slackWaitMs: size.slackWaitMs, settleMs: size.settleMs });
     for (const run of [result.consoleOnly, result.withSlack, ...(result.consoleOnlyPostgres ? [result.consoleOnlyPostgres] : [])]) {
       ctx.log(
         `memory, ${run.platforms}: RSS ${(run.rssBytes / MB).toFixed(0)} MB (idle ${(run.idleRssBytes / MB).toFixed(0)} MB, peak ${(run.peakRssBytes / MB).toFixed(0)} MB; ` +
           `V8 heap ${(run.heapUsedBytes / MB).toFixed(0)} of ${(run.heapTotalBytes / MB).toFixed(0)} MB in use, external ${(run.externalBytes / MB).toFixed(0)} MB); ` +
           `${run.taken} tool calls read, ${run.pendingListed} listed pending${run.intakeMs !== undefined ? `, all read ${round(run.intakeMs)} ms after the first ask` : ""}` +
-          `${run.cardsPosted !== undefined ? `, ${run.cardsPosted} cards posted` : ""}`,
+          `${run.cardsPosted !== undefined ? `, ${run.cardsPosted} cards posted` : ""}` +
+          `${run.settled ? `; ${run.settled.afterMs / 1000} s later, still pending: RSS ${(run.settled.rssBytes / MB).toFixed(0)} MB, V8 heap ${(run.settled.heapUsedBytes / MB).toFixed(0)} of ${(run.settled.heapTotalBytes / MB).toFixed(0)} MB` : ""}`,
       );
     }
     const { requests, sessions } = result;
     const runs: Array<[string, MemoryRun]> = [["PGlite", result.consoleOnly], ...(result.consoleOnlyPostgres ? ([["Postgres", result.consoleOnlyPostgres]] as Array<[string, MemoryRun]>) : [])];
     const problems = runs.flatMap(([db, run]) => (run.pendingListed === requests ? [] : [`memory (${db}): the console listed ${run.pendingListed} of ${requests} requests as pending`]));
-    const figure = (run: MemoryRun) => `${(run.rssBytes / MB).toFixed(0)} MB (peak ${(run.peakRssBytes / MB).toFixed(0)} MB, idle ${(run.idleRssBytes / MB).toFixed(0)} MB)`;
+    // Held against the target: the RSS once the bot has sat idle with the requests pending, as they
+    // wait for people; beside it the RSS right after the burst and the peak.
+    const held = (run: MemoryRun) => run.settled?.rssBytes ?? run.rssBytes;
+    const figure = (run: MemoryRun) =>
+      `${(held(run) / MB).toFixed(0)} MB${run.settled ? ` ${run.settled.afterMs / 1000} s on` : ""} (right after ${(run.rssBytes / MB).toFixed(0)}, peak ${(run.peakRssBytes / MB).toFixed(0)}, idle ${(run.idleRssBytes / MB).toFixed(0)} MB)`;
     // PGlite's Postgres is compiled with 128 MB of initial WebAssembly memory (it refuses less), all of it in this process.
-    const targets = runs.map(([db, run]) => atMost(`bot RSS (${db}), ${requests} pending in ${sessions} live sessions`, run.rssBytes / MB, 200, "MB", figure(run)));
+    const targets = runs.map(([db, run]) => atMost(`bot RSS (${db}), ${requests} pending in ${sessions} live sessions`, held(run) / MB, 200, "MB", figure(run)));
     return { json: result, problems, targets };
   },
 };

@@ -1,5 +1,5 @@
 /**
- * Start to ready: from spawning `node --import tsx src/main.ts` (on a copy of the migrated PGlite
+ * Start to ready: from spawning the bot as `npm start` does (on a copy of the migrated PGlite
  * template, Slack in HTTP mode on the fake, OpenCode the bench's real server) to /healthz saying
  * opencode "ready". Each run also notes when the fake Slack heard the adapter's auth.test and when
  * /healthz first answered at all, and then where the time goes: node and tsx alone, one run of

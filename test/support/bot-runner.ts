@@ -3,6 +3,7 @@
  * way started means listening and connected to OpenCode's event stream.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { npmStartArgs } from "./npm-start.ts";
 import { resolve } from "node:path";
 import { startBot, type Bot } from "../../src/bot.ts";
 import { loadConfig } from "../../src/config.ts";
@@ -38,10 +39,10 @@ export async function inProcessBot(env: Record<string, string>, silenceMs?: numb
   };
 }
 
-/** The bot as users run it: `node --import tsx src/main.ts`, ready once /healthz says it is connected to OpenCode. */
+/** The bot as users run it (npm start: `node … --import tsx src/main.ts`), ready once /healthz says it is connected to OpenCode. */
 export async function spawnBot(env: Record<string, string>, options: { standby?: boolean } = {}): Promise<BotRunner & { kill(): Promise<void>; output(): string }> {
   const port = Number(env.PORT);
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+  const child: ChildProcess = spawn(process.execPath, npmStartArgs(), {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
