@@ -34,13 +34,19 @@ export function postgresDownChaos(options: { downSeconds: number; requests: numb
     const extra: Record<string, string | number> = { "outage (s)": ((restoredAt - cutAt) / 1000).toFixed(1), "healthz ok after (s)": (healthyMs / 1000).toFixed(1) };
     return {
       extra,
-      check: ({ asked, replies, clicker }) => {
+      check: ({ asked, replies, clicker, rig }) => {
         const problems: string[] = [];
         const during = clicker.actions.filter((a) => !a.refused && a.sentAt >= cutAt && a.sentAt < restoredAt);
         const untold = during.filter((a) => a.fate !== "answered");
         for (const a of untold) problems.push(`click ${a.kind} on ${a.requestId} by ${a.user} while Postgres was down: never told anything`);
         const firstDecision = clicker.actions.find((a) => a.sentAt >= restoredAt && a.answer?.by === "card");
         if (!firstDecision) problems.push("no click decided anything after Postgres came back");
+        // When OpenCode first heard a reply to a click made after the outage (the card's edit can come
+        // later: edits queued during the outage go out first, at Slack's chat.update limit).
+        const repliedAfter = clicker.actions
+          .filter((a) => !a.refused && a.sentAt >= restoredAt)
+          .flatMap((a) => rig.clock.replies(a.requestId).flatMap((s) => (s.at >= a.sentAt ? [s.at] : [])));
+        const firstReply = repliedAfter.length > 0 ? Math.min(...repliedAfter) : undefined;
         const askedDuring = asked.filter((a) => a.at >= cutAt && a.at < restoredAt);
         const unanswered = askedDuring.filter((a) => replies(a.id).length === 0);
         Object.assign(extra, {
@@ -48,7 +54,8 @@ export function postgresDownChaos(options: { downSeconds: number; requests: numb
           "  of which told": during.length - untold.length,
           "asked while down": askedDuring.length,
           "  of those unanswered": unanswered.length,
-          "first decision after (s)": firstDecision ? ((firstDecision.answer!.at - restoredAt) / 1000).toFixed(1) : "none",
+          "first reply to a click after (s)": firstReply !== undefined ? ((firstReply - restoredAt) / 1000).toFixed(1) : "none",
+          "first decision on its card after (s)": firstDecision ? ((firstDecision.answer!.at - restoredAt) / 1000).toFixed(1) : "none",
         });
         return problems;
       },
