@@ -128,10 +128,14 @@ describeEachDatabase("approval store on %s", (kind) => {
       preapproval: { directory: "/tmp/project", sessionId: "ses_1", permission: "bash", call: edited, sourceRequestId: "per_4" },
     });
     const scope = { directory: "/tmp/project", sessionId: "ses_1", permission: "bash" };
-    const matches = (p: { call: Record<string, unknown> }) => p.call.command === "echo narrower";
-    expect(await store.consumePreapproval("per_5", () => false, scope)).toBeUndefined();
-    expect(await store.consumePreapproval("per_5", matches, scope)).toBe("per_4");
-    expect(await store.consumePreapproval("per_6", matches, scope)).toBeUndefined();
+    const [stored, ...more] = await store.preapprovalsFor(scope);
+    expect(more).toEqual([]);
+    expect(stored).toMatchObject({ ...scope, call: edited, sourceRequestId: "per_4" });
+    expect(await store.consumePreapproval("per_5", [])).toBeUndefined();
+    expect(await store.consumePreapproval("per_5", [stored!])).toBe("per_4");
+    // Consumed once: neither listed again nor consumed by a request that read it before.
+    expect(await store.preapprovalsFor(scope)).toEqual([]);
+    expect(await store.consumePreapproval("per_6", [stored!])).toBeUndefined();
     expect((await store.audit("per_4"))[0]).toMatchObject({ editedArgs: edited, originalArgs: { command: "echo hi", description: "Say hi" } });
   });
 

@@ -9,7 +9,7 @@ import type { OpencodeApi, PermissionReply } from "./ports.ts";
 import type { Policy } from "./policy/policy-file.ts";
 import { denial, judge, ruleDecider, type Judgement } from "./policy/request-policy.ts";
 import type { ApprovalStore } from "./store-port.ts";
-import { botDecider, QUESTION, type ChatPlatform, type NewPermission, type PermissionRecord } from "./types.ts";
+import { botDecider, QUESTION, type ChatPlatform, type NewPermission, type PermissionRecord, type StoredPreapproval } from "./types.ts";
 
 /** Longer than a reply to OpenCode takes (a local call), so a decision older than this whose request is still listed lost its reply. */
 const REPLY_IN_FLIGHT_MS = 2_000;
@@ -99,10 +99,14 @@ export function createIntake(deps: {
     if (!added) return void (live && (await seenBefore(request.id)));
     const created = added.record;
     logger.info({ requestId: created.id, sessionId: created.sessionId, permission: created.permission, rule: created.policy?.rule }, "permission asked");
-    // The two reads that may answer it without a card go together (most find nothing); then in order.
-    const [gate, always] = await Promise.all([gateApproval(created), alwaysRuleFor(created)]);
+    // The reads that may answer it without a card go together (most find nothing); then in order.
+    const [gate, always, preapprovals] = await Promise.all([
+      gateApproval(created),
+      alwaysRuleFor(created),
+      store.preapprovalsFor({ directory: created.directory, sessionId: created.sessionId, permission: created.permission }),
+    ]);
     if (gate) return followGate(created, gate);
-    if (await followPreapproval(created)) return;
+    if (await followPreapproval(created, preapprovals)) return;
     if (await followPolicy(created, added.judgement)) return;
     if (always) return followAlways(created, always);
     await bus.publish({ type: "approval.requested", record: created, owner: added.owner });
@@ -193,12 +197,10 @@ export function createIntake(deps: {
   }
 
   /** The call an edit (decided without the plugin) asked the agent to make: approved once, with its card. */
-  async function followPreapproval(asked: PermissionRecord): Promise<boolean> {
-    const source = await store.consumePreapproval(asked.id, (p) => matchesPreapproval(p, asked), {
-      directory: asked.directory,
-      sessionId: asked.sessionId,
-      permission: asked.permission,
-    });
+  async function followPreapproval(asked: PermissionRecord, preapprovals: StoredPreapproval[]): Promise<boolean> {
+    const matching = preapprovals.filter((p) => matchesPreapproval(p, asked));
+    if (matching.length === 0) return false;
+    const source = await store.consumePreapproval(asked.id, matching);
     if (!source) return false;
     const outcome = await decider.commit(
       {

@@ -8,6 +8,7 @@ import type {
   PermissionRecord,
   PostedCard,
   Preapproval,
+  StoredPreapproval,
   RequestState,
   SessionThread,
   Vote,
@@ -51,12 +52,10 @@ export interface ApprovalStore {
   decide(input: DecideInput): Promise<PermissionRecord>;
   /** Notes that OpenCode refused or never got the reply for an already decided request (appends an audit row). */
   recordReplyFailure(requestId: string, error: string, at: Date): Promise<PermissionRecord>;
-  /** Finds an unconsumed pre-approval matching `match` and consumes it for `requestId`; returns its source request id. */
-  consumePreapproval(
-    requestId: string,
-    match: (preapproval: Preapproval) => boolean,
-    scope: { directory: string; sessionId: string; permission: string },
-  ): Promise<string | undefined>;
+  /** The pre-approvals of a session's permission not consumed yet, oldest first (reads only). */
+  preapprovalsFor(scope: { directory: string; sessionId: string; permission: string }): Promise<StoredPreapproval[]>;
+  /** Consumes the first of `candidates` that is still unconsumed for `requestId`; returns its source request id. */
+  consumePreapproval(requestId: string, candidates: StoredPreapproval[]): Promise<string | undefined>;
   /** Requests of `sessionId` decided at or after `since`, newest first. */
   recentlyDecided(sessionId: string, since: Date): Promise<PermissionRecord[]>;
   audit(requestId: string): Promise<AuditEntry[]>;

@@ -130,6 +130,9 @@ export type Preapproval = {
   sourceRequestId: string;
 };
 
+/** A pre-approval as stored, not consumed yet. */
+export type StoredPreapproval = Preapproval & { id: number };
+
 export type AuditEntry = {
   id: number;
   requestId: string;

@@ -122,8 +122,8 @@ export function createApprovalStore(database: Database, options: { redact?: <T>(
       });
     },
 
-    async consumePreapproval(requestId, match, scope) {
-      const candidates = await db
+    async preapprovalsFor(scope) {
+      const rows = await db
         .select()
         .from(preapprovals)
         .where(
@@ -135,8 +135,11 @@ export function createApprovalStore(database: Database, options: { redact?: <T>(
           ),
         )
         .orderBy(asc(preapprovals.createdAt));
+      return rows.map((row) => ({ id: row.id, directory: row.directory, sessionId: row.sessionId, permission: row.permission, call: row.call, sourceRequestId: row.sourceRequestId }));
+    },
+
+    async consumePreapproval(requestId, candidates) {
       for (const candidate of candidates) {
-        if (!match({ ...candidate, call: candidate.call })) continue;
         const [consumed] = await db
           .update(preapprovals)
           .set({ consumedByRequestId: requestId, consumedAt: new Date() })
