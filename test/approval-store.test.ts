@@ -8,6 +8,7 @@ import type { ApprovalStore } from "../src/core/store-port.ts";
 import type { NewPermission } from "../src/core/types.ts";
 import { createRedactor } from "../src/core/redaction.ts";
 import { createApprovalStore } from "../src/store/approval-store.ts";
+import { createOwnedSessionStore } from "../src/store/session-store.ts";
 import { openDatabase, openPglite, type Database } from "../src/store/database.ts";
 import { copyPgliteTemplate } from "./support/database-template.ts";
 import { describeEachDatabase } from "./support/database-variants.ts";
@@ -113,6 +114,21 @@ describeEachDatabase("approval store on %s", (kind) => {
     expect(await failure(database.db.execute(sql`update audit_log set decision = 'approved_once'`))).toMatch(/append-only/);
     expect(await failure(database.db.execute(sql`delete from audit_log`))).toMatch(/append-only/);
     expect((await store.audit("per_3"))[0]?.decision).toBe("rejected");
+  });
+
+  it("reads a session's owner once: who started it from chat, or that nobody did", async () => {
+    const { database, store } = await open(kind);
+    const sessions = createOwnedSessionStore(database);
+    const started = { serverUrl: "http://127.0.0.1:4096", directory: "/tmp/project", projectName: "web", platform: "slack" as const, channel: "C1", thread: "C1:1.0", prompt: "hi", title: "hi" };
+    await sessions.saveOwned({ ...started, sessionId: "ses_owned", user: { id: "U1", name: "alice" } });
+    expect(await store.sessionOwner("ses_owned")).toEqual({ platform: "slack", userId: "U1", name: "alice" });
+    expect(await store.sessionOwner("ses_tui")).toBeUndefined();
+    // Stored before a session's first prompt and never changed: what the first read found stands.
+    await database.db.execute(sql`delete from owned_sessions`);
+    await sessions.saveOwned({ ...started, sessionId: "ses_tui", user: { id: "U2", name: "bob" } });
+    expect(await store.sessionOwner("ses_owned")).toEqual({ platform: "slack", userId: "U1", name: "alice" });
+    expect(await store.sessionOwner("ses_tui")).toBeUndefined();
+    expect(await createApprovalStore(database).sessionOwner("ses_tui")).toEqual({ platform: "slack", userId: "U2", name: "bob" });
   });
 
   it("stores an edit with its pre-approval, consumed at most once", async () => {

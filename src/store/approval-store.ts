@@ -2,7 +2,7 @@ import { and, asc, desc, eq, gte, inArray, isNotNull, isNull, lt, lte, min, ne, 
 import { auditHash } from "../core/audit-chain.ts";
 import type { DecideInput, ApprovalStore } from "../core/store-port.ts";
 import { AlreadyDecided, NotFound } from "../core/errors.ts";
-import type { AuditEntry, ChatPlatform, PermissionRecord, RequestState, SessionThread, Vote } from "../core/types.ts";
+import type { AuditEntry, ChatPlatform, Decider, PermissionRecord, RequestState, SessionThread, Vote } from "../core/types.ts";
 import type { Database, Db } from "./database.ts";
 import {
   approvalVotes,
@@ -25,12 +25,18 @@ import {
  * With `redact` (REDACT_AUDIT=1) the audit rows keep arguments and reasons masked; the request's own
  * row keeps the call as asked, which the reply (and the plugin's long poll) must run exactly.
  */
+/** Sessions whose owner (or lack of one) a store keeps in memory, the oldest forgotten first. */
+const OWNERS_KEPT = 10_000;
+
 export function createApprovalStore(database: Database, options: { redact?: <T>(value: T) => T } = {}): ApprovalStore {
   const { db } = database;
   const redact = options.redact;
   const appendAudit = (tx: Db, row: NewAuditRow) => appendAuditRow(tx, redact ? { ...row, originalArgs: redact(row.originalArgs), editedArgs: redact(row.editedArgs ?? null), reason: redact(row.reason ?? null) } : row);
   const decide = (db: Db, input: DecideInput) => db.transaction((tx) => decideIn(tx as unknown as Db, input));
   const decideIn = (tx: Db, input: DecideInput) => decideRow(tx, input, appendAudit);
+  // Who started a session from chat never changes, and is stored before the session's first prompt,
+  // so before anything in it can ask: a session's first read is its answer for good, "none" too.
+  const owners = new Map<string, Decider | undefined>();
   return {
     async addRequest(request) {
       const inserted = await db
@@ -184,8 +190,12 @@ export function createApprovalStore(database: Database, options: { redact?: <T>(
     getThread: (sessionId, platform) => findThread(db, sessionId, platform),
 
     async sessionOwner(sessionId) {
+      if (owners.has(sessionId)) return owners.get(sessionId);
       const [row] = await db.select().from(ownedSessions).where(eq(ownedSessions.sessionId, sessionId));
-      return row ? { platform: row.platform as ChatPlatform, userId: row.userId, name: row.userName } : undefined;
+      const owner = row ? { platform: row.platform as ChatPlatform, userId: row.userId, name: row.userName } : undefined;
+      if (owners.size >= OWNERS_KEPT) owners.delete(owners.keys().next().value!);
+      owners.set(sessionId, owner);
+      return owner;
     },
 
     vote: (requestId, vote, complete) =>
