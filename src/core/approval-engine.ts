@@ -51,7 +51,7 @@ export function createApprovalEngine(deps: {
   const presenter = createCardPresenter({ store, opencode, adapters, bus, logger, now });
   const reply = createReplier({ store, opencode, logger, now });
   const decider = createDecider({ store, reply, bus, alwaysRules, now });
-  const intake = createIntake({ store, opencode, bus, decider, alwaysRules, missingCards: presenter.missingCards, policy, logger, now });
+  const intake = createIntake({ store, opencode, bus, decider, alwaysRules, missingCards: presenter.missingCards, expectCard: presenter.expectCard, policy, logger, now });
   const later = (sessionId: string, task: () => Promise<void>) =>
     void sessions.run(sessionId, task).catch((error: unknown) => logger.error({ err: error, sessionId }, "a queued task failed"));
   const gates = createGateIntake({ store, bus, decider, alwaysRules, missingCards: presenter.missingCards, later, policy, logger, now });

@@ -6,7 +6,7 @@ import { untilStored } from "./until-stored.ts";
 import type { Logger } from "./logger.ts";
 import type { ChatAdapter, OpencodeApi } from "./ports.ts";
 import type { ApprovalStore } from "./store-port.ts";
-import type { ChatPlatform, ChatRef, PermissionRecord, PostedCard } from "./types.ts";
+import type { ChatPlatform, ChatRef, PermissionRecord, PostedCard, SessionThread } from "./types.ts";
 
 /** A card message not yet sent: the session's requests that came while it waited join it. */
 type Batch = { records: PermissionRecord[]; sealed: boolean; sent?: Promise<void> };
@@ -47,6 +47,8 @@ export function createCardPresenter(deps: {
   const owners = new Map<string, ChatPlatform | undefined>();
   /** Set once stopping has waited for what was under way: a write waiting for the database gives up. */
   let stopped = false;
+  /** Threads read ahead of a session's first card here (see expectCard): each used once, while fresh. */
+  const readAhead = new Map<string, { at: number; thread: Promise<SessionThread | undefined> }>();
 
   deps.bus.subscribe((event) => {
     switch (event.type) {
@@ -250,9 +252,18 @@ export function createCardPresenter(deps: {
     return thread;
   }
 
+  /** The session's stored thread: read ahead if that read is fresh, else now. */
+  function storedThread(adapter: ChatAdapter, sessionId: string): Promise<SessionThread | undefined> {
+    const key = keyOf(adapter, sessionId);
+    const ahead = readAhead.get(key);
+    readAhead.delete(key);
+    const read = () => store.getThread(sessionId, adapter.platform);
+    return ahead && Date.now() - ahead.at < READ_AHEAD_FRESH_MS ? ahead.thread.catch(read) : read();
+  }
+
   /** The session's stored thread, or a new one: its parent carries `cards` where the adapter can. */
   async function openThread(adapter: ChatAdapter, record: PermissionRecord, cards?: () => Card[]): Promise<{ thread: ChatRef; message?: ChatRef }> {
-    const stored = await store.getThread(record.sessionId, adapter.platform);
+    const stored = await storedThread(adapter, record.sessionId);
     if (stored) return { thread: stored.ref };
     const title = (await opencode.sessionTitle(record.directory, record.sessionId).catch(() => undefined)) ?? record.sessionId;
     const parent = threadParent({ directory: record.directory, sessionId: record.sessionId, title });
@@ -355,10 +366,28 @@ export function createCardPresenter(deps: {
     },
     /** Whether some platform still lacks the request's card (its posting failed earlier). */
     missingCards: lacksCard,
+    /**
+     * A request of the session is being recorded and may need a card: where this process has no
+     * thread of the session yet, its stored thread is read meanwhile (on Postgres, in parallel).
+     */
+    expectCard(sessionId: string): void {
+      if (readAhead.size > READ_AHEAD_KEPT) for (const [key, ahead] of readAhead) if (Date.now() - ahead.at >= READ_AHEAD_FRESH_MS) readAhead.delete(key);
+      for (const adapter of adapters) {
+        const key = keyOf(adapter, sessionId);
+        if (threads.has(key) || readAhead.has(key)) continue;
+        const thread = store.getThread(sessionId, adapter.platform);
+        thread.catch(() => undefined); // read again, and failing there, by storedThread
+        readAhead.set(key, { at: Date.now(), thread });
+      }
+    },
   };
 }
 
 const keyOf = (adapter: ChatAdapter, id: string) => `${adapter.platform}\u0000${id}`;
+
+/** How long a thread read ahead stands for the stored one, and how many such reads are kept before the stale go. */
+const READ_AHEAD_FRESH_MS = 5_000;
+const READ_AHEAD_KEPT = 1_000;
 
 /** Whether `adapter` shows the requests of a session started from chat on `owner` (undefined: outside chat). */
 function shows(adapter: ChatAdapter, owner: ChatPlatform | undefined): boolean {

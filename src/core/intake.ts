@@ -9,7 +9,7 @@ import type { OpencodeApi, PermissionReply } from "./ports.ts";
 import type { Policy } from "./policy/policy-file.ts";
 import { denial, judge, ruleDecider, type Judgement } from "./policy/request-policy.ts";
 import type { ApprovalStore } from "./store-port.ts";
-import { botDecider, QUESTION, type ChatPlatform, type NewPermission, type PermissionRecord, type StoredPreapproval } from "./types.ts";
+import { botDecider, QUESTION, type ChatPlatform, type Decider, type NewPermission, type PermissionRecord, type StoredPreapproval } from "./types.ts";
 
 /** Longer than a reply to OpenCode takes (a local call), so a decision older than this whose request is still listed lost its reply. */
 const REPLY_IN_FLIGHT_MS = 2_000;
@@ -27,6 +27,8 @@ export function createIntake(deps: {
   alwaysRules: AlwaysRules;
   /** Whether a pending request still lacks a card somewhere (its posting failed earlier). */
   missingCards: (record: PermissionRecord) => boolean;
+  /** A request of the session is coming, that may need a card: its thread may be looked up meanwhile. */
+  expectCard?: (sessionId: string) => void;
   /** The policy in force (none: no policy file). */
   policy: () => Policy | undefined;
   logger: Logger;
@@ -71,13 +73,12 @@ export function createIntake(deps: {
     }
   }
 
-  /** Records a new request with what the policy requires of it; undefined when another handler recorded it first. */
-  async function add(request: Omit<NewPermission, "askedAt">): Promise<{ record: PermissionRecord; judgement: Judgement; owner: ChatPlatform | null } | undefined> {
+  /** A new request as it is to be recorded, with what the policy requires of it given who started its session. */
+  function draft(request: Omit<NewPermission, "askedAt">, requester: Decider | undefined) {
     const askedAt = deps.now();
-    const requester = await store.sessionOwner(request.sessionId);
     const judgement = judge(deps.policy(), { ...request, askedAt, ...(requester ? { requester } : {}) });
-    const { record, created } = await store.addRequest({ ...request, askedAt, policy: judgement.policy, expiresAt: judgement.expiresAt });
-    return created ? { record, judgement, owner: (requester?.platform as ChatPlatform | undefined) ?? null } : undefined;
+    const row = { ...request, askedAt, policy: judgement.policy, expiresAt: judgement.expiresAt };
+    return { row, judgement, owner: (requester?.platform as ChatPlatform | undefined) ?? null };
   }
 
   /**
@@ -95,16 +96,19 @@ export function createIntake(deps: {
             return undefined;
           })
       : undefined;
-    const added = await add({ ...fromPermission(directory, request), toolName: call?.tool ?? null, toolArgs: call?.args ?? null });
-    if (!added) return void (live && (await seenBefore(request.id)));
-    const created = added.record;
-    logger.info({ requestId: created.id, sessionId: created.sessionId, permission: created.permission, rule: created.policy?.rule }, "permission asked");
-    // The reads that may answer it without a card go together (most find nothing); then in order.
-    const [gate, always, preapprovals] = await Promise.all([
-      gateApproval(created),
-      alwaysRuleFor(created),
-      store.preapprovalsFor({ directory: created.directory, sessionId: created.sessionId, permission: created.permission }),
+    const fields = { ...fromPermission(directory, request), toolName: call?.tool ?? null, toolArgs: call?.args ?? null };
+    // Each round trip to the database comes before the card: what can be read at once is, together
+    // (most find nothing), the Always rule with the insert (it needs the policy's verdict); then in order.
+    deps.expectCard?.(fields.sessionId);
+    const [requester, gate, preapprovals] = await Promise.all([
+      store.sessionOwner(fields.sessionId),
+      gateApproval(fields),
+      store.preapprovalsFor({ directory, sessionId: fields.sessionId, permission: fields.permission }),
     ]);
+    const added = draft(fields, requester);
+    const [{ record: created, created: isNew }, always] = await Promise.all([store.addRequest(added.row), alwaysRuleFor(added.row)]);
+    if (!isNew) return void (live && (await seenBefore(request.id)));
+    logger.info({ requestId: created.id, sessionId: created.sessionId, permission: created.permission, rule: created.policy?.rule }, "permission asked");
     if (gate) return followGate(created, gate);
     if (await followPreapproval(created, preapprovals)) return;
     if (await followPolicy(created, added.judgement)) return;
@@ -115,7 +119,7 @@ export function createIntake(deps: {
   /** A `question.asked`, live or found by a resync. */
   async function questionAsked(directory: string, question: QuestionRequest): Promise<void> {
     if (await seenBefore(question.id)) return;
-    const added = await add({
+    const fields = {
       id: question.id,
       directory,
       sessionId: question.sessionID,
@@ -127,15 +131,16 @@ export function createIntake(deps: {
       messageId: question.tool?.messageID ?? null,
       toolName: "question",
       toolArgs: null,
-    });
-    if (!added) return;
-    const created = added.record;
+    };
+    const added = draft(fields, await store.sessionOwner(question.sessionID));
+    const { record: created, created: isNew } = await store.addRequest(added.row);
+    if (!isNew) return;
     logger.info({ requestId: created.id, sessionId: created.sessionId }, "question asked");
     await bus.publish({ type: "approval.requested", record: created });
   }
 
   /** The plugin's gate's approval of the same call, if it let it through. */
-  async function gateApproval(asked: PermissionRecord): Promise<PermissionRecord | undefined> {
+  async function gateApproval(asked: Pick<PermissionRecord, "sessionId" | "callId">): Promise<PermissionRecord | undefined> {
     if (!asked.callId) return undefined;
     const gate = await store.getRequest(gateRequestId(asked.sessionId, asked.callId));
     return gate && ["approved_once", "approved_always", "edited"].includes(gate.state) ? gate : undefined;
@@ -190,7 +195,7 @@ export function createIntake(deps: {
   }
 
   /** The Always rule kept by the bot that covers the call, where one may stand for a person (alwaysStands). */
-  async function alwaysRuleFor(asked: PermissionRecord): Promise<AlwaysRule | undefined> {
+  async function alwaysRuleFor(asked: Pick<PermissionRecord, "policy" | "metadata" | "toolArgs" | "directory" | "toolName" | "permission">): Promise<AlwaysRule | undefined> {
     if (!alwaysStands(asked.policy)) return undefined;
     const args = { command: asked.metadata.command, filePath: asked.metadata.filepath ?? asked.toolArgs?.filePath };
     return deps.alwaysRules.covering(asked.directory, asked.toolName ?? asked.permission, args);
