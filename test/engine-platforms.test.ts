@@ -133,26 +133,39 @@ describe("one request, a card on every platform, one decision", () => {
 });
 
 describe("cards recovered after a restart", () => {
-  let database: Database | undefined;
-  let engine: ApprovalEngine | undefined;
+  const opened: Array<{ engine: ApprovalEngine; database: Database }> = [];
   afterAll(async () => {
-    await engine?.stop();
-    await database?.close();
+    for (const { engine, database } of opened) {
+      await engine.stop();
+      await database.close();
+    }
   });
 
-  it("come out in the order their requests were asked, however long each search for an earlier card takes, and before a new request's", async () => {
-    database = await openPglite("memory://");
-    const store = createApprovalStore(database);
-    // What the bot had when it died: three requests of one session recorded, its thread stored, no card posted.
+  /**
+   * What the bot had when it died (three requests of one session recorded, its thread stored, no
+   * card posted), recovered by a resync while a new request of the session comes: the card
+   * references, in the order of the four requests. `slowOwnerReads` delays the nth read of the session's owner by that many ms.
+   */
+  async function recoverThree(options: { findCardMs: (n: number) => number; slowOwnerReads?: (n: number) => number }): Promise<string[]> {
+    const database = await openPglite("memory://");
+    const real = createApprovalStore(database);
+    let ownerReads = 0;
+    const store: ApprovalStore = {
+      ...real,
+      async sessionOwner(sessionId) {
+        const wait = options.slowOwnerReads?.(++ownerReads) ?? 0;
+        if (wait) await new Promise((resolve) => setTimeout(resolve, wait));
+        return real.sessionOwner(sessionId);
+      },
+    };
     const ids = ["per_rec1", "per_rec2", "per_rec3"];
     for (const [i, id] of ids.entries()) {
       const { tool, sessionID, ...rest } = asked(id, "ses_rec");
       await store.addRequest({ ...rest, directory: "/p", sessionId: sessionID, callId: tool!.callID, messageId: tool!.messageID, toolName: "bash", toolArgs: null, askedAt: new Date(Date.now() - 1000 + i) });
     }
-    // The first search answers last: without an order kept, the third card would go out first.
-    const slack = createMemoryChat("slack", slackLimits, { findCardMs: (n) => [90, 45, 0][n - 1] ?? 0 });
+    const slack = createMemoryChat("slack", slackLimits, { findCardMs: options.findCardMs });
     await store.saveThread({ sessionId: "ses_rec", platform: "slack", directory: "/p", title: "deploy docs", ref: "slack-thread-0" });
-    engine = createApprovalEngine({
+    const engine = createApprovalEngine({
       store,
       alwaysStore: createAlwaysRuleStore(database),
       opencode: fakeOpencode().api,
@@ -160,19 +173,32 @@ describe("cards recovered after a restart", () => {
       approvers: {},
       logger: { debug() {}, info() {}, warn() {}, error() {} },
     });
+    opened.push({ engine, database });
     await slack.adapter.start(engine.decisions);
 
     await engine.reconcile({ directory: "/p", permissions: ids.map((id) => asked(id, "ses_rec")), questions: [], busy: new Set(["ses_rec"]), listedAt: new Date(), goneReason: "gone" });
     // A new request of the session while those searches go on: its card comes after theirs.
     await engine.handleAsked("/p", asked("per_rec4", "ses_rec"));
     const all = [...ids, "per_rec4"];
-    const refs = await waitFor(async () => {
+    return waitFor(async () => {
       const records = await Promise.all(all.map((id) => store.getRequest(id)));
       return records.every((r) => r?.cards.length === 1) ? records.map((r) => r!.cards[0]!.ref) : undefined;
     }, { what: "the four cards posted and stored" });
-    const order = (ref: string) => Number(ref.split("-").at(-1));
+  }
+  const order = (ref: string) => Number(ref.split("-").at(-1));
+
+  it("come out in the order their requests were asked, however long each search for an earlier card takes, and before a new request's", async () => {
+    // The first search answers last: without an order kept, the third card would go out first.
+    const refs = await recoverThree({ findCardMs: (n) => [90, 45, 0][n - 1] ?? 0 });
     expect(refs.map(order)).toEqual([...refs.map(order)].sort((a, b) => a - b));
     // The first three each in a message of its own (a search outlasts the post before it), so the order above is the order they went out.
+    expect(new Set(refs.slice(0, 3)).size).toBe(3);
+  });
+
+  it("keep that order when reading who started the session takes longest for the first of them", async () => {
+    // A recovering request's card waits for its session's owner to be read; the new request knows it already.
+    const refs = await recoverThree({ findCardMs: () => 30, slowOwnerReads: (n) => (n === 1 ? 80 : 0) });
+    expect(refs.map(order)).toEqual([...refs.map(order)].sort((a, b) => a - b));
     expect(new Set(refs.slice(0, 3)).size).toBe(3);
   });
 });

@@ -43,6 +43,8 @@ export function createCardPresenter(deps: {
   const posting = new Set<Promise<void>>();
   /** Recovering requests' searches for their cards, per platform and session (see recoverOn). */
   const lookups = new KeyedQueue();
+  /** Each session's requests on their way to post, in the order they came, through the read of the session's owner. */
+  const ownerReads = new KeyedQueue();
   /** The platform each session seen so far was started from, if from chat (see post). */
   const owners = new Map<string, ChatPlatform | undefined>();
   /** Set once stopping has waited for what was under way: a write waiting for the database gives up. */
@@ -80,7 +82,11 @@ export function createCardPresenter(deps: {
 
   /** Posts the request's card on each platform that has none yet; a session started from chat has cards on its own platform only. */
   async function post(record: PermissionRecord, recover: boolean, known?: ChatPlatform | null): Promise<void> {
-    const owner = known !== undefined ? (known ?? undefined) : ((await store.sessionOwner(record.sessionId))?.platform as ChatPlatform | undefined);
+    // In the session's order, whether its owner is known or read (a recovering request's is read):
+    // a request that waits for that read keeps the session's later ones behind it.
+    const owner = await ownerReads.run(record.sessionId, async () =>
+      known !== undefined ? (known ?? undefined) : ((await store.sessionOwner(record.sessionId))?.platform as ChatPlatform | undefined),
+    );
     owners.set(record.sessionId, owner);
     const targets = adapters.filter((adapter) => !cardOn(record, adapter) && !sending.has(keyOf(adapter, record.id)) && shows(adapter, owner));
     for (const adapter of targets) sending.add(keyOf(adapter, record.id));
