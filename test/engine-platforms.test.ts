@@ -202,3 +202,49 @@ describe("cards recovered after a restart", () => {
     expect(new Set(refs.slice(0, 3)).size).toBe(3);
   });
 });
+
+describe("a card message two bot processes edit at once", () => {
+  let database: Database | undefined;
+  let engine: ApprovalEngine | undefined;
+  afterAll(async () => {
+    await engine?.stop();
+    await database?.close();
+  });
+
+  it("ends showing its requests as they stand, when the edit drawn from the older state lands last", async () => {
+    database = await openPglite("memory://");
+    const store = createApprovalStore(database);
+    // The post waits, so the session's two requests go out in one message; the first edit takes 150 ms.
+    const slack = createMemoryChat("slack", slackLimits, { postCardMs: 50, updateCardMs: (n) => (n === 1 ? 150 : 0) });
+    engine = createApprovalEngine({
+      store,
+      alwaysStore: createAlwaysRuleStore(database),
+      opencode: fakeOpencode().api,
+      adapters: [slack.adapter],
+      approvers: {},
+      logger: { debug() {}, info() {}, warn() {}, error() {} },
+    });
+    await slack.adapter.start(engine.decisions);
+    await engine.handleAsked("/p", asked("per_two1", "ses_two"));
+    await engine.handleAsked("/p", asked("per_two2", "ses_two"));
+    const ref = await waitFor(async () => {
+      const [first, second] = await Promise.all([store.getRequest("per_two1"), store.getRequest("per_two2")]);
+      return first?.cards[0] && first.cards[0].ref === second?.cards[0]?.ref ? first.cards[0].ref : undefined;
+    }, { what: "both requests on one card message" });
+
+    const bob = { platform: "slack" as const, userId: "U0BOB", name: "bob" };
+    const answer = await slack.decisions.click({ actor: bob, requestId: "per_two1", action: "once", via: ref });
+    if (answer.kind !== "decide") throw new Error(`expected a decision, got ${answer.kind}`);
+    await answer.commit();
+    // While this process's edit (drawn with per_two2 pending) is on its way, another process decides per_two2.
+    await waitFor(() => slack.updatesStarted >= 1, { what: "the first edit under way" });
+    await store.decide({ requestId: "per_two2", state: "rejected", decider: { platform: "slack", userId: "U0CAROL", name: "carol" }, at: new Date() });
+
+    const last = await waitFor(() => {
+      const [, card] = slack.cardFor("per_two2")!;
+      return card.versions.at(-1)!.actions.length === 0 ? card.versions.at(-1) : undefined;
+    }, { what: "the message to show per_two2 decided", timeout: 3_000 });
+    expect(last.status).toEqual([expect.objectContaining({ text: expect.stringMatching(/^Rejected by/) })]);
+    expect(slack.cardFor("per_two1")![1].versions.at(-1)!.actions).toEqual([]);
+  });
+});

@@ -316,7 +316,7 @@ export function createCardPresenter(deps: {
     const slot: { done: Promise<void>; record?: PermissionRecord } = { done: Promise.resolve(), record };
     const edit = (edits.get(key) ?? Promise.resolve()).then(() => {
       if (waiting.get(key) === slot) waiting.delete(key);
-      return render(adapter, ref, slot.record);
+      return render(adapter, ref, slot.record, () => waiting.has(key));
     });
     const settled = edit.catch((error: unknown) => {
       logger.error({ err: error, requestId: slot.record?.id, platform: adapter.platform }, "could not update the card");
@@ -328,7 +328,8 @@ export function createCardPresenter(deps: {
     return settled;
   }
 
-  async function render(adapter: ChatAdapter, ref: ChatRef, record?: PermissionRecord): Promise<void> {
+  /** Draws the message from the stored state; `queued` says whether a refresh of it waits behind this one. */
+  async function render(adapter: ChatAdapter, ref: ChatRef, record: PermissionRecord | undefined, queued: () => boolean, round = 1): Promise<void> {
     let stored = await store.requestsOnCard(adapter.platform, ref);
     let records = stored.length > 0 ? stored : record ? [record] : [];
     // A message the store does not know to show `record` (clicked after its cards' records were
@@ -345,6 +346,12 @@ export function createCardPresenter(deps: {
     const parent = thread?.parentCard === ref ? threadParent(thread) : undefined;
     await adapter.updateCard(ref, { parent, cards: records.map((r) => buildCard(r, adapter.limits, deps.now())) });
     await store.markShown(adapter.platform, stored.map((r) => ({ requestId: r.id, state: r.state })));
+    // Another process may have decided one of them and drawn the message while this edit was on
+    // its way, which then landed last and showed the older state: read again, and draw again if so
+    // (unless a refresh queued here behind this one will).
+    if (stored.length === 0 || round >= RENDER_ROUNDS || queued()) return;
+    const now = await store.requestsOnCard(adapter.platform, ref);
+    if (statesOf(now) !== statesOf(stored) && !queued()) await render(adapter, ref, undefined, queued, round + 1);
   }
 
   return {
@@ -390,6 +397,10 @@ export function createCardPresenter(deps: {
 }
 
 const keyOf = (adapter: ChatAdapter, id: string) => `${adapter.platform}\u0000${id}`;
+
+/** How many times one refresh draws a message whose requests changed while it was drawn (see render). */
+const RENDER_ROUNDS = 3;
+const statesOf = (records: PermissionRecord[]) => records.map((r) => `${r.id}:${r.state}:${r.votes.length}:${r.replyError ?? ""}`).join(" ");
 
 /** How long a thread read ahead stands for the stored one, and how many such reads are kept before the stale go. */
 const READ_AHEAD_FRESH_MS = 5_000;

@@ -12,6 +12,10 @@ export function createMemoryChat(
     groups?: Record<string, string[]>;
     /** How long the `n`th search of a thread for a card takes (ChatAdapter.findCard; none by default). */
     findCardMs?: (n: number) => number;
+    /** How long a card post waits before it takes its cards (so that more may join it); none by default. */
+    postCardMs?: number;
+    /** How long the `n`th card edit takes after it started; none by default. */
+    updateCardMs?: (n: number) => number;
   } = {},
 ) {
   const threads: Array<{ ref: ChatRef; parent: ThreadParent }> = [];
@@ -21,6 +25,8 @@ export function createMemoryChat(
   let decisions: DecisionPort | undefined;
   let next = 0;
   let searches = 0;
+  let updates = 0;
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
   const adapter: ChatAdapter = {
     platform,
     limits,
@@ -35,11 +41,14 @@ export function createMemoryChat(
       return ref;
     },
     async postCard(thread, take) {
+      if (options.postCardMs) await sleep(options.postCardMs);
       const ref = `${platform}-card-${++next}`;
       cards.set(ref, { thread, versions: [{ cards: take() }] });
       return ref;
     },
     async updateCard(ref, message) {
+      const wait = options.updateCardMs?.(++updates) ?? 0;
+      if (wait) await sleep(wait);
       const posted = cards.get(ref);
       if (!posted) throw new Error(`${platform}: no card ${ref}`);
       posted.versions.push(message);
@@ -82,6 +91,10 @@ export function createMemoryChat(
       const of = (message: CardMessage) => message.cards.find((card) => card.requestId === requestId);
       const found = [...cards.entries()].find(([, posted]) => posted.versions[0] && of(posted.versions[0]));
       return found && [found[0], { thread: found[1].thread, versions: found[1].versions.flatMap((v) => of(v) ?? []) }];
+    },
+    /** Card edits begun so far (each counted as it starts, before `updateCardMs`). */
+    get updatesStarted() {
+      return updates;
     },
     get decisions() {
       if (!decisions) throw new Error(`${platform} was not started`);
