@@ -2,7 +2,7 @@ import type { PermissionRequest } from "@opencode-ai/sdk/v2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { slackLimits } from "../adapters/slack/limits.ts";
 import { createApprovalEngine, type ApprovalEngine } from "../src/core/approval-engine.ts";
-import type { OpencodeApi } from "../src/core/ports.ts";
+import type { ChatAdapter, OpencodeApi } from "../src/core/ports.ts";
 import type { ApprovalStore } from "../src/core/store-port.ts";
 import { createAlwaysRuleStore } from "../src/store/always-store.ts";
 import { createApprovalStore } from "../src/store/approval-store.ts";
@@ -40,6 +40,20 @@ const asked = (id: string, sessionID = "ses_platforms"): PermissionRequest => ({
   metadata: { command: "echo hi" },
   tool: { messageID: "msg_1", callID: `call_${id}` },
 });
+
+/** An engine on `store` with `adapter` alone (no approvers configured), started. */
+async function startedOn(database: Database, store: ApprovalStore, adapter: ChatAdapter): Promise<ApprovalEngine> {
+  const engine = createApprovalEngine({
+    store,
+    alwaysStore: createAlwaysRuleStore(database),
+    opencode: fakeOpencode().api,
+    adapters: [adapter],
+    approvers: {},
+    logger: { debug() {}, info() {}, warn() {}, error() {} },
+  });
+  await adapter.start(engine.decisions);
+  return engine;
+}
 
 describe("one request, a card on every platform, one decision", () => {
   let database: Database;
@@ -165,16 +179,8 @@ describe("cards recovered after a restart", () => {
     }
     const slack = createMemoryChat("slack", slackLimits, { findCardMs: options.findCardMs });
     await store.saveThread({ sessionId: "ses_rec", platform: "slack", directory: "/p", title: "deploy docs", ref: "slack-thread-0" });
-    const engine = createApprovalEngine({
-      store,
-      alwaysStore: createAlwaysRuleStore(database),
-      opencode: fakeOpencode().api,
-      adapters: [slack.adapter],
-      approvers: {},
-      logger: { debug() {}, info() {}, warn() {}, error() {} },
-    });
+    const engine = await startedOn(database, store, slack.adapter);
     opened.push({ engine, database });
-    await slack.adapter.start(engine.decisions);
 
     await engine.reconcile({ directory: "/p", permissions: ids.map((id) => asked(id, "ses_rec")), questions: [], busy: new Set(["ses_rec"]), listedAt: new Date(), goneReason: "gone" });
     // A new request of the session while those searches go on: its card comes after theirs.
@@ -216,15 +222,7 @@ describe("a card message two bot processes edit at once", () => {
     const store = createApprovalStore(database);
     // The post waits, so the session's two requests go out in one message; the first edit takes 150 ms.
     const slack = createMemoryChat("slack", slackLimits, { postCardMs: 50, updateCardMs: (n) => (n === 1 ? 150 : 0) });
-    engine = createApprovalEngine({
-      store,
-      alwaysStore: createAlwaysRuleStore(database),
-      opencode: fakeOpencode().api,
-      adapters: [slack.adapter],
-      approvers: {},
-      logger: { debug() {}, info() {}, warn() {}, error() {} },
-    });
-    await slack.adapter.start(engine.decisions);
+    engine = await startedOn(database, store, slack.adapter);
     await engine.handleAsked("/p", asked("per_two1", "ses_two"));
     await engine.handleAsked("/p", asked("per_two2", "ses_two"));
     const ref = await waitFor(async () => {
