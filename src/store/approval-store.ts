@@ -20,14 +20,14 @@ import {
   type VoteRow,
 } from "./schema.ts";
 
+/** Sessions whose owner (or lack of one) a store keeps in memory, the oldest forgotten first. */
+const OWNERS_KEPT = 10_000;
+
 /**
  * The Drizzle implementation of the engine's store; the same code runs on PGlite and Postgres.
  * With `redact` (REDACT_AUDIT=1) the audit rows keep arguments and reasons masked; the request's own
  * row keeps the call as asked, which the reply (and the plugin's long poll) must run exactly.
  */
-/** Sessions whose owner (or lack of one) a store keeps in memory, the oldest forgotten first. */
-const OWNERS_KEPT = 10_000;
-
 export function createApprovalStore(database: Database, options: { redact?: <T>(value: T) => T } = {}): ApprovalStore {
   const { db } = database;
   const redact = options.redact;
