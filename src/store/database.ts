@@ -1,11 +1,9 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { PGlite, type QueryOptions, type Results, type Transaction } from "@electric-sql/pglite";
+import type { PGlite, QueryOptions, Results, Transaction } from "@electric-sql/pglite";
 import { sql } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
-import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
-import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
@@ -59,23 +57,31 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
  * them. Each query and transaction here waits a turn of the event loop first, so that what is due
  * now (another platform's post, a click) goes at its turn instead of after the whole chain.
  */
-class TurnTakingPGlite extends PGlite {
-  override async query<T>(query: string, params?: unknown[], options?: QueryOptions): Promise<Results<T>> {
-    await nextTurn();
-    return super.query<T>(query, params, options);
-  }
+function turnTaking(Base: typeof PGlite) {
+  return class TurnTakingPGlite extends Base {
+    override async query<T>(query: string, params?: unknown[], options?: QueryOptions): Promise<Results<T>> {
+      await nextTurn();
+      return super.query<T>(query, params, options);
+    }
 
-  override async transaction<T>(callback: (tx: Transaction) => Promise<T>): Promise<T> {
-    await nextTurn();
-    return super.transaction<T>(callback);
-  }
+    override async transaction<T>(callback: (tx: Transaction) => Promise<T>): Promise<T> {
+      await nextTurn();
+      return super.transaction<T>(callback);
+    }
+  };
 }
 
 /** An embedded database at `dir` ("memory://" for a throwaway one). */
 export async function openPglite(dir: string): Promise<Database> {
+  // Loaded only for the embedded database: through tsx, PGlite's module alone adds ~40 MB to a bot on Postgres.
+  const [{ PGlite }, { drizzle: drizzlePglite }, { migrate: migratePglite }] = await Promise.all([
+    import("@electric-sql/pglite"),
+    import("drizzle-orm/pglite"),
+    import("drizzle-orm/pglite/migrator"),
+  ]);
   // Postgres's default 128 MB of shared buffers would be most of the bot's memory; the bot's data is
   // small and read by key, and PGlite's files are read through the OS's cache besides.
-  const client = new TurnTakingPGlite(dir, { postgresqlconf: [`shared_buffers = ${PGLITE_SHARED_BUFFERS}`] });
+  const client = new (turnTaking(PGlite))(dir, { postgresqlconf: [`shared_buffers = ${PGLITE_SHARED_BUFFERS}`] });
   const db = drizzlePglite(client, { schema });
   await migratePglite(db, { migrationsFolder });
   return {
