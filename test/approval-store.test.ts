@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { sql } from "drizzle-orm";
+import { inArray, sql } from "drizzle-orm";
 import { afterEach, expect, it } from "vitest";
 import { AlreadyDecided } from "../src/core/errors.ts";
 import type { ApprovalStore } from "../src/core/store-port.ts";
@@ -10,6 +10,7 @@ import { createRedactor } from "../src/core/redaction.ts";
 import { createApprovalStore } from "../src/store/approval-store.ts";
 import { createOwnedSessionStore } from "../src/store/session-store.ts";
 import { openDatabase, openPglite, type Database } from "../src/store/database.ts";
+import { permissionRequests } from "../src/store/schema.ts";
 import { copyPgliteTemplate } from "./support/database-template.ts";
 import { describeEachDatabase } from "./support/database-variants.ts";
 import { createPostgresDatabase } from "./support/databases.ts";
@@ -86,6 +87,27 @@ describeEachDatabase("approval store on %s", (kind) => {
     expect(await store.pendingRequests({ sessionId: "ses_other" })).toEqual([]);
     expect(await store.pendingRequests({ directory: "/elsewhere" })).toEqual([]);
     expect(await store.knownDirectories()).toEqual(["/tmp/project"]);
+  });
+
+  it("stores a new request's missing parts as NULL and its given ones as they were", async () => {
+    const { database, store } = await open(kind);
+    const policy = { rule: "deploys", approvals: 2, selfApproval: false, allowAlways: false, expiresMs: 60_000, onExpiry: "reject" as const };
+    const expiresAt = new Date("2026-01-01T00:01:00.123Z");
+    await store.addRequest(request("per_bare", { toolName: null, toolArgs: null, callId: null }));
+    await store.addRequest(request("per_full", { source: "plugin", policy, expiresAt }));
+    const r = permissionRequests;
+    const rows = await database.db
+      .select({ id: r.id, source: r.source, bare: sql<boolean>`(${r.toolArgs} is null and ${r.policy} is null and ${r.expiresAt} is null and ${r.callId} is null)` })
+      .from(r)
+      .where(inArray(r.id, ["per_bare", "per_full"]))
+      .orderBy(r.id);
+    expect(rows.map((r) => [r.id, r.source, r.bare])).toEqual([
+      ["per_bare", "opencode", true],
+      ["per_full", "plugin", false],
+    ]);
+    const full = await store.getRequest("per_full");
+    expect(full).toMatchObject({ source: "plugin", policy, expiresAt, toolArgs: { command: "echo hi", description: "Say hi" }, askedAt: new Date("2026-01-01T00:00:00Z") });
+    expect(await store.getRequest("per_bare")).toMatchObject({ toolArgs: null, policy: null, expiresAt: null, callId: null });
   });
 
   it("decides a pending request exactly once under 20 concurrent decisions", async () => {

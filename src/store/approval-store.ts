@@ -4,6 +4,7 @@ import type { DecideInput, ApprovalStore } from "../core/store-port.ts";
 import { AlreadyDecided, NotFound } from "../core/errors.ts";
 import type { AuditEntry, ChatPlatform, Decider, PermissionRecord, RequestState, SessionThread, Vote } from "../core/types.ts";
 import type { Database, Db } from "./database.ts";
+import { asJson, prepareQueries } from "./prepared-queries.ts";
 import {
   approvalVotes,
   auditLog,
@@ -37,20 +38,31 @@ export function createApprovalStore(database: Database, options: { redact?: <T>(
   // Who started a session from chat never changes, and is stored before the session's first prompt,
   // so before anything in it can ask: a session's first read is its answer for good, "none" too.
   const owners = new Map<string, Decider | undefined>();
+  const prepared = prepareQueries(db);
+  /** findRequest, on the prepared queries: one round trip for a request not there, two or three for one that is. */
+  async function getRequest(id: string): Promise<PermissionRecord | undefined> {
+    const [row] = await prepared.request.execute({ id });
+    if (!row) return undefined;
+    const posted = await prepared.cardsOf.execute({ id });
+    const votes = (row.policy?.approvals ?? 1) > 1 ? await prepared.votesOf.execute({ id }) : [];
+    return toRecord(row, posted.map((card) => ({ platform: card.platform as ChatPlatform, ref: card.ref })), votes.map(toVote));
+  }
   return {
     async addRequest(request) {
-      const inserted = await db
-        .insert(permissionRequests)
-        .values({ ...request, state: "pending" })
-        .onConflictDoNothing()
-        .returning();
+      const inserted = await prepared.addRequest.execute({
+        ...request,
+        source: request.source ?? "opencode",
+        toolArgs: asJson(request.toolArgs),
+        policy: asJson(request.policy),
+        expiresAt: request.expiresAt?.toISOString() ?? null,
+      });
       if (inserted[0]) return { record: toRecord(inserted[0], []), created: true };
-      const existing = await findRequest(db, request.id);
+      const existing = await getRequest(request.id);
       if (!existing) throw new NotFound(`permission request ${request.id}`);
       return { record: existing, created: false };
     },
 
-    getRequest: (id) => findRequest(db, id),
+    getRequest,
 
     async pendingRequests(filter = {}) {
       const rows = await db
@@ -129,18 +141,7 @@ export function createApprovalStore(database: Database, options: { redact?: <T>(
     },
 
     async preapprovalsFor(scope) {
-      const rows = await db
-        .select()
-        .from(preapprovals)
-        .where(
-          and(
-            eq(preapprovals.directory, scope.directory),
-            eq(preapprovals.sessionId, scope.sessionId),
-            eq(preapprovals.permission, scope.permission),
-            isNull(preapprovals.consumedByRequestId),
-          ),
-        )
-        .orderBy(asc(preapprovals.createdAt));
+      const rows = await prepared.preapprovals.execute(scope);
       return rows.map((row) => ({ id: row.id, directory: row.directory, sessionId: row.sessionId, permission: row.permission, call: row.call, sourceRequestId: row.sourceRequestId }));
     },
 
@@ -187,11 +188,14 @@ export function createApprovalStore(database: Database, options: { redact?: <T>(
       return rows.map(toAuditEntry);
     },
 
-    getThread: (sessionId, platform) => findThread(db, sessionId, platform),
+    async getThread(sessionId, platform) {
+      const [row] = await prepared.thread.execute({ sessionId, platform });
+      return row ? toThread(row) : undefined;
+    },
 
     async sessionOwner(sessionId) {
       if (owners.has(sessionId)) return owners.get(sessionId);
-      const [row] = await db.select().from(ownedSessions).where(eq(ownedSessions.sessionId, sessionId));
+      const [row] = await prepared.owner.execute({ sessionId });
       const owner = row ? { platform: row.platform as ChatPlatform, userId: row.userId, name: row.userName } : undefined;
       if (owners.size >= OWNERS_KEPT) owners.delete(owners.keys().next().value!);
       owners.set(sessionId, owner);
