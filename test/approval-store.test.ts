@@ -145,12 +145,16 @@ describeEachDatabase("approval store on %s", (kind) => {
     await sessions.saveOwned({ ...started, sessionId: "ses_owned", user: { id: "U1", name: "alice" } });
     expect(await store.sessionOwner("ses_owned")).toEqual({ platform: "slack", userId: "U1", name: "alice" });
     expect(await store.sessionOwner("ses_tui")).toBeUndefined();
+    const scope = { directory: "/tmp/project", permission: "bash" };
+    expect((await createApprovalStore(database).askContext({ ...scope, sessionId: "ses_owned" })).owner).toEqual({ platform: "slack", userId: "U1", name: "alice" });
     // Stored before a session's first prompt and never changed: what the first read found stands.
     await database.db.execute(sql`delete from owned_sessions`);
     await sessions.saveOwned({ ...started, sessionId: "ses_tui", user: { id: "U2", name: "bob" } });
     expect(await store.sessionOwner("ses_owned")).toEqual({ platform: "slack", userId: "U1", name: "alice" });
     expect(await store.sessionOwner("ses_tui")).toBeUndefined();
+    expect((await store.askContext({ ...scope, sessionId: "ses_tui" })).owner).toBeUndefined();
     expect(await createApprovalStore(database).sessionOwner("ses_tui")).toEqual({ platform: "slack", userId: "U2", name: "bob" });
+    expect((await createApprovalStore(database).askContext({ ...scope, sessionId: "ses_tui" })).owner).toEqual({ platform: "slack", userId: "U2", name: "bob" });
   });
 
   it("stores an edit with its pre-approval, consumed at most once", async () => {
@@ -166,13 +170,16 @@ describeEachDatabase("approval store on %s", (kind) => {
       preapproval: { directory: "/tmp/project", sessionId: "ses_1", permission: "bash", call: edited, sourceRequestId: "per_4" },
     });
     const scope = { directory: "/tmp/project", sessionId: "ses_1", permission: "bash" };
-    const [stored, ...more] = await store.preapprovalsFor(scope);
+    const context = await store.askContext({ ...scope, gateId: "per_4" });
+    expect(context.gate).toEqual({ id: "per_4", state: "edited" });
+    expect((await store.askContext({ ...scope, gateId: "per_none" })).gate).toBeUndefined();
+    const [stored, ...more] = context.preapprovals;
     expect(more).toEqual([]);
     expect(stored).toMatchObject({ ...scope, call: edited, sourceRequestId: "per_4" });
     expect(await store.consumePreapproval("per_5", [])).toBeUndefined();
     expect(await store.consumePreapproval("per_5", [stored!])).toBe("per_4");
     // Consumed once: neither listed again nor consumed by a request that read it before.
-    expect(await store.preapprovalsFor(scope)).toEqual([]);
+    expect((await store.askContext(scope)).preapprovals).toEqual([]);
     expect(await store.consumePreapproval("per_6", [stored!])).toBeUndefined();
     expect((await store.audit("per_4"))[0]).toMatchObject({ editedArgs: edited, originalArgs: { command: "echo hi", description: "Say hi" } });
   });

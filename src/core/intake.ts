@@ -9,7 +9,10 @@ import type { OpencodeApi, PermissionReply } from "./ports.ts";
 import type { Policy } from "./policy/policy-file.ts";
 import { denial, judge, ruleDecider, type Judgement } from "./policy/request-policy.ts";
 import type { ApprovalStore } from "./store-port.ts";
-import { botDecider, QUESTION, type ChatPlatform, type Decider, type NewPermission, type PermissionRecord, type StoredPreapproval } from "./types.ts";
+import { botDecider, QUESTION, type ChatPlatform, type Decider, type NewPermission, type PermissionRecord, type RequestState, type StoredPreapproval } from "./types.ts";
+
+/** The states of a gate request that let its call through. */
+const GATE_PASSED: RequestState[] = ["approved_once", "approved_always", "edited"];
 
 /** Longer than a reply to OpenCode takes (a local call), so a decision older than this whose request is still listed lost its reply. */
 const REPLY_IN_FLIGHT_MS = 2_000;
@@ -88,23 +91,29 @@ export function createIntake(deps: {
    */
   async function asked(directory: string, request: PermissionRequest, live = false): Promise<void> {
     if (!live && (await seenBefore(request.id))) return;
-    const call = request.tool
-      ? await opencode
-          .toolCall(directory, { sessionId: request.sessionID, messageId: request.tool.messageID, callId: request.tool.callID })
-          .catch((error: unknown) => {
+    const ask = fromPermission(directory, request);
+    // Each round trip to the database comes before the card: what can be read at once is, in one
+    // statement (most finds nothing) beside the tool call's read (usually known from the stream) and
+    // the presenter's of the thread; then the insert, with the Always rule (both need the policy's verdict).
+    deps.expectCard?.(ask.sessionId);
+    const [call, context] = await Promise.all([
+      request.tool
+        ? opencode.toolCall(directory, { sessionId: request.sessionID, messageId: request.tool.messageID, callId: request.tool.callID }).catch((error: unknown) => {
             logger.warn({ err: error, requestId: request.id }, "could not read the tool call behind a permission request");
             return undefined;
           })
-      : undefined;
-    const fields = { ...fromPermission(directory, request), toolName: call?.tool ?? null, toolArgs: call?.args ?? null };
-    // Each round trip to the database comes before the card: what can be read at once is, together
-    // (most find nothing), the Always rule with the insert (it needs the policy's verdict); then in order.
-    deps.expectCard?.(fields.sessionId);
-    const [requester, gate, preapprovals] = await Promise.all([
-      store.sessionOwner(fields.sessionId),
-      gateApproval(fields),
-      store.preapprovalsFor({ directory, sessionId: fields.sessionId, permission: fields.permission }),
+        : undefined,
+      store.askContext({
+        directory,
+        sessionId: ask.sessionId,
+        permission: ask.permission,
+        ...(ask.callId ? { gateId: gateRequestId(ask.sessionId, ask.callId) } : {}),
+      }),
     ]);
+    const fields = { ...ask, toolName: call?.tool ?? null, toolArgs: call?.args ?? null };
+    const { owner: requester, preapprovals } = context;
+    // The plugin's gate let the same call through.
+    const gate = context.gate && GATE_PASSED.includes(context.gate.state) ? context.gate : undefined;
     const added = draft(fields, requester);
     const [{ record: created, created: isNew }, always] = await Promise.all([store.addRequest(added.row), alwaysRuleFor(added.row)]);
     if (!isNew) return void (live && (await seenBefore(request.id)));
@@ -139,18 +148,11 @@ export function createIntake(deps: {
     await bus.publish({ type: "approval.requested", record: created });
   }
 
-  /** The plugin's gate's approval of the same call, if it let it through. */
-  async function gateApproval(asked: Pick<PermissionRecord, "sessionId" | "callId">): Promise<PermissionRecord | undefined> {
-    if (!asked.callId) return undefined;
-    const gate = await store.getRequest(gateRequestId(asked.sessionId, asked.callId));
-    return gate && ["approved_once", "approved_always", "edited"].includes(gate.state) ? gate : undefined;
-  }
-
   /**
    * OpenCode's own ask for a call the plugin's gate already let through (the project also says "ask"):
    * answered at once, linked to the gate's decision, and no second card.
    */
-  async function followGate(asked: PermissionRecord, gate: PermissionRecord): Promise<void> {
+  async function followGate(asked: PermissionRecord, gate: { id: string; state: RequestState }): Promise<void> {
     const reply: PermissionReply = gate.state === "approved_always" ? "always" : "once";
     await decider.commit(
       {

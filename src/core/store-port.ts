@@ -52,8 +52,12 @@ export interface ApprovalStore {
   decide(input: DecideInput): Promise<PermissionRecord>;
   /** Notes that OpenCode refused or never got the reply for an already decided request (appends an audit row). */
   recordReplyFailure(requestId: string, error: string, at: Date): Promise<PermissionRecord>;
-  /** The pre-approvals of a session's permission not consumed yet, oldest first (reads only). */
-  preapprovalsFor(scope: { directory: string; sessionId: string; permission: string }): Promise<StoredPreapproval[]>;
+  /**
+   * What a new permission request's intake reads before recording it, in one round trip: who started
+   * its session from chat (as sessionOwner), the state of the request `gateId` (the plugin gate's for
+   * the same call), and the pre-approvals of the session's permission not consumed yet, oldest first.
+   */
+  askContext(ask: { directory: string; sessionId: string; permission: string; gateId?: string }): Promise<AskContext>;
   /** Consumes the first of `candidates` that is still unconsumed for `requestId`; returns its source request id. */
   consumePreapproval(requestId: string, candidates: StoredPreapproval[]): Promise<string | undefined>;
   /** Requests of `sessionId` decided at or after `since`, newest first. */
@@ -87,3 +91,10 @@ export interface ApprovalStore {
   escalate(requestId: string, at: Date, expiresAt: Date): Promise<PermissionRecord | undefined>;
   ping(): Promise<void>;
 }
+
+/** What askContext reads. */
+export type AskContext = {
+  owner: Decider | undefined;
+  gate: { id: string; state: RequestState } | undefined;
+  preapprovals: StoredPreapproval[];
+};

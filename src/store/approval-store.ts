@@ -38,6 +38,10 @@ export function createApprovalStore(database: Database, options: { redact?: <T>(
   // Who started a session from chat never changes, and is stored before the session's first prompt,
   // so before anything in it can ask: a session's first read is its answer for good, "none" too.
   const owners = new Map<string, Decider | undefined>();
+  const keepOwner = (sessionId: string, owner: Decider | undefined) => {
+    if (owners.size >= OWNERS_KEPT) owners.delete(owners.keys().next().value!);
+    owners.set(sessionId, owner);
+  };
   const prepared = prepareQueries(db);
   /** findRequest, on the prepared queries: one round trip for a request not there, two or three for one that is. */
   async function getRequest(id: string): Promise<PermissionRecord | undefined> {
@@ -140,9 +144,13 @@ export function createApprovalStore(database: Database, options: { redact?: <T>(
       });
     },
 
-    async preapprovalsFor(scope) {
-      const rows = await prepared.preapprovals.execute(scope);
-      return rows.map((row) => ({ id: row.id, directory: row.directory, sessionId: row.sessionId, permission: row.permission, call: row.call, sourceRequestId: row.sourceRequestId }));
+    async askContext({ gateId, ...scope }) {
+      const [row] = await prepared.askContext.execute({ ...scope, gateId: gateId ?? null });
+      const read = row?.owner ? { platform: row.owner.platform as ChatPlatform, userId: row.owner.userId, name: row.owner.name } : undefined;
+      // As sessionOwner: the first read stands.
+      if (!owners.has(scope.sessionId)) keepOwner(scope.sessionId, read);
+      const owner = owners.get(scope.sessionId);
+      return { owner, gate: row?.gate ? { id: row.gate.id, state: row.gate.state as RequestState } : undefined, preapprovals: row?.preapprovals ?? [] };
     },
 
     async consumePreapproval(requestId, candidates) {
@@ -197,8 +205,7 @@ export function createApprovalStore(database: Database, options: { redact?: <T>(
       if (owners.has(sessionId)) return owners.get(sessionId);
       const [row] = await prepared.owner.execute({ sessionId });
       const owner = row ? { platform: row.platform as ChatPlatform, userId: row.userId, name: row.userName } : undefined;
-      if (owners.size >= OWNERS_KEPT) owners.delete(owners.keys().next().value!);
-      owners.set(sessionId, owner);
+      keepOwner(sessionId, owner);
       return owner;
     },
 

@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull, sql } from "drizzle-orm";
+import { and, asc, eq, isNull, sql, type SQL } from "drizzle-orm";
 import type { Db } from "./database.ts";
 import { approvalVotes, cards, ownedSessions, permissionRequests, preapprovals, threads } from "./schema.ts";
 
@@ -6,6 +6,9 @@ const p = (name: string) => sql.placeholder(name);
 // A column's own encoder would store JSON `null` for a JSON null, and fails on a missing timestamp:
 // these take the driver's text (`asJson`, an ISO time) or NULL as they are.
 const nullableJson = (name: string) => sql`${p(name)}::jsonb`;
+/** A JSON value read by a raw `sql` field: postgres.js hands drizzle the text, PGlite the value. */
+const json = <T>(query: SQL) => query.mapWith((value: unknown): T => (typeof value === "string" ? JSON.parse(value) : value) as T);
+
 export const asJson = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
 
 /**
@@ -25,19 +28,27 @@ export function prepareQueries(db: Db) {
       .where(and(eq(threads.sessionId, p("sessionId")), eq(threads.platform, p("platform"))))
       .prepare("chatops_thread"),
     owner: db.select().from(ownedSessions).where(eq(ownedSessions.sessionId, p("sessionId"))).prepare("chatops_session_owner"),
-    preapprovals: db
-      .select()
-      .from(preapprovals)
-      .where(
-        and(
-          eq(preapprovals.directory, p("directory")),
-          eq(preapprovals.sessionId, p("sessionId")),
-          eq(preapprovals.permission, p("permission")),
-          isNull(preapprovals.consumedByRequestId),
+    /**
+     * What a new permission request's intake reads before recording it (store.askContext), in one
+     * statement: its session's owner, the state of the plugin gate's request for the same call, and
+     * the session's pre-approvals of the permission that are still unused, oldest first.
+     */
+    askContext: db
+      .select({
+        owner: json<{ platform: string; userId: string; name: string } | null>(
+          sql`(select json_build_object('platform', o.platform, 'userId', o.user_id, 'name', o.user_name) from ${ownedSessions} o where o.session_id = ${p("sessionId")})`,
         ),
-      )
-      .orderBy(asc(preapprovals.createdAt))
-      .prepare("chatops_preapprovals"),
+        gate: json<{ id: string; state: string } | null>(
+          sql`(select json_build_object('id', r.id, 'state', r.state) from ${permissionRequests} r where r.id = ${p("gateId")})`,
+        ),
+        preapprovals: json<Array<{ id: number; directory: string; sessionId: string; permission: string; call: Record<string, unknown>; sourceRequestId: string }>>(
+          sql`(select coalesce(json_agg(json_build_object('id', a.id, 'directory', a.directory, 'sessionId', a.session_id, 'permission', a.permission, 'call', a.call, 'sourceRequestId', a.source_request_id) order by a.created_at, a.id), '[]'::json)
+            from ${preapprovals} a
+            where a.directory = ${p("directory")} and a.session_id = ${p("sessionId")} and a.permission = ${p("permission")} and a.consumed_by_request_id is null)`,
+        ),
+      })
+      .from(sql`(values (1)) as one (x)`)
+      .prepare("chatops_ask_context"),
     /** Every column is given (`source` and the optional ones by the caller), so one statement serves every new request. */
     addRequest: db
       .insert(permissionRequests)
