@@ -1,7 +1,7 @@
 /**
  * The same sequential samples on Discord alone: OpenCode asks → the card reaches the fake Discord's
  * REST API (through the thread's starter and the thread), an "Approve once" click over the fake
- * gateway → OpenCode says replied. Between samples, one direct REST post of the same card, as
+ * gateway READING_MS after the card → OpenCode says replied. Between samples, one direct REST post of the same card, as
  * discord.js sends it, as the Discord-call baseline.
  */
 import { performance } from "node:perf_hooks";
@@ -9,6 +9,7 @@ import { discordCard, discordCardSays } from "../test/support/discord-cards.ts";
 import type { FakeDiscord, FakeMessage } from "../test/support/fake-discord.ts";
 import { discordFakeDefaults, discordPeople, type Stack, type StackOptions } from "../test/support/stack.ts";
 import type { EventClock } from "./event-clock.ts";
+import { READING_MS } from "./latency.ts";
 
 /** The direct posts go to a channel of their own, so they are never taken for the bot's cards. */
 const BASELINE_CHANNEL = "900000000000000001";
@@ -35,6 +36,7 @@ export async function sampleDiscordLatencies(stack: Stack, clock: EventClock, n:
     const starter = discord.message(card.channelId) ?? (card.channelId === discord.channelId ? card : undefined);
     if (!starter) throw new Error(`card ${requestId} is not in a thread the bot opened`);
 
+    await new Promise((resolve) => setTimeout(resolve, READING_MS)); // as on Slack (latency.ts)
     const clicked = performance.now();
     await people.clickButton({ user: discordPeople.alice.id, message: card, customId: `approval:once:${requestId}` });
     const replied = await clock.replied(requestId);

@@ -64,7 +64,8 @@ export type FakeEphemeral = {
 };
 /** A modal: `view` is its current JSON as Slack returns it; `history` holds every version. */
 export type FakeView = { id: string; user: string; view: Json; history: Json[]; open: boolean; errors?: Record<string, string> };
-export type FakeCall = { method: string; body: Json; token?: string; at: number; status: number; response: Json };
+/** `at`: Date.now() when answered; `hr`: performance.now() then, for sub-millisecond spans in this process. */
+export type FakeCall = { method: string; body: Json; token?: string; at: number; hr: number; status: number; response: Json };
 export type ResponseTarget = { kind: "message"; channel: string; ts: string; user: string } | { kind: "command"; channel: string; user: string };
 export type FakeResponse = { url: string; target: ResponseTarget; body: Json; at: number };
 
@@ -638,7 +639,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}) {
     const token = header?.startsWith("Bearer ") ? header.slice("Bearer ".length) : !isJson && typeof parsed.token === "string" ? parsed.token : undefined;
     const { token: _dropped, ...body } = parsed;
     const reply = (status: number, response: Json, headers: Record<string, string> = {}) => {
-      calls.push({ method, body, token, at: Date.now(), status, response });
+      calls.push({ method, body, token, at: Date.now(), hr: performance.now(), status, response });
       res.writeHead(status, { "content-type": "application/json; charset=utf-8", ...headers }).end(JSON.stringify(response));
       changed();
     };
