@@ -384,7 +384,13 @@ export function createCardPresenter(deps: {
      * thread of the session yet, its stored thread is read meanwhile (on Postgres, in parallel).
      */
     expectCard(sessionId: string): void {
-      if (readAhead.size > READ_AHEAD_KEPT) for (const [key, ahead] of readAhead) if (Date.now() - ahead.at >= READ_AHEAD_FRESH_MS) readAhead.delete(key);
+      // Oldest first (a key is set only when absent): the stale go from the front, up to the first fresh.
+      if (readAhead.size > READ_AHEAD_KEPT) {
+        for (const [key, ahead] of readAhead) {
+          if (Date.now() - ahead.at < READ_AHEAD_FRESH_MS) break;
+          readAhead.delete(key);
+        }
+      }
       for (const adapter of adapters) {
         const key = keyOf(adapter, sessionId);
         if (threads.has(key) || readAhead.has(key)) continue;

@@ -43,13 +43,12 @@ export function createApprovalStore(database: Database, options: { redact?: <T>(
     owners.set(sessionId, owner);
   };
   const prepared = prepareQueries(db);
-  /** findRequest, on the prepared queries: one round trip for a request not there, two or three for one that is. */
+  /** findRequest, on the prepared queries: one round trip, two for a request that needs several approvals. */
   async function getRequest(id: string): Promise<PermissionRecord | undefined> {
-    const [row] = await prepared.request.execute({ id });
-    if (!row) return undefined;
-    const posted = await prepared.cardsOf.execute({ id });
-    const votes = (row.policy?.approvals ?? 1) > 1 ? await prepared.votesOf.execute({ id }) : [];
-    return toRecord(row, posted.map((card) => ({ platform: card.platform as ChatPlatform, ref: card.ref })), votes.map(toVote));
+    const [found] = await prepared.request.execute({ id });
+    if (!found) return undefined;
+    const votes = (found.row.policy?.approvals ?? 1) > 1 ? await prepared.votesOf.execute({ id }) : [];
+    return toRecord(found.row, found.cards.map((card) => ({ platform: card.platform as ChatPlatform, ref: card.ref })), votes.map(toVote));
   }
   return {
     async addRequest(request) {

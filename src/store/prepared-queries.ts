@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull, sql, type SQL } from "drizzle-orm";
+import { and, asc, eq, getTableColumns, sql, type SQL } from "drizzle-orm";
 import type { Db } from "./database.ts";
 import { approvalVotes, cards, ownedSessions, permissionRequests, preapprovals, threads } from "./schema.ts";
 
@@ -19,8 +19,17 @@ export const asJson = (value: unknown) => (value === null || value === undefined
  */
 export function prepareQueries(db: Db) {
   return {
-    request: db.select().from(permissionRequests).where(eq(permissionRequests.id, p("id"))).prepare("chatops_request"),
-    cardsOf: db.select().from(cards).where(eq(cards.requestId, p("id"))).orderBy(asc(cards.postedAt)).prepare("chatops_request_cards"),
+    /** A request with its cards (platform and reference, oldest first), in one statement. */
+    request: db
+      .select({
+        row: getTableColumns(permissionRequests),
+        cards: json<Array<{ platform: string; ref: string }>>(
+          sql`(select coalesce(json_agg(json_build_object('platform', c.platform, 'ref', c.ref) order by c.posted_at), '[]'::json) from ${cards} c where c.request_id = ${permissionRequests.id})`,
+        ),
+      })
+      .from(permissionRequests)
+      .where(eq(permissionRequests.id, p("id")))
+      .prepare("chatops_request"),
     votesOf: db.select().from(approvalVotes).where(eq(approvalVotes.requestId, p("id"))).orderBy(asc(approvalVotes.votedAt)).prepare("chatops_request_votes"),
     thread: db
       .select()
