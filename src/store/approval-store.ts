@@ -1,10 +1,10 @@
-import { and, asc, desc, eq, gte, inArray, isNotNull, isNull, lt, lte, min, ne, sql } from "drizzle-orm";
+import { and, asc, desc, eq, getTableColumns, gte, inArray, isNotNull, isNull, lt, lte, min, ne, sql } from "drizzle-orm";
 import { auditHash } from "../core/audit-chain.ts";
 import type { DecideInput, ApprovalStore } from "../core/store-port.ts";
 import { AlreadyDecided, NotFound } from "../core/errors.ts";
 import type { AuditEntry, ChatPlatform, Decider, PermissionRecord, RequestState, SessionThread, Vote } from "../core/types.ts";
 import type { Database, Db } from "./database.ts";
-import { asJson, prepareQueries } from "./prepared-queries.ts";
+import { asJson, cardsOfRow, jsonOf, prepareQueries } from "./prepared-queries.ts";
 import {
   approvalVotes,
   auditLog,
@@ -334,7 +334,7 @@ export const SETTLED_CHANNEL = "chatops_settled";
 
 /** The conditional update of a pending request and its audit row, inside the caller's transaction. */
 async function decideRow(tx: Db, input: DecideInput, appendAudit: (tx: Db, row: NewAuditRow) => Promise<void>): Promise<PermissionRecord> {
-  const [row] = await tx
+  const [updated] = await tx
     .update(permissionRequests)
     .set({
       state: input.state,
@@ -347,12 +347,20 @@ async function decideRow(tx: Db, input: DecideInput, appendAudit: (tx: Db, row: 
       linkedRequestId: input.linkedRequestId ?? null,
     })
     .where(and(eq(permissionRequests.id, input.requestId), eq(permissionRequests.state, "pending")))
-    .returning();
-  if (!row) {
+    // With the decided row, in the same statement: its cards, and the notification of its decision,
+    // which Postgres delivers on commit only, to every process listening (a plugin's long poll may
+    // wait in another); a request that was not pending updates no row and notifies nobody.
+    .returning({
+      ...getTableColumns(permissionRequests),
+      posted: jsonOf<Array<{ platform: string; ref: string }>>(cardsOfRow),
+      notified: sql<string>`pg_notify(${SETTLED_CHANNEL}, ${permissionRequests.id})`,
+    });
+  if (!updated) {
     const existing = await findRequest(tx, input.requestId);
     if (!existing) throw new NotFound(`permission request ${input.requestId}`);
     throw new AlreadyDecided(input.requestId, existing.state);
   }
+  const { posted, notified: _notified, ...row } = updated;
   await appendAudit(tx, {
     ...auditBase(row),
     editedArgs: input.editedArgs ?? null,
@@ -365,9 +373,8 @@ async function decideRow(tx: Db, input: DecideInput, appendAudit: (tx: Db, row: 
     linkedRequestId: input.linkedRequestId ?? null,
   });
   if (input.preapproval) await tx.insert(preapprovals).values(input.preapproval);
-  // Delivered on commit only, to every process listening (a plugin's long poll may wait in another).
-  await tx.execute(sql`select pg_notify(${SETTLED_CHANNEL}, ${row.id})`);
-  return (await withCards(tx, [row]))[0]!;
+  const votes = (row.policy?.approvals ?? 1) > 1 ? await tx.select().from(approvalVotes).where(eq(approvalVotes.requestId, row.id)).orderBy(asc(approvalVotes.votedAt)) : [];
+  return toRecord(row, posted.map((card) => ({ platform: card.platform as ChatPlatform, ref: card.ref })), votes.map(toVote));
 }
 
 /** Serializes appends across connections and processes: each row must see the one before it. */

@@ -7,7 +7,14 @@ const p = (name: string) => sql.placeholder(name);
 // these take the driver's text (`asJson`, an ISO time) or NULL as they are.
 const nullableJson = (name: string) => sql`${p(name)}::jsonb`;
 /** A JSON value read by a raw `sql` field: postgres.js hands drizzle the text, PGlite the value. */
-const json = <T>(query: SQL) => query.mapWith((value: unknown): T => (typeof value === "string" ? JSON.parse(value) : value) as T);
+export const jsonOf = <T>(query: SQL) => query.mapWith((value: unknown): T => (typeof value === "string" ? JSON.parse(value) : value) as T);
+
+/**
+ * The cards of the permission_requests row at hand, as JSON (platform and reference, oldest first).
+ * The table is named: drizzle writes a column alone as `"id"`, which inside the subquery would be
+ * the cards' own column if they ever had one.
+ */
+export const cardsOfRow = sql`(select coalesce(json_agg(json_build_object('platform', c.platform, 'ref', c.ref) order by c.posted_at), '[]'::json) from ${cards} c where c.request_id = ${permissionRequests}.id)`;
 
 export const asJson = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
 
@@ -23,9 +30,7 @@ export function prepareQueries(db: Db) {
     request: db
       .select({
         row: getTableColumns(permissionRequests),
-        cards: json<Array<{ platform: string; ref: string }>>(
-          sql`(select coalesce(json_agg(json_build_object('platform', c.platform, 'ref', c.ref) order by c.posted_at), '[]'::json) from ${cards} c where c.request_id = ${permissionRequests.id})`,
-        ),
+        cards: jsonOf<Array<{ platform: string; ref: string }>>(cardsOfRow),
       })
       .from(permissionRequests)
       .where(eq(permissionRequests.id, p("id")))
@@ -44,13 +49,13 @@ export function prepareQueries(db: Db) {
      */
     askContext: db
       .select({
-        owner: json<{ platform: string; userId: string; name: string } | null>(
+        owner: jsonOf<{ platform: string; userId: string; name: string } | null>(
           sql`(select json_build_object('platform', o.platform, 'userId', o.user_id, 'name', o.user_name) from ${ownedSessions} o where o.session_id = ${p("sessionId")})`,
         ),
-        gate: json<{ id: string; state: string } | null>(
+        gate: jsonOf<{ id: string; state: string } | null>(
           sql`(select json_build_object('id', r.id, 'state', r.state) from ${permissionRequests} r where r.id = ${p("gateId")})`,
         ),
-        preapprovals: json<Array<{ id: number; directory: string; sessionId: string; permission: string; call: Record<string, unknown>; sourceRequestId: string }>>(
+        preapprovals: jsonOf<Array<{ id: number; directory: string; sessionId: string; permission: string; call: Record<string, unknown>; sourceRequestId: string }>>(
           sql`(select coalesce(json_agg(json_build_object('id', a.id, 'directory', a.directory, 'sessionId', a.session_id, 'permission', a.permission, 'call', a.call, 'sourceRequestId', a.source_request_id) order by a.created_at, a.id), '[]'::json)
             from ${preapprovals} a
             where a.directory = ${p("directory")} and a.session_id = ${p("sessionId")} and a.permission = ${p("permission")} and a.consumed_by_request_id is null)`,
