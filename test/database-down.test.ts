@@ -81,6 +81,22 @@ describeWithPostgres("the bot's Postgres goes down", () => {
     await stack.cardSays(asked!.id, /Approved once by <@U0ALICE>/);
   });
 
+  it("a request asked while the database is down gets its card within seconds of its return, not at the next periodic resync", async () => {
+    await admin.unsafe(`alter database ${database} allow_connections false`);
+    await admin.unsafe(`select pg_terminate_backend(pid) from pg_stat_activity where datname = '${database}'`);
+    const session = await stack.prompt("RUN: echo during-outage > /dev/null");
+    const [asked] = await stack.asked(session);
+    // The bot heard it and could not record it: no card, and a resync after a second fails too.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(stack.slack.calls.some((c) => JSON.stringify(c.body).includes(asked!.id))).toBe(false);
+
+    await admin.unsafe(`alter database ${database} allow_connections true`);
+    // The resyncs after the failed ask wait 1 s, then 2 s, 4 s…; the periodic one comes once a minute.
+    const card = await stack.card(asked!.id, 15_000);
+    await stack.click(alice, card, "Approve once");
+    await stack.cardSays(asked!.id, /Approved once by <@U0ALICE>/);
+  });
+
   it("a card Slack confirms while the database is down is recorded once it is back, and drawn as its request now stands", async () => {
     const session = await stack.prompt("RUN: echo first > /dev/null");
     const [first] = await stack.asked(session);

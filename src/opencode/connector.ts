@@ -5,6 +5,10 @@ import type { ApprovalStore } from "../core/store-port.ts";
 import { OpencodeEventStream } from "./event-stream.ts";
 import type { OpencodeGateway, OpencodeServer } from "./opencode-api.ts";
 
+/** The first resync after an ask that could not be taken, and the longest wait between such resyncs. */
+const RETRY_FIRST_MS = 1_000;
+const RETRY_MAX_MS = 30_000;
+
 /**
  * Feeds OpenCode's events to the approval engine and, after every (re)connect, re-reads the pending
  * permissions and questions in each directory the bot knows, because SSE has no replay.
@@ -41,12 +45,12 @@ export function createOpencodeConnector(deps: {
     switch (payload.type) {
       case "permission.asked":
         directories.add(directory);
-        return engine.handleAsked(directory, payload.properties);
+        return engine.handleAsked(directory, payload.properties).catch(retryLater);
       case "permission.replied":
         return engine.handleReplied(payload.properties);
       case "question.asked":
         directories.add(directory);
-        return engine.handleQuestionAsked(directory, payload.properties);
+        return engine.handleQuestionAsked(directory, payload.properties).catch(retryLater);
       case "question.replied":
       case "question.rejected":
         return engine.handleQuestionClosed(payload.properties);
@@ -103,14 +107,35 @@ export function createOpencodeConnector(deps: {
   });
 
   let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
+  let running: Promise<boolean> | undefined;
+  /** A resync now, unless one is under way (then that one); resolves to whether it went through. */
   const periodic = () => {
     if (stream.state !== "ready" || running) return running;
     running = resync({ first: false, outage: false, periodic: true })
-      .catch((error: unknown) => logger.warn({ err: error }, "periodic resync failed; the next one tries again"))
+      .then(() => true)
+      .catch((error: unknown) => {
+        logger.warn({ err: error }, "periodic resync failed; the next one tries again");
+        return false;
+      })
       .finally(() => (running = undefined));
     return running;
   };
+
+  // An ask the bot could not take (its database failed) is still pending in OpenCode, which says it
+  // once: a resync reads it again, soon and then less often while it fails, well before the periodic one.
+  const retry: { timer?: NodeJS.Timeout; waitMs: number } = { waitMs: RETRY_FIRST_MS };
+  let stopped = false;
+  function retryLater(error: unknown): void {
+    logger.error({ err: error }, "could not take a request OpenCode asked; a resync reads it again");
+    if (retry.timer || stopped) return;
+    retry.timer = setTimeout(async () => {
+      retry.timer = undefined;
+      const done = await periodic();
+      retry.waitMs = done ? RETRY_FIRST_MS : Math.min(retry.waitMs * 2, RETRY_MAX_MS);
+      if (done === false) retryLater(new Error("the resync after a failed ask failed too"));
+    }, retry.waitMs);
+    retry.timer.unref();
+  }
 
   return {
     start() {
@@ -119,7 +144,9 @@ export function createOpencodeConnector(deps: {
       timer.unref();
     },
     async stop() {
+      stopped = true;
       clearInterval(timer);
+      clearTimeout(retry.timer);
       await stream.stop();
       await running;
     },
