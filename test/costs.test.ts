@@ -7,7 +7,9 @@ import { waitFor } from "./support/wait-for.ts";
 // `/opencode costs` on each platform: the seeded week's numbers (test/support/seed-costs.ts), one
 // project's, today's with a real session's thread linked, and a period it cannot read.
 describe.each(PLATFORMS)("/opencode costs on %s", (platform) => {
-  const stack = stackPerTest(onePlatform(platform, { env: { DIGEST_TZ: "UTC" } }), sharedOpencode());
+  // A project of its own: the ledger reads the costs of every session of its projects' directories
+  // from OpenCode, and the worker's shared project holds the priced sessions of the tests before.
+  const stack = stackPerTest(onePlatform(platform, { env: { DIGEST_TZ: "UTC" } }), sharedOpencode({ ownProject: true }));
   const chat = () => chatDriver(stack, platform);
 
   it("a range of days, every project and one; a period it cannot read is refused with the forms it takes", async () => {
