@@ -98,6 +98,13 @@ export type Bot = {
 
 /** Builds and starts everything; the one place that wires store → engine → adapters → connector. */
 export async function startBot(config: Config, options: { silenceMs?: number } = {}): Promise<Bot> {
+  // Each platform's SDK is loaded only for a bot on that platform (@slack/bolt adds ~18 MB,
+  // discord.js ~35 MB and ~200 ms), from here on, while the database opens.
+  const platformModules = {
+    slack: config.slack ? import("../adapters/slack/slack-adapter.ts") : undefined,
+    discord: config.discord ? import("../adapters/discord/discord-adapter.ts") : undefined,
+  };
+  for (const loading of Object.values(platformModules)) loading?.catch(() => undefined); // awaited below
   // Before anything starts: a broken policy file stops the start, naming its line.
   const policy = await createPolicyHolder(config.policyFile);
   const redactor = createRedactor(() => policy.current()?.redact ?? []);
@@ -138,13 +145,11 @@ export async function startBot(config: Config, options: { silenceMs?: number } =
     holdsLease: (url) => servers.holdsLease(url),
     chats: () => Object.fromEntries(adapters.map((adapter) => [adapter.platform, adapter.status()])),
   });
-  // Each platform's SDK is loaded only for a bot on that platform: @slack/bolt adds ~18 MB, discord.js
-  // ~35 MB and ~200 ms to the bot's start.
   const slack = config.slack
-    ? (await import("../adapters/slack/slack-adapter.ts")).createSlackAdapter({ config: config.slack, logger: logger.child({ adapter: "slack" }), limiters, onRateLimited: () => metrics.rateLimited("slack") })
+    ? (await platformModules.slack!).createSlackAdapter({ config: config.slack, logger: logger.child({ adapter: "slack" }), limiters, onRateLimited: () => metrics.rateLimited("slack") })
     : undefined;
   const discord = config.discord
-    ? (await import("../adapters/discord/discord-adapter.ts")).createDiscordAdapter({
+    ? (await platformModules.discord!).createDiscordAdapter({
         config: config.discord,
         logger: logger.child({ adapter: "discord" }),
         // Of several processes on one database, the holder of this lease alone connects to the gateway.
