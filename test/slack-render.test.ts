@@ -1,11 +1,29 @@
 import { describe, expect, it } from "vitest";
 import { slackLimits } from "../adapters/slack/limits.ts";
 import { decodeRef, encodeRef } from "../adapters/slack/refs.ts";
-import { formValues, renderForm } from "../adapters/slack/render.ts";
+import { formValues, renderCard, renderForm, renderThreadParent } from "../adapters/slack/render.ts";
+import { buildCard, threadParent } from "../src/core/card-text.ts";
 import { formFor } from "../src/core/request-forms.ts";
 import { question, record } from "./support/records.ts";
 
 describe("Slack rendering of the core's forms, and Slack references", () => {
+  it("a card whose tool name and Always patterns run past Block Kit's limits is cut to them, never inside an escape", () => {
+    // Slack refuses a whole message for one text over its limit (section text 3,000, each field 2,000).
+    const long = record({ toolName: "t&".repeat(2_000), always: Array.from({ length: 400 }, (_, i) => `cat <file${i}> *`) });
+    const blocks = renderCard(buildCard(long, slackLimits)).blocks as Array<{ text?: { text: string }; fields?: Array<{ text: string }> }>;
+    const texts = blocks.flatMap((block) => [...(block.text ? [{ text: block.text.text, max: 3_000 }] : []), ...(block.fields ?? []).map((field) => ({ text: field.text, max: 2_000 }))]);
+    for (const { text, max } of texts) {
+      expect(text.length).toBeLessThanOrEqual(max);
+      expect(text).not.toMatch(/&(?!amp;|lt;|gt;)/);
+    }
+    const fields = blocks[1]!.fields!.map((field) => field.text);
+    expect(fields[0]).toMatch(/^\*Tool\*\n(t&amp;)+t?…$/);
+    expect(fields.find((field) => field.startsWith("*Always allows*"))).toMatch(/^\*Always allows\*\ncat &lt;file0&gt; \*, .*…$/s);
+    const parent = renderThreadParent(threadParent({ directory: "/p", sessionId: "ses_1", title: "fix <this> & ".repeat(400) })).blocks as Array<{ text: { text: string } }>;
+    expect(parent[0]!.text.text.length).toBeLessThanOrEqual(3_000);
+    expect(parent[0]!.text.text).toMatch(/^:robot_face: OpenCode session \*fix &lt;this&gt; &amp; .*…$/s);
+  });
+
   it("a message reference round-trips, and anything else is refused", () => {
     expect(decodeRef(encodeRef({ channel: "C1", ts: "1700000000.000100" }))).toEqual({ channel: "C1", ts: "1700000000.000100" });
     expect(() => decodeRef("no-colon")).toThrow(/not a Slack message reference/);

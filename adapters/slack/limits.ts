@@ -4,6 +4,8 @@ import type { PlatformLimits } from "../../src/core/limits.ts";
 export const slackBlocks = {
   /** A section's text. */
   sectionText: 3000,
+  /** Each of a section's fields. */
+  sectionField: 2000,
   /** Blocks in a modal. */
   modalBlocks: 100,
   /** A plain_text_input's value and max_length. */

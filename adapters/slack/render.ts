@@ -30,6 +30,11 @@ export function escapeMrkdwn(text: string): string {
   return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
 }
 
+/** Escaped mrkdwn cut to `max` characters, as Slack counts them, never inside an entity (`&amp;`). */
+function fitMrkdwn(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1).replace(/&[a-z]*$/, "")}…`;
+}
+
 /** The reference lines of the cards rendered in `blocks` (each card's last block: see renderCard), as written before escaping. */
 export function cardReferenceLines(blocks: unknown[]): string[] {
   return blocks.flatMap((block) => {
@@ -63,10 +68,12 @@ export function renderCardMessage(message: CardMessage): Rendered {
 /** Block Kit for an approval card; `suffix` ends its block ids. */
 export function renderCard(card: Card, suffix = ""): Rendered {
   const blocks: Block[] = [
-    { type: "section", text: { type: "mrkdwn", text: `*${escapeMrkdwn(card.title)}*` } },
+    // A title or a field can be as long as what OpenCode asks (a tool's name, its Always patterns):
+    // Slack refuses the whole message for one text over its limit.
+    { type: "section", text: { type: "mrkdwn", text: `*${fitMrkdwn(escapeMrkdwn(card.title), slackBlocks.sectionText - 2)}*` } },
     {
       type: "section",
-      fields: card.fields.map((field) => ({ type: "mrkdwn", text: `*${field.label}*\n${escapeMrkdwn(field.value)}` })),
+      fields: card.fields.map((field) => ({ type: "mrkdwn", text: fitMrkdwn(`*${field.label}*\n${escapeMrkdwn(field.value)}`, slackBlocks.sectionField) })),
     },
   ];
   if (card.body) {
@@ -189,7 +196,11 @@ export function renderThreadParent(parent: ThreadParent): Rendered {
         type: "section",
         text: {
           type: "mrkdwn",
-          text: `${parent.lead ? `:robot_face: ${renderStatus({ ...parent.lead, text: escapeMrkdwn(parent.lead.text) }, mention)}` : `:robot_face: ${parent.heading} *${escapeMrkdwn(parent.name)}*`}\n${fields}\n${parent.note}`,
+          // A session's title is its prompt when it was started from chat: as long as anyone typed.
+          text: fitMrkdwn(
+            `${parent.lead ? `:robot_face: ${renderStatus({ ...parent.lead, text: escapeMrkdwn(parent.lead.text) }, mention)}` : `:robot_face: ${parent.heading} *${escapeMrkdwn(parent.name)}*`}\n${fields}\n${parent.note}`,
+            slackBlocks.sectionText,
+          ),
         },
       },
     ],
