@@ -9,9 +9,11 @@ import { question, record } from "./support/records.ts";
 describe("Slack rendering of the core's forms, and Slack references", () => {
   it("a card whose tool name and Always patterns run past Block Kit's limits is cut to them, never inside an escape", () => {
     // Slack refuses a whole message for one text over its limit (section text 3,000, each field 2,000).
-    const long = record({ toolName: "t&".repeat(2_000), always: Array.from({ length: 400 }, (_, i) => `cat <file${i}> *`) });
+    // And a command of 2,400 `<`, within the core's body limit, is ~9,600 characters escaped.
+    const long = record({ toolName: "t&".repeat(2_000), always: Array.from({ length: 400 }, (_, i) => `cat <file${i}> *`), metadata: { command: "<".repeat(2_400) } });
     const blocks = renderCard(buildCard(long, slackLimits)).blocks as Array<{ text?: { text: string }; fields?: Array<{ text: string }> }>;
     const texts = blocks.flatMap((block) => [...(block.text ? [{ text: block.text.text, max: 3_000 }] : []), ...(block.fields ?? []).map((field) => ({ text: field.text, max: 2_000 }))]);
+    expect(texts.some(({ text }) => text.startsWith("```&lt;&lt;"))).toBe(true);
     for (const { text, max } of texts) {
       expect(text.length).toBeLessThanOrEqual(max);
       expect(text).not.toMatch(/&(?!amp;|lt;|gt;)/);

@@ -46,8 +46,9 @@ export function cardReferenceLines(blocks: unknown[]): string[] {
 
 const unescapeMrkdwn = (text: string) => text.replaceAll("&lt;", "<").replaceAll("&gt;", ">").replaceAll("&amp;", "&");
 
-function codeBlock(text: string): string {
-  return "```" + escapeMrkdwn(text).replaceAll("```", "`\u200b``") + "```";
+/** `text` in a code block of at most `max` characters once escaped (a body of many `<`, `>` and `&` grows up to 5×). */
+function codeBlock(text: string, max: number = slackBlocks.sectionText): string {
+  return "```" + fitMrkdwn(escapeMrkdwn(text).replaceAll("```", "`\u200b``"), max - 6) + "```";
 }
 
 const plain = (text: string) => ({ type: "plain_text", text });
@@ -99,11 +100,12 @@ export function renderCard(card: Card, suffix = ""): Rendered {
     });
   }
   for (const line of card.status) {
-    const text = `${toneIcon[line.tone]} ${renderStatus({ ...line, text: escapeMrkdwn(line.text) }, mention)}`;
-    const code = line.code ? `\n${codeBlock(line.code)}` : "";
+    // A reason is as long as its author wrote it; the line and its code share one section.
+    const text = fitMrkdwn(`${toneIcon[line.tone]} ${renderStatus({ ...line, text: escapeMrkdwn(line.text) }, mention)}`, slackBlocks.sectionText / 2);
+    const code = line.code ? `\n${codeBlock(line.code, slackBlocks.sectionText - text.length - 1)}` : "";
     blocks.push({ type: "section", text: { type: "mrkdwn", text: `${text}${code}` } });
   }
-  blocks.push({ type: "context", elements: [{ type: "mrkdwn", text: escapeMrkdwn(card.reference) }] });
+  blocks.push({ type: "context", elements: [{ type: "mrkdwn", text: fitMrkdwn(escapeMrkdwn(card.reference), slackBlocks.sectionText) }] });
   const status = card.status.map((line) => renderStatus(line, mention)).join(" · ");
   return { text: status ? `${card.summary} — ${status}` : card.summary, blocks };
 }
