@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { slackLimits } from "../adapters/slack/limits.ts";
 import { decodeRef, encodeRef } from "../adapters/slack/refs.ts";
-import { formValues, renderCard, renderForm, renderThreadParent } from "../adapters/slack/render.ts";
+import { formValues, renderCard, renderForm, renderThreadParent, renderView } from "../adapters/slack/render.ts";
 import { buildCard, threadParent } from "../src/core/card-text.ts";
 import { formFor } from "../src/core/request-forms.ts";
 import { question, record } from "./support/records.ts";
@@ -24,6 +24,15 @@ describe("Slack rendering of the core's forms, and Slack references", () => {
     const parent = renderThreadParent(threadParent({ directory: "/p", sessionId: "ses_1", title: "fix <this> & ".repeat(400) })).blocks as Array<{ text: { text: string } }>;
     expect(parent[0]!.text.text.length).toBeLessThanOrEqual(3_000);
     expect(parent[0]!.text.text).toMatch(/^:robot_face: OpenCode session \*fix &lt;this&gt; &amp; .*…$/s);
+  });
+
+  it("a Show all view of code dense with < > & keeps every character, each section within Slack's limit", () => {
+    const text = "if (a < b && c > d) { return `x`; }\n".repeat(300);
+    const view = renderView({ title: "Full text", close: "Close", text }) as { blocks: Array<{ text: { text: string } }> };
+    expect(view.blocks.length).toBeGreaterThan(4);
+    for (const block of view.blocks) expect(block.text.text.length).toBeLessThanOrEqual(3_000);
+    const unescape = (t: string) => t.slice(3, -3).replaceAll("`\u200b``", "```").replaceAll("&lt;", "<").replaceAll("&gt;", ">").replaceAll("&amp;", "&");
+    expect(view.blocks.map((block) => unescape(block.text.text)).join("")).toBe(text);
   });
 
   it("a message reference round-trips, and anything else is refused", () => {

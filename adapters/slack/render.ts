@@ -176,17 +176,36 @@ export function formValues(state: Record<string, Record<string, InputState>>): F
   );
 }
 
-/** A read-only modal with the whole text, in as many sections as it needs. */
+/** A read-only modal with the whole text, in as many sections as it needs (up to Slack's 100 blocks). */
 export function renderView(view: TextView): Block {
-  const size = slackBlocks.sectionText - 100;
-  const chunks: string[] = [];
-  for (let i = 0; i < view.text.length && chunks.length < slackBlocks.modalBlocks - 1; i += size) chunks.push(view.text.slice(i, i + size));
   return {
     type: "modal",
     title: plain(view.title),
     close: plain(view.close),
-    blocks: chunks.map((chunk) => ({ type: "section", text: { type: "mrkdwn", text: codeBlock(chunk) } })),
+    blocks: viewChunks(view.text).map((chunk) => ({ type: "section", text: { type: "mrkdwn", text: codeBlock(chunk) } })),
   };
+}
+
+/**
+ * `text` in pieces that each fit one section's code block once escaped (& < > grow to 5 and 4
+ * characters, a backtick may gain a zero-width space), as many as a modal holds beside its title.
+ */
+function viewChunks(text: string): string[] {
+  const budget = slackBlocks.sectionText - 6;
+  const chunks: string[] = [];
+  let chunk = "";
+  let size = 0;
+  for (const char of text) {
+    const cost = char === "&" ? 5 : char === "<" || char === ">" ? 4 : char === "`" ? 2 : 1;
+    if (size + cost > budget) {
+      chunks.push(chunk);
+      if (chunks.length === slackBlocks.modalBlocks - 1) return chunks;
+      [chunk, size] = ["", 0];
+    }
+    chunk += char;
+    size += cost;
+  }
+  return chunk ? [...chunks, chunk] : chunks;
 }
 
 export function renderThreadParent(parent: ThreadParent): Rendered {
