@@ -47,8 +47,8 @@ export function createApprovalStore(database: Database, options: { redact?: <T>(
   async function getRequest(id: string): Promise<PermissionRecord | undefined> {
     const [found] = await prepared.request.execute({ id });
     if (!found) return undefined;
-    const votes = (found.row.policy?.approvals ?? 1) > 1 ? await prepared.votesOf.execute({ id }) : [];
-    return toRecord(found.row, found.cards.map((card) => ({ platform: card.platform as ChatPlatform, ref: card.ref })), votes.map(toVote));
+    const votes = takesVotes(found.row) ? await prepared.votesOf.execute({ id }) : [];
+    return toRecord(found.row, cardsOf(found.cards), votes.map(toVote));
   }
   return {
     async addRequest(request) {
@@ -309,16 +309,23 @@ async function withCards(db: Db, rows: PermissionRow[]): Promise<PermissionRecor
   if (rows.length === 0) return [];
   const ids = rows.map((row) => row.id);
   const posted = await db.select().from(cards).where(inArray(cards.requestId, ids)).orderBy(asc(cards.postedAt));
-  const voting = rows.filter((row) => (row.policy?.approvals ?? 1) > 1).map((row) => row.id);
+  const voting = rows.filter(takesVotes).map((row) => row.id);
   const votes = voting.length === 0 ? [] : await db.select().from(approvalVotes).where(inArray(approvalVotes.requestId, voting)).orderBy(asc(approvalVotes.votedAt));
   return rows.map((row) =>
     toRecord(
       row,
-      posted.filter((card) => card.requestId === row.id).map((card) => ({ platform: card.platform as ChatPlatform, ref: card.ref })),
+      cardsOf(posted.filter((card) => card.requestId === row.id)),
       votes.filter((vote) => vote.requestId === row.id).map(toVote),
     ),
   );
 }
+
+/** Whether a request collects votes: it needs more than one approval (N-of-M). */
+const takesVotes = (row: PermissionRow) => (row.policy?.approvals ?? 1) > 1;
+
+/** A request's cards as the record holds them, from their rows or from the cards subquery (cardsOfRow). */
+const cardsOf = (posted: Array<{ platform: string; ref: string }>): PermissionRecord["cards"] =>
+  posted.map((card) => ({ platform: card.platform as ChatPlatform, ref: card.ref }));
 
 function toVote(row: VoteRow): Vote {
   return {
@@ -373,8 +380,8 @@ async function decideRow(tx: Db, input: DecideInput, appendAudit: (tx: Db, row: 
     linkedRequestId: input.linkedRequestId ?? null,
   });
   if (input.preapproval) await tx.insert(preapprovals).values(input.preapproval);
-  const votes = (row.policy?.approvals ?? 1) > 1 ? await tx.select().from(approvalVotes).where(eq(approvalVotes.requestId, row.id)).orderBy(asc(approvalVotes.votedAt)) : [];
-  return toRecord(row, posted.map((card) => ({ platform: card.platform as ChatPlatform, ref: card.ref })), votes.map(toVote));
+  const votes = takesVotes(row) ? await tx.select().from(approvalVotes).where(eq(approvalVotes.requestId, row.id)).orderBy(asc(approvalVotes.votedAt)) : [];
+  return toRecord(row, cardsOf(posted), votes.map(toVote));
 }
 
 /** Serializes appends across connections and processes: each row must see the one before it. */

@@ -89,5 +89,3 @@ export function prepareQueries(db: Db) {
       .prepare("chatops_add_request"),
   };
 }
-
-export type PreparedQueries = ReturnType<typeof prepareQueries>;
